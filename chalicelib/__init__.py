@@ -1,0 +1,1 @@
+"""Relais: share- and referral-tracking backend for crowdfunding."""

@@ -1,0 +1,237 @@
+"""Campaigns: validation of the creator's settings, storage, keys and authorization."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib import auth, ids, tables
+from chalicelib.channels import CHANNELS, is_channel
+from chalicelib.currencies import is_currency
+from chalicelib.errors import bad_request, forbidden, not_found, unauthorized
+from chalicelib.models import Campaign, Milestone
+from chalicelib.urls import origin_of, safe_origin, safe_target_url
+from chalicelib import validation as v
+
+LOCALES = ("en", "fr", "es")
+LEADERBOARD_MODES = ("off", "pseudonymous", "public")
+ATTRIBUTION_MODELS = ("last_click", "first_click")
+MAX_ORIGINS = 20
+MAX_MILESTONES = 20
+FIELDS = frozenset({
+    "name", "target_url", "allowed_origins", "goal", "locale", "channels", "share_text",
+    "attribution", "leaderboard", "public_stats", "ends_at", "milestones", "stripe_webhook_secret",
+})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _origins(value: Any) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_ORIGINS:
+        raise bad_request("invalid_allowed_origins", f"allowed_origins must list 1 to {MAX_ORIGINS} origins.")
+    cleaned = []
+    for origin in value:
+        ok = safe_origin(origin)
+        if ok is None:
+            raise bad_request(
+                "invalid_allowed_origins",
+                "Each origin must be scheme://host[:port] with no path: https with a public host, "
+                "or http only for localhost/127.0.0.1.",
+            )
+        if ok not in cleaned:
+            cleaned.append(ok)
+    return cleaned
+
+
+def _goal(value: Any) -> tuple[int | None, str | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+        raise bad_request("invalid_goal", "goal must be {\"amount\": int, \"currency\": \"EUR\"}.")
+    amount = v.integer(value["amount"], "invalid_goal", "goal.amount", 0)
+    if not is_currency(value["currency"]):
+        raise bad_request("invalid_currency", "goal.currency must be an ISO-4217 code such as EUR.")
+    return amount, value["currency"]
+
+
+def _channels(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or len(value) > len(CHANNELS):
+        raise bad_request("invalid_channels", "channels must be a non-empty list of channels.")
+    if not all(is_channel(ch) for ch in value) or len(set(value)) != len(value):
+        raise bad_request("invalid_channels", f"channels must be distinct values among: {', '.join(CHANNELS)}.")
+    return list(value)
+
+
+def _attribution(value: Any) -> tuple[str, int]:
+    if not isinstance(value, dict) or not set(value) <= {"model", "window_days"}:
+        raise bad_request("invalid_attribution", "attribution takes model and window_days.")
+    model = v.one_of(value.get("model", "last_click"), ATTRIBUTION_MODELS, "invalid_attribution", "attribution.model")
+    window = v.integer(value.get("window_days", 30), "invalid_attribution", "attribution.window_days", 1, 90)
+    return model, window
+
+
+def _milestones(value: Any) -> list[Milestone]:
+    if not isinstance(value, list) or len(value) > MAX_MILESTONES:
+        raise bad_request("invalid_milestones", f"milestones must be a list of at most {MAX_MILESTONES}.")
+    result = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"amount", "label"}:
+            raise bad_request("invalid_milestones", "Each milestone is {\"amount\": int > 0, \"label\": str}.")
+        amount = v.integer(item["amount"], "invalid_milestones", "milestone amount", 1)
+        label = v.text(item["label"], "invalid_milestones", "milestone label", 1, 120)
+        result.append(Milestone(amount=amount, label=label))
+    return sorted(result, key=lambda m: m.amount)
+
+
+def _stripe_secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith("whsec_") or not 10 <= len(value) <= 200 \
+            or not value.isascii() or not value[6:].replace("_", "").isalnum():
+        raise bad_request("invalid_stripe_webhook_secret", "stripe_webhook_secret must be a whsec_… signing secret.")
+    return value
+
+
+def _apply(campaign: Campaign, body: dict) -> None:
+    """Validate every given field and set it on the campaign."""
+    if "name" in body:
+        campaign.name = v.text(body["name"], "invalid_name", "name", 1, 120)
+    if "target_url" in body:
+        url = safe_target_url(body["target_url"])
+        if url is None:
+            raise bad_request(
+                "invalid_target_url",
+                "target_url must be an absolute https URL on a public host name, "
+                "without user-info, IP address, port or control characters.",
+            )
+        campaign.target_url = url
+    if "allowed_origins" in body:
+        campaign.allowed_origins = _origins(body["allowed_origins"])
+    if "goal" in body:
+        campaign.goal_amount, campaign.goal_currency = _goal(body["goal"])
+    if "locale" in body:
+        campaign.locale = v.one_of(body["locale"], LOCALES, "invalid_locale", "locale")
+    if "channels" in body:
+        campaign.channels = _channels(body["channels"])
+    if "share_text" in body:
+        campaign.share_text = None if body["share_text"] is None else \
+            v.text(body["share_text"], "invalid_share_text", "share_text", 0, 280) or None
+    if "attribution" in body:
+        campaign.attribution_model, campaign.window_days = _attribution(body["attribution"])
+    if "leaderboard" in body:
+        campaign.leaderboard = v.one_of(body["leaderboard"], LEADERBOARD_MODES, "invalid_leaderboard", "leaderboard")
+    if "public_stats" in body:
+        campaign.public_stats = v.boolean(body["public_stats"], "invalid_public_stats", "public_stats")
+    if "ends_at" in body:
+        campaign.ends_at = None if body["ends_at"] is None else v.timestamp(body["ends_at"], "invalid_ends_at", "ends_at")
+    if "milestones" in body:
+        campaign.milestones = _milestones(body["milestones"])
+    if "stripe_webhook_secret" in body:
+        campaign.stripe_webhook_secret = _stripe_secret(body["stripe_webhook_secret"])
+
+
+def create(body: Any) -> tuple[Campaign, str]:
+    """Validate and store a new campaign; returns it with its API key (shown once)."""
+    body = v.json_object(body)
+    v.no_unknown_fields(body, FIELDS)
+    for required in ("name", "target_url"):
+        if required not in body:
+            raise bad_request(f"invalid_{required}", f"{required} is required.")
+    tables.bind()
+    now = _now()
+    campaign = Campaign(id=ids.campaign_id(), created_at=now, updated_at=now, channels=list(CHANNELS))
+    _apply(campaign, body)
+    if "allowed_origins" not in body:
+        campaign.allowed_origins = [origin_of(campaign.target_url)]
+    key, campaign.key_hash = auth.new_key(campaign.id)
+    try:
+        campaign.save(condition=Campaign.id.does_not_exist())
+    except PutError as exc:  # a 12-char base62 id collision: astronomically rare, never silent
+        raise RuntimeError("campaign id collision") from exc
+    return campaign, key
+
+
+def update(campaign: Campaign, body: Any) -> Campaign:
+    body = v.json_object(body)
+    v.no_unknown_fields(body, FIELDS)
+    if body.get("name", "") is None or body.get("target_url", "") is None:
+        raise bad_request("invalid_body", "name and target_url cannot be removed.")
+    _apply(campaign, body)
+    campaign.updated_at = _now()
+    campaign.save()
+    return campaign
+
+
+def rotate_key(campaign: Campaign) -> str:
+    key, campaign.key_hash = auth.new_key(campaign.id)
+    campaign.updated_at = _now()
+    campaign.save()
+    return key
+
+
+def find(campaign_id: str) -> Campaign | None:
+    if not ids.is_base62(campaign_id, 1, 32):
+        return None
+    tables.bind()
+    try:
+        return Campaign.get(campaign_id)
+    except DoesNotExist:
+        return None
+
+
+def get_or_404(campaign_id: str) -> Campaign:
+    campaign = find(campaign_id)
+    if campaign is None:
+        raise not_found("campaign")
+    return campaign
+
+
+def authorize(campaign_id: str, token: str | None) -> Campaign:
+    """The campaign, if ``token`` is its key or the operator token.
+
+    No token or an invalid one is 401; a valid key of another campaign is 403.
+    """
+    if token is None:
+        raise unauthorized()
+    if auth.is_operator(token):
+        return get_or_404(campaign_id)
+    key_campaign = auth.parse_key(token)
+    if key_campaign is None:
+        raise unauthorized("The token is not valid.")
+    if key_campaign != campaign_id:
+        owner = find(key_campaign)
+        if owner is not None and auth.key_matches(token, owner.key_hash):
+            raise forbidden("This key belongs to another campaign.")
+        raise unauthorized("The token is not valid.")
+    campaign = find(campaign_id)
+    if campaign is None or not auth.key_matches(token, campaign.key_hash):
+        raise unauthorized("The token is not valid.")
+    return campaign
+
+
+def to_dict(campaign: Campaign) -> dict:
+    """The creator's view of a campaign. The Stripe secret is write-only."""
+    goal = None
+    if campaign.goal_currency is not None:
+        goal = {"amount": int(campaign.goal_amount or 0), "currency": campaign.goal_currency}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "target_url": campaign.target_url,
+        "allowed_origins": list(campaign.allowed_origins),
+        "goal": goal,
+        "locale": campaign.locale,
+        "channels": list(campaign.channels),
+        "share_text": campaign.share_text,
+        "attribution": {"model": campaign.attribution_model, "window_days": int(campaign.window_days)},
+        "leaderboard": campaign.leaderboard,
+        "public_stats": bool(campaign.public_stats),
+        "ends_at": v.iso(campaign.ends_at),
+        "milestones": [{"amount": int(m.amount), "label": m.label} for m in campaign.milestones],
+        "stripe_webhook_configured": campaign.stripe_webhook_secret is not None,
+        "created_at": v.iso(campaign.created_at),
+        "updated_at": v.iso(campaign.updated_at),
+    }

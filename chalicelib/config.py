@@ -1,0 +1,117 @@
+"""Every setting Relais reads, read at call time.
+
+Nothing here is cached at import: ``chalice.test.Client`` and ``chalice local`` swap the
+environment after the app module is imported, and tests point the same process at
+different servers. Secrets that live in SSM Parameter Store in a deployed stage are
+resolved once per container (see :func:`_ssm_parameter`).
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+LOCAL_STAGES = frozenset({"local", "test"})
+TABLE_BASE_NAMES = ("campaigns", "links", "events", "rollups")
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing in a deployed stage."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def stage() -> str:
+    """The deployment stage: ``local``/``test`` on a laptop, anything else on AWS."""
+    return _env("RELAIS_STAGE", "local") or "local"
+
+
+def is_local() -> bool:
+    return stage() in LOCAL_STAGES
+
+
+def region() -> str:
+    return _env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def dynamodb_endpoint() -> str | None:
+    """The local DynamoDB server (moto) URL; ``None`` means the real AWS endpoint."""
+    return _env("RELAIS_DYNAMODB_ENDPOINT")
+
+
+def table_name(base: str) -> str:
+    """Physical table name of a logical table (``campaigns``, ``links``, ``events``, ``rollups``).
+
+    ``RELAIS_TABLE_<BASE>`` wins (the CDK stack sets these); otherwise
+    ``RELAIS_TABLE_PREFIX`` + base, the prefix defaulting to ``relais-<stage>-``.
+    """
+    if base not in TABLE_BASE_NAMES:
+        raise ValueError(f"unknown table {base!r}")
+    explicit = _env(f"RELAIS_TABLE_{base.upper()}")
+    if explicit:
+        return explicit
+    return f"{_env('RELAIS_TABLE_PREFIX', f'relais-{stage()}-')}{base}"
+
+
+def _required_secret(name: str, local_default: str) -> str:
+    """A secret from the environment, or from SSM when ``<NAME>_PARAM`` names a parameter.
+
+    Locally a fixed development default keeps ``make dev`` and the tests zero-config;
+    in a deployed stage a missing secret is an error at first use.
+    """
+    value = _env(name)
+    if value:
+        return value
+    param = _env(f"{name}_PARAM")
+    if param:
+        return _ssm_parameter(param)
+    if is_local():
+        return local_default
+    raise ConfigError(
+        f"{name} (or {name}_PARAM naming an SSM SecureString parameter) must be set "
+        f"in stage {stage()!r}"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _ssm_parameter(name: str) -> str:
+    """Resolve an SSM SecureString once per container (Lambda keeps the process warm)."""
+    import boto3  # only deployed stages reach this; keep boto3 off the cold path otherwise
+
+    response = boto3.client("ssm", region_name=region()).get_parameter(Name=name, WithDecryption=True)
+    return response["Parameter"]["Value"]
+
+
+def admin_token() -> str | None:
+    """The operator token that may create campaigns. ``None`` locally when unset: nobody may."""
+    value = _env("RELAIS_ADMIN_TOKEN")
+    if value:
+        return value
+    param = _env("RELAIS_ADMIN_TOKEN_PARAM")
+    if param:
+        return _ssm_parameter(param)
+    if is_local():
+        return None
+    raise ConfigError(f"RELAIS_ADMIN_TOKEN (or RELAIS_ADMIN_TOKEN_PARAM) must be set in stage {stage()!r}")
+
+
+def secret() -> bytes:
+    """The server secret from which the visitor-hash salt and the `ref` signing key derive."""
+    return _required_secret("RELAIS_SECRET", "relais-local-development-secret").encode()
+
+
+def public_url() -> str | None:
+    """Base URL of short links (``https://go.example.org``); ``None``: use the request's host."""
+    value = _env("RELAIS_PUBLIC_URL")
+    return value.rstrip("/") if value else None
+
+
+def metrics_namespace() -> str:
+    return _env("POWERTOOLS_METRICS_NAMESPACE", "Relais") or "Relais"
+
+
+def event_ttl_days() -> int:
+    """How long raw click/preview/share events are kept after they were counted."""
+    return int(_env("RELAIS_EVENT_TTL_DAYS", "90") or "90")

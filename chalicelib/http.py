@@ -1,0 +1,88 @@
+"""Request/response plumbing shared by every route: JSON bodies, errors, CORS, middleware."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib.errors import ApiError, bad_request, forbidden
+from chalicelib.observability import count, flush_metrics, logger
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
+    all_headers = {"Content-Type": "application/json"}
+    all_headers.update(headers or {})
+    return Response(body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                    status_code=status, headers=all_headers)
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.status, error.body(), {"Cache-Control": "no-store"})
+
+
+def read_json(request: Any) -> Any:
+    """The parsed JSON body, whatever the content type (``sendBeacon`` posts text/plain)."""
+    raw = request.raw_body or b""
+    if not raw.strip():
+        raise bad_request("invalid_json", "A JSON body is required.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("invalid_json", "The body is not valid JSON.") from None
+
+
+def header(request: Any, name: str) -> str | None:
+    return (request.headers or {}).get(name.lower())
+
+
+def cors_headers(request: Any, allowed_origins: list[str], methods: str = "GET, POST, OPTIONS") -> dict:
+    """CORS headers for a request whose ``Origin`` is one of the campaign's; else none."""
+    origin = header(request, "origin")
+    headers = {"Vary": "Origin"}
+    if origin and origin in allowed_origins:
+        headers.update({
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": methods,
+            "Access-Control-Allow-Headers": "Content-Type, Authorization",
+            "Access-Control-Max-Age": "600",
+        })
+    return headers
+
+
+def check_write_origin(request: Any, allowed_origins: list[str]) -> None:
+    """A browser write from an origin outside the campaign's list is refused."""
+    origin = header(request, "origin")
+    if origin and origin not in allowed_origins:
+        raise forbidden("This origin is not allowed to write to this campaign.")
+
+
+def _normalise_chalice_error(response: Response) -> Response:
+    """Chalice's own errors (bad JSON, 404, 415, unhandled) get our envelope."""
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        status = response.status_code
+        if status >= 500:
+            count("UnhandledErrors")
+            return error_response(ApiError(500, "internal_error", "Something went wrong on our side."))
+        code = "".join("_" + c.lower() if c.isupper() else c for c in body["Code"]).lstrip("_")
+        return error_response(ApiError(status, code.replace("_error", "") or "bad_request", str(body["Message"])[:300]))
+    return response
+
+
+def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Every HTTP request: request id in logs, 64 KiB limit, error envelope, metrics flush."""
+    context = event.context or {}
+    logger.append_keys(request_id=context.get("requestId"), path=event.path, method=event.method)
+    try:
+        if len(event.raw_body or b"") > MAX_BODY_BYTES:
+            return error_response(ApiError(413, "payload_too_large", "Bodies are limited to 64 KiB."))
+        try:
+            response = get_response(event)
+        except ApiError as exc:
+            return error_response(exc)
+        return _normalise_chalice_error(response)
+    finally:
+        flush_metrics()

@@ -1,0 +1,166 @@
+"""The four DynamoDB tables, as PynamoDB models: the one source of truth for their schema.
+
+``docs/architecture.md`` explains each key and the access pattern it serves; the CDK
+stack and ``chalicelib.tables.create_tables`` both read their definitions from here.
+Table names, endpoint and region are bound from config at call time by
+``chalicelib.tables.bind``, never at import.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Meta:
+    """Shared connection settings; ``tables.bind`` fills name, region and host."""
+
+    table_name = "unbound"
+    region = "us-east-1"
+    host = None
+    billing_mode = "PAY_PER_REQUEST"
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+class Milestone(MapAttribute):
+    amount = NumberAttribute()
+    label = UnicodeAttribute()
+
+
+class Campaign(Model):
+    """One campaign. Key: ``id``. Read by id on every public and creator route."""
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    target_url = UnicodeAttribute()
+    allowed_origins = ListAttribute(of=UnicodeAttribute, default=list)
+    goal_amount = NumberAttribute(null=True)
+    goal_currency = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(default="en")
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    share_text = UnicodeAttribute(null=True)
+    attribution_model = UnicodeAttribute(default="last_click")
+    window_days = NumberAttribute(default=30)
+    leaderboard = UnicodeAttribute(default="pseudonymous")
+    public_stats = BooleanAttribute(default=False)
+    ends_at = UTCDateTimeAttribute(null=True)
+    milestones = ListAttribute(of=Milestone, default=list)
+    stripe_webhook_secret = UnicodeAttribute(null=True)
+    key_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class Link(Model):
+    """A fan's referral link. Key: ``code`` (immutable, cached by the redirect).
+
+    The same table holds e-mail claims: ``code = "@<campaign>:<hmac(email)>"`` with
+    ``target`` = the link's code, written with a conditional put so that one e-mail gets
+    one link per campaign even under concurrent requests. Codes are base62, so the ``@``
+    prefix never collides.
+    """
+
+    class Meta(_Meta):
+        pass
+
+    code = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    referred_by = UnicodeAttribute(null=True)
+    depth = NumberAttribute(default=0)
+    target = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Event(Model):
+    """Every fact (click, preview, share, pledge, new referrer) is one item here.
+
+    Key: ``pk = "<campaign>#<lane>"`` with lane 0..15, ``sk`` unique per fact. Sixteen
+    lanes spread a viral campaign's writes over partitions; the aggregator remembers the
+    last applied stream sequence number per lane on each rollup item, which makes
+    replays exact. The stream (NEW_AND_OLD_IMAGES) feeds the aggregator; ``expires_at``
+    lets DynamoDB drop raw click/preview/share events once they are counted. Pledge
+    items have no TTL: the pledge item is its own idempotency record.
+    """
+
+    class Meta(_Meta):
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+        connect_timeout_seconds = 0.25
+        read_timeout_seconds = 0.5
+        max_retry_attempts = 0  # a throttled click is dropped (and counted), never retried for seconds
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    hits = NumberAttribute(null=True)
+    amount = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    goal_amount = NumberAttribute(null=True)
+    depth = NumberAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    referred_by = UnicodeAttribute(null=True)
+    external_id = UnicodeAttribute(null=True)
+    occurred_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class LeaderboardIndex(GlobalSecondaryIndex):
+    """Referrer rollups of one campaign ordered by score (amount in goal currency, then pledges)."""
+
+    class Meta:
+        index_name = "leaderboard"
+        projection = AllProjection()
+
+    lb_pk = UnicodeAttribute(hash_key=True)
+    lb_score = NumberAttribute(range_key=True)
+
+
+class Rollup(Model):
+    """Counters maintained by the aggregator only. Key: ``pk = campaign id``, ``sk``:
+
+    - ``total``: campaign totals; ``day#<date>#<channel>``: the daily series per channel;
+    - ``ref#<code>``: one fan's totals; ``depth#<n>``: the referral cascade; ``direct``.
+
+    Counter attributes (``clicks``, ``amt_EUR``…) and per-lane sequence numbers
+    (``seq_<lane>``) are written by name through the low-level client; the declared ones
+    below are those other code reads by name.
+    """
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    lb_pk = UnicodeAttribute(null=True)
+    lb_score = NumberAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    referred_by = UnicodeAttribute(null=True)
+    depth = NumberAttribute(null=True)
+    leaderboard = LeaderboardIndex()
+
+
+ALL_MODELS: dict[str, type[Model]] = {
+    "campaigns": Campaign,
+    "links": Link,
+    "events": Event,
+    "rollups": Rollup,
+}

@@ -1,0 +1,78 @@
+"""Unit tier: the app in-process (chalice.test.Client) on moto's in-memory DynamoDB."""
+import json
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+ADMIN = "test-operator-token"
+
+
+UNIT_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "RELAIS_STAGE": "test",
+    "RELAIS_ADMIN_TOKEN": ADMIN,
+    "RELAIS_SECRET": "unit-test-secret",
+    "POWERTOOLS_METRICS_NAMESPACE": "RelaisTest",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def environment():
+    """One environment for the whole unit tier; tests that change it use monkeypatch."""
+    patcher = pytest.MonkeyPatch()
+    for name in ("RELAIS_DYNAMODB_ENDPOINT", "RELAIS_PUBLIC_URL", "RELAIS_TABLE_PREFIX"):
+        patcher.delenv(name, raising=False)
+    for name, value in UNIT_ENV.items():
+        patcher.setenv(name, value)
+    yield
+    patcher.undo()
+
+
+@pytest.fixture(scope="session")
+def dynamodb(environment):
+    """moto's in-memory DynamoDB, tables created once; tests isolate by their own campaigns."""
+    with mock_aws():
+        from chalicelib import tables
+
+        tables._bound = None
+        tables.create_tables()
+        yield
+        tables._bound = None
+
+
+class Api:
+    """A thin JSON helper over chalice.test.Client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        all_headers = {"Content-Type": "application/json"}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        kwargs = {"headers": all_headers}
+        if payload is not None:
+            kwargs["body"] = payload
+        response = getattr(self.client.http, method.lower())(path, **kwargs)
+        response.data = json.loads(response.body) if response.body and \
+            response.headers.get("Content-Type", "").startswith("application/json") else None
+        return response
+
+    def create_campaign(self, **overrides):
+        body = {"name": "Noob, saison 4", "target_url": "https://example.org/noob", **overrides}
+        response = self.call("POST", "/v1/campaigns", body, token=ADMIN)
+        assert response.status_code == 201, response.body
+        return response.data["campaign"], response.data["api_key"]
+
+
+@pytest.fixture
+def api(dynamodb):
+    from app import app
+
+    with Client(app) as client:
+        yield Api(client)
