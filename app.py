@@ -1,11 +1,16 @@
 """Relais HTTP routes: parse, call a service in chalicelib, shape the response. Nothing else."""
-from chalice import Chalice
+from chalice import Chalice, Response
 
-from chalicelib import auth, campaigns
-from chalicelib.http import json_response, middleware, read_json
+from chalicelib import aggregate, auth, campaigns, links, qr, referrers, tracking
+from chalicelib.http import (
+    check_write_origin, client_ip, cors_headers, header, json_response, middleware, public_base, read_json,
+)
 
 app = Chalice(app_name="relais")
 app.register_middleware(middleware, "http")
+
+JSON_OR_TEXT = ["application/json", "text/plain"]  # navigator.sendBeacon posts text/plain
+QR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 def _token() -> str | None:
@@ -41,3 +46,70 @@ def update_campaign(campaign_id):
 def rotate_campaign_key(campaign_id):
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(201, {"api_key": campaigns.rotate_key(campaign)})
+
+
+@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
+def create_referrer(campaign_id):
+    request = app.current_request
+    campaign = campaigns.get_or_404(campaign_id)
+    cors = cors_headers(request, campaign.allowed_origins)
+    check_write_origin(request, campaign.allowed_origins)
+    link, created = links.create(campaign, read_json(request))
+    body = links.to_dict(link, campaign, public_base(request))
+    return json_response(201 if created else 200, body, cors)
+
+
+@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
+def preflight_referrers(campaign_id):
+    campaign = campaigns.get_or_404(campaign_id)
+    return Response(body="", status_code=204, headers=cors_headers(app.current_request, campaign.allowed_origins))
+
+
+@app.route("/v1/referrers/{code}", methods=["GET"])
+def get_referrer(code):
+    body, origins = referrers.impact(code)
+    return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
+
+
+@app.route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
+def record_share():
+    request = app.current_request
+    link, campaign, channel = tracking.parse_share(read_json(request))
+    check_write_origin(request, campaign.allowed_origins)
+    tracking.record_share(link, channel)
+    return json_response(202, {"accepted": True}, cors_headers(request, campaign.allowed_origins))
+
+
+@app.route("/r/{code}", methods=["GET", "HEAD"])
+def follow_link(code):
+    request = app.current_request
+    visit = tracking.Visit(
+        method=request.method,
+        user_agent=header(request, "user-agent") or "",
+        ip=client_ip(request),
+        private=header(request, "sec-gpc") == "1" or header(request, "dnt") == "1",
+    )
+    location = tracking.redirect(code, (request.query_params or {}).get("c"), visit)
+    return Response(body="", status_code=302,
+                    headers={"Location": location, "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
+
+
+@app.route("/r/{code}/qr.svg", methods=["GET"])
+def qr_svg(code):
+    tracking.resolve(code)
+    image = qr.svg(f"{public_base(app.current_request)}/r/{code}?c=qr")
+    return Response(body=image.decode(), status_code=200, headers={"Content-Type": "image/svg+xml", **QR_CACHE})
+
+
+@app.route("/r/{code}/qr.png", methods=["GET"])
+def qr_png(code):
+    size = qr.png_size((app.current_request.query_params or {}).get("size"))
+    tracking.resolve(code)
+    image = qr.png(f"{public_base(app.current_request)}/r/{code}?c=qr", size)
+    return Response(body=image, status_code=200, headers={"Content-Type": "image/png", **QR_CACHE})
+
+
+@app.lambda_function(name="aggregator")
+def aggregator(event, context):
+    """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
+    return aggregate.handle_records(event.get("Records", []))

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from chalice import Response
 
+from chalicelib import config
 from chalicelib.errors import ApiError, bad_request, forbidden
 from chalicelib.observability import count, flush_metrics, logger
 
@@ -86,3 +87,20 @@ def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
         return _normalise_chalice_error(response)
     finally:
         flush_metrics()
+
+
+def public_base(request: Any) -> str:
+    """Where short links point: ``RELAIS_PUBLIC_URL``, else this request's own host."""
+    configured = config.public_url()
+    if configured:
+        return configured
+    host = header(request, "host") or "127.0.0.1"
+    proto = header(request, "x-forwarded-proto") or ("https" if host.endswith("amazonaws.com") else "http")
+    stage = (request.context or {}).get("stage")
+    prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage else ""
+    return f"{proto}://{host}{prefix}"
+
+
+def client_ip(request: Any) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or ""

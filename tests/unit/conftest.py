@@ -76,3 +76,18 @@ def api(dynamodb):
 
     with Client(app) as client:
         yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def poller(dynamodb):
+    """The dev stream poller on moto's in-memory stream, feeding the real aggregator."""
+    from app import aggregator
+    from dev.stream_poller import StreamPoller
+
+    return StreamPoller(aggregator)
+
+
+def rollup(campaign_id, sk):
+    from chalicelib import rollups
+
+    return rollups.read(campaign_id, sk)

@@ -1,0 +1,37 @@
+"""Reading rollup items (written only by the aggregator)."""
+from __future__ import annotations
+
+from chalicelib import tables
+from chalicelib.models import Rollup
+
+COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
+
+
+def number(typed: dict | None) -> int:
+    return int(typed["N"]) if typed and "N" in typed else 0
+
+
+def amounts(item: dict) -> dict[str, int]:
+    """``{"EUR": 1250}`` from the item's ``amt_<currency>`` counters; zeros left out."""
+    return {name[4:]: number(value) for name, value in sorted(item.items())
+            if name.startswith("amt_") and number(value)}
+
+
+def read(campaign_id: str, sk: str) -> dict:
+    """One rollup item in DynamoDB JSON (empty when nothing was counted yet)."""
+    tables.bind()
+    client = Rollup._get_connection().connection.client
+    response = client.get_item(TableName=Rollup.Meta.table_name,
+                               Key={"pk": {"S": campaign_id}, "sk": {"S": sk}})
+    return response.get("Item", {})
+
+
+def counters(item: dict) -> dict[str, int]:
+    return {name: number(item.get(name)) for name in COUNTERS}
+
+
+def rank(campaign_id: str, score: int) -> int:
+    """1 + the number of this campaign's referrers with a higher score (from the index)."""
+    tables.bind()
+    higher = Rollup.leaderboard.count(campaign_id, Rollup.lb_score > score)
+    return higher + 1

@@ -1,0 +1,113 @@
+"""The hot path: redirects (clicks and previews) and share beacons.
+
+Each request makes exactly one synchronous DynamoDB write, with a short timeout and no
+retry storm. The link comes from an in-process cache and the campaign from a 60-second
+cache, so a warm redirect makes no read. If the write fails the fan is redirected all
+the same; the lost event is logged and counted (metric ``LostEvents``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from chalicelib import campaigns, links, signing
+from chalicelib.bots import is_preview
+from chalicelib.channels import is_channel
+from chalicelib.errors import bad_request, not_found
+from chalicelib.events import expiry, new_event, random_suffix, utc_now
+from chalicelib.models import Campaign, Event
+from chalicelib.observability import count, logger
+
+CAMPAIGN_TTL_SECONDS = 60
+_campaign_cache: dict[str, tuple[float, Campaign]] = {}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the redirect knows of one request."""
+
+    method: str
+    user_agent: str
+    ip: str
+    private: bool  # Sec-GPC: 1 or DNT: 1: counted, but no visitor hash is made
+
+
+def cached_campaign(campaign_id: str) -> Campaign | None:
+    hit = _campaign_cache.get(campaign_id)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CAMPAIGN_TTL_SECONDS:
+        return hit[1]
+    campaign = campaigns.find(campaign_id)
+    if campaign is not None:
+        _campaign_cache[campaign_id] = (now, campaign)
+    return campaign
+
+
+def destination(target_url: str, ref: str, channel: str, campaign_id: str) -> str:
+    """The stored target with our parameters added; its own query is kept."""
+    parts = urlsplit(target_url)
+    ours = {"ref": ref, "utm_source": channel, "utm_medium": "referral", "utm_campaign": campaign_id}
+    query = [(k, val) for k, val in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
+    query.extend(ours.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def resolve(code: str) -> tuple[links.LinkInfo, Campaign]:
+    link = links.lookup(code)
+    campaign = cached_campaign(link.campaign_id) if link else None
+    if link is None or campaign is None:
+        raise not_found("link")
+    return link, campaign
+
+
+def redirect(code: str, channel_param: str | None, visit: Visit) -> str:
+    """Record the visit and return where to send the visitor."""
+    link, campaign = resolve(code)
+    channel = channel_param if is_channel(channel_param) else "direct"
+    now = utc_now()
+    ref = signing.make_ref(campaign.id, link.code, channel, now.date())
+    _record_visit(link, channel, visit, now)
+    return destination(campaign.target_url, ref, channel, campaign.id)
+
+
+def _record_visit(link: links.LinkInfo, channel: str, visit: Visit, now: datetime) -> None:
+    day = now.date().isoformat()
+    common = dict(code=link.code, channel=channel, day=day, expires_at=expiry(now))
+    try:
+        if is_preview(visit.method, visit.user_agent):
+            new_event(link.campaign_id, f"p#{day}#{random_suffix()}", kind="preview", **common).save()
+            return
+        if visit.private:
+            event = new_event(link.campaign_id, f"c#{day}#{random_suffix()}", kind="click", **common)
+        else:
+            visitor = signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
+            event = new_event(link.campaign_id, f"v#{day}#{link.code}#{channel}#{visitor}",
+                              identity=visitor, kind="click", **common)
+        event.update(actions=[Event.hits.add(1), *(getattr(Event, k).set(val) for k, val in common.items()),
+                              Event.kind.set("click"), Event.campaign_id.set(link.campaign_id)])
+    except Exception:
+        count("LostEvents")
+        logger.exception("visit not recorded", extra={"code": link.code, "channel": channel})
+
+
+def parse_share(body: object) -> tuple[links.LinkInfo, Campaign, str]:
+    """The link, campaign and channel of a share beacon, validated."""
+    if not isinstance(body, dict) or set(body) - {"code", "channel"}:
+        raise bad_request("invalid_body", "The body must be {\"code\": …, \"channel\": …}.")
+    if not is_channel(body.get("channel")):
+        raise bad_request("invalid_channel", "channel must be one of the contract's channels.")
+    code = body.get("code")
+    if not isinstance(code, str):
+        raise bad_request("invalid_code", "code must be a link code.")
+    link, campaign = resolve(code)
+    return link, campaign, body["channel"]
+
+
+def record_share(link: links.LinkInfo, channel: str) -> None:
+    """A share button was pressed: one share event."""
+    now = utc_now()
+    day = now.date().isoformat()
+    new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
+              channel=channel, day=day, expires_at=expiry(now)).save()

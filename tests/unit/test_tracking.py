@@ -1,0 +1,138 @@
+"""Referral links, redirects, previews, shares and QR codes (unit tier)."""
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.unit.conftest import rollup
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+
+@pytest.fixture
+def link(api):
+    campaign, key = api.create_campaign(share_text="Soutenez Noob !", allowed_origins=["https://example.org"])
+    response = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Amanda"})
+    assert response.status_code == 201, response.body
+    return campaign, response.data
+
+
+def visit(api, code, query="", **headers):
+    return api.call("GET", f"/r/{code}{query}", headers={"User-Agent": CHROME, **headers})
+
+
+def test_a_fan_gets_a_short_link_qr_and_share_dialogs(api, link):
+    campaign, fan = link
+    assert len(fan["code"]) >= 7 and fan["code"].isalnum()
+    assert fan["short_url"].endswith(f"/r/{fan['code']}")
+    assert fan["qr"]["svg"] == fan["short_url"] + "/qr.svg"
+    assert set(fan["share_urls"]) == {"x", "facebook", "whatsapp", "telegram", "linkedin", "bluesky",
+                                      "mastodon", "reddit", "email", "sms"}
+    whatsapp = fan["share_urls"]["whatsapp"]
+    assert "Soutenez%20Noob%20%21" in whatsapp and "%3Fc%3Dwhatsapp" in whatsapp
+
+
+def test_the_same_email_gets_the_same_link_back(api):
+    campaign, _ = api.create_campaign()
+    path = f"/v1/campaigns/{campaign['id']}/referrers"
+    first = api.call("POST", path, {"name": "Ana", "email": "Ana@Example.org"})
+    again = api.call("POST", path, {"name": "Ana B", "email": "ana@example.org"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.data["code"] == again.data["code"]
+
+
+def test_redirect_goes_to_the_stored_target_with_ref_and_utm(api, link):
+    campaign, fan = link
+    response = visit(api, fan["code"], "?c=whatsapp")
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "example.org", "/noob")
+    query = parse_qs(location.query)
+    assert query["utm_source"] == ["whatsapp"] and query["utm_medium"] == ["referral"]
+    assert query["utm_campaign"] == [campaign["id"]]
+    from chalicelib.signing import parse_ref
+
+    code, channel, _ = parse_ref(campaign["id"], query["ref"][0])
+    assert (code, channel) == (fan["code"], "whatsapp")
+    assert parse_ref("othercampaign", query["ref"][0]) is None
+
+
+def test_unknown_codes_are_404(api):
+    assert visit(api, "zzzzzzzz").status_code == 404
+    assert visit(api, "../../etc").status_code in (403, 404)
+
+
+def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
+    campaign, fan = link
+    code = fan["code"]
+    visit(api, code, "?c=x")
+    visit(api, code, "?c=x")  # same visitor again: a click, not a new unique one
+    visit(api, code, "?c=x", **{"User-Agent": "Twitterbot/1.0"})
+    api.call("HEAD", f"/r/{code}?c=x", headers={"User-Agent": CHROME})
+    visit(api, code, "?c=facebook", **{"DNT": "1"})
+    assert api.call("POST", "/v1/shares", {"code": code, "channel": "x"}).status_code == 202
+    poller.drain()
+    day_x = rollup(campaign["id"], f"day#{_today()}#x")
+    assert (int(day_x["clicks"]["N"]), int(day_x["unique_clicks"]["N"])) == (2, 1)
+    assert int(day_x["previews"]["N"]) == 2 and int(day_x["shares"]["N"]) == 1
+    mine = api.call("GET", f"/v1/referrers/{code}").data
+    assert (mine["clicks"], mine["unique_clicks"], mine["previews"], mine["shares"]) == (3, 2, 2, 1)
+    assert mine["rank"] == 1
+
+
+def test_replaying_a_batch_or_part_of_one_changes_nothing(api, link, poller):
+    campaign, fan = link
+    for channel in ("x", "x", "reddit", "email"):
+        visit(api, fan["code"], f"?c={channel}", **{"User-Agent": CHROME + channel})
+    poller.drain()
+    before = rollup(campaign["id"], "total")
+    from app import aggregator
+
+    replayed = [record for batch in poller.batches for record in batch["event"]["Records"]]
+    assert aggregator({"Records": replayed}, None)["items"] > 0
+    aggregator({"Records": replayed[: len(replayed) // 2]}, None)
+    aggregator({"Records": replayed[len(replayed) // 3:]}, None)
+    assert rollup(campaign["id"], "total") == before
+    assert int(before["clicks"]["N"]) == 4
+
+
+def test_a_failing_click_write_still_redirects(api, link, monkeypatch):
+    _, fan = link
+    from chalicelib.models import Event
+
+    def throttled(*args, **kwargs):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(Event, "update", throttled)
+    assert visit(api, fan["code"]).status_code == 302
+
+
+def test_share_beacons_validate_code_and_channel(api, link):
+    _, fan = link
+    assert api.call("POST", "/v1/shares", {"code": fan["code"], "channel": "myspace"}).status_code == 400
+    assert api.call("POST", "/v1/shares", {"code": "nope1234", "channel": "x"}).status_code == 404
+    assert api.call("POST", "/v1/shares", {"code": fan["code"], "channel": "x"},
+                    headers={"Origin": "https://evil.example.com"}).status_code == 403
+
+
+def test_qr_codes_are_immutable_svg_and_bounded_png(api, link):
+    _, fan = link
+    svg = api.call("GET", f"/r/{fan['code']}/qr.svg")
+    assert svg.status_code == 200 and svg.headers["Content-Type"] == "image/svg+xml"
+    assert svg.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    png = api.call("GET", f"/r/{fan['code']}/qr.png?size=200", headers={"Accept": "image/png"})
+    assert png.status_code == 200 and png.body[:8] == b"\x89PNG\r\n\x1a\n"
+    assert api.call("GET", f"/r/{fan['code']}/qr.png?size=99999").status_code == 400
+
+
+def test_cors_is_answered_only_for_allowed_origins(api, link):
+    _, fan = link
+    allowed = api.call("GET", f"/v1/referrers/{fan['code']}", headers={"Origin": "https://example.org"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://example.org"
+    other = api.call("GET", f"/v1/referrers/{fan['code']}", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def _today():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).date().isoformat()
