@@ -11,8 +11,7 @@ import functools
 import re
 
 _PREVIEW_EXTRA = re.compile(
-    r"cardyb|bluesky|iframely|embedly|vkshare|pinterestbot|redditbot|snapchat|"
-    r"whatsapp|signal|viber|kakaotalk-scrap|line-poker|zoominfobot|outlook|google-pagerenderer",
+    r"cardyb|iframely|embedly|vkshare|pinterestbot|redditbot|kakaotalk-scrap|google-pagerenderer",
     re.IGNORECASE,
 )
 

@@ -19,11 +19,16 @@ def _matrix(data: str):
 
 
 def svg(data: str) -> bytes:
-    from qrcode.image.svg import SvgPathImage
+    """A scalable SVG with a white background (printable), sized in CSS pixels, not mm."""
+    from qrcode.image.svg import SvgPathFillImage
+
+    class PixelSvg(SvgPathFillImage):
+        def units(self, pixels, text=True):
+            return f"{pixels}px" if text else super().units(pixels, text=False)
 
     code = _matrix(data)
     out = io.BytesIO()
-    code.make_image(image_factory=SvgPathImage).save(out)
+    code.make_image(image_factory=PixelSvg).save(out)
     return out.getvalue()
 
 

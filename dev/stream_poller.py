@@ -33,6 +33,16 @@ def _lambda_record(record: dict, stream_arn: str) -> dict:
     }
 
 
+def _is_moto_key_only_insert(record: dict) -> bool:
+    """moto emits an extra INSERT holding only the key when UpdateItem creates an item.
+
+    DynamoDB emits one INSERT with the whole item; dropping moto's extra record keeps
+    local counting identical to AWS (none of our writes creates a key-only item).
+    """
+    ddb = record["dynamodb"]
+    return record["eventName"] == "INSERT" and set(ddb.get("NewImage", {})) <= set(ddb.get("Keys", {}))
+
+
 class StreamPoller:
     """Reads every shard of the events stream and hands batches to ``handler``."""
 
@@ -65,7 +75,7 @@ class StreamPoller:
             for shard_id, iterator in list(self.iterators.items()):
                 while iterator:
                     response = self.client.get_records(ShardIterator=iterator, Limit=self.batch_size)
-                    records = response.get("Records", [])
+                    records = [r for r in response.get("Records", []) if not _is_moto_key_only_insert(r)]
                     if records:
                         event = {"Records": [_lambda_record(r, self.stream_arn) for r in records]}
                         result = self.handler(event, None)  # raises: the batch is retried next time
@@ -73,7 +83,7 @@ class StreamPoller:
                         handled += len(records)
                     iterator = response.get("NextShardIterator")
                     self.iterators[shard_id] = iterator
-                    if not records:
+                    if not response.get("Records"):
                         break
             return handled
 

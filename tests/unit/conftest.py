@@ -19,7 +19,7 @@ UNIT_ENV = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def environment():
     """One environment for the whole unit tier; tests that change it use monkeypatch."""
     patcher = pytest.MonkeyPatch()
@@ -31,7 +31,7 @@ def environment():
     patcher.undo()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dynamodb(environment):
     """moto's in-memory DynamoDB, tables created once; tests isolate by their own campaigns."""
     with mock_aws():
@@ -78,7 +78,7 @@ def api(dynamodb):
         yield Api(client)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def poller(dynamodb):
     """The dev stream poller on moto's in-memory stream, feeding the real aggregator."""
     from app import aggregator

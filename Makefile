@@ -1,0 +1,40 @@
+# Relais — the two commands: `make dev` (run locally) and `make test` (everything CI runs).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export RELAIS_DATA_DIR ?= $(CURDIR)/.relais
+
+.PHONY: dev dev-reset test test-unit test-integration bench synth deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+## make dev: run the whole stack on 127.0.0.1 in the foreground (Ctrl-C stops it)
+dev: $(STAMP)
+	$(PY) -m dev.stack
+
+## make dev-reset: forget all local data (campaigns, links, counts, generated tokens)
+dev-reset:
+	rm -rf "$(RELAIS_DATA_DIR)"
+
+## make test: install what is missing, then run every test tier
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+test-integration: $(STAMP)
+	$(PY) -m pytest tests/integration
+
+## make bench: benchmarks, printed as ratios against a baseline measured in the same run
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

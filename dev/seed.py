@@ -1,0 +1,41 @@
+"""The demo campaign that ``make dev`` seeds, pointing at the local demo crowdfunding page.
+
+The API refuses non-https targets (no open redirects); the seed is trusted local code
+and writes the campaign directly so that short links can land on ``http://127.0.0.1``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chalicelib import campaigns
+from chalicelib.models import Campaign
+
+
+def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tuple[str, str]:
+    """``(campaign id, api key)`` of the demo campaign, created once and kept in the data dir."""
+    record = data_dir / "demo-campaign.json"
+    if record.exists():
+        saved = json.loads(record.read_text())
+        existing = campaigns.find(saved["id"])
+        if existing is not None:
+            if existing.target_url != demo_url or existing.allowed_origins != demo_origins:
+                existing.update(actions=[Campaign.target_url.set(demo_url),
+                                         Campaign.allowed_origins.set(demo_origins)])
+            return saved["id"], saved["api_key"]
+    campaign, key = campaigns.create({
+        "name": "Noob — la saison finale",
+        "target_url": "https://example.org/noob",
+        "goal": {"amount": 6_000_000, "currency": "EUR"},
+        "locale": "fr",
+        "share_text": "Aidez Noob à financer sa saison finale !",
+        "leaderboard": "public",
+        "milestones": [
+            {"amount": 50_000, "label": "Un épisode bonus"},
+            {"amount": 200_000, "label": "Le making-of"},
+            {"amount": 1_000_000, "label": "La bande originale en vinyle"},
+        ],
+    })
+    campaign.update(actions=[Campaign.target_url.set(demo_url), Campaign.allowed_origins.set(demo_origins)])
+    record.write_text(json.dumps({"id": campaign.id, "api_key": key}))
+    return campaign.id, key
