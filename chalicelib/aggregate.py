@@ -141,26 +141,30 @@ def handle_records(records: Iterable[dict]) -> dict:
         campaign, per_item = parsed
         for sk, contribution in per_item.items():
             pending[(campaign, sk)].append(contribution)
-    writes = sum(_apply(campaign, sk, items) for (campaign, sk), items in pending.items())
-    return {"records": total, "skipped": skipped, "items": len(pending), "writes": writes}
+    outcomes = [_apply(campaign, sk, items) for (campaign, sk), items in pending.items()]
+    return {"records": total, "skipped": skipped, "items": len(pending),
+            "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}
 
 
 def _client():
     return Rollup._get_connection().connection.client
 
 
-def _apply(campaign: str, sk: str, items: list[Contribution]) -> int:
-    """Write one rollup item; returns the number of writes made (normally 1)."""
+def _apply(campaign: str, sk: str, items: list[Contribution]) -> tuple[int, bool]:
+    """Write one rollup item: ``(write requests made, whether the item changed)``.
+
+    Normally one write. A replay costs one conditional write that fails, one read, no change.
+    """
     stored: dict[str, str] | None = None  # lane → applied seq, once known
     writes = 0
     for _ in range(MAX_ATTEMPTS):
         todo = items if stored is None else [c for c in items if c.seq > stored.get(c.lane, "")]
         if not todo:
-            return writes
+            return writes, False
         writes += 1
         try:
             _update(campaign, sk, todo, stored)
-            return writes
+            return writes, True
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise

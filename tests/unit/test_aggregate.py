@@ -1,0 +1,91 @@
+"""The stream aggregator on synthetic stream records (unit tier)."""
+import itertools
+import random
+from collections import Counter
+
+from chalicelib import aggregate, ids
+from tests.unit.conftest import rollup
+
+_seq = itertools.count(10**20)
+
+
+def click_record(campaign, code, channel, visitor, hits, day="2026-11-01", lane="03", old_hits=None):
+    image = {
+        "pk": {"S": f"{campaign}#{lane}"}, "sk": {"S": f"v#{day}#{code}#{channel}#{visitor}"},
+        "kind": {"S": "click"}, "campaign_id": {"S": campaign}, "code": {"S": code},
+        "channel": {"S": channel}, "day": {"S": day}, "hits": {"N": str(hits)},
+    }
+    ddb = {"Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image, "SequenceNumber": str(next(_seq))}
+    if old_hits is not None:
+        ddb["OldImage"] = {**image, "hits": {"N": str(old_hits)}}
+    return {"eventID": ids.random_base62(20), "eventName": "MODIFY" if old_hits else "INSERT", "dynamodb": ddb}
+
+
+def number(item, name):
+    return int(item.get(name, {"N": "0"})["N"])
+
+
+def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
+    campaign = ids.campaign_id()
+    rng = random.Random(7)
+    codes = [ids.link_code() for _ in range(50)]
+    channels = ["x", "whatsapp", "email"]
+    records = [click_record(campaign, rng.choice(codes), rng.choice(channels), f"v{i}", 1, lane=f"{i % 16:02d}")
+               for i in range(1000)]
+    result = aggregate.handle_records(records)
+    touched = {"total"} | {f"day#2026-11-01#{c}" for c in channels} | \
+        {f"ref#{r['dynamodb']['NewImage']['code']['S']}" for r in records}
+    assert result["items"] == len(touched)
+    assert result["writes"] == result["changed"] == len(touched)
+    assert number(rollup(campaign, "total"), "clicks") == 1000
+
+
+def test_a_replayed_or_partly_replayed_batch_changes_nothing(dynamodb):
+    campaign = ids.campaign_id()
+    code = ids.link_code()
+    records = [click_record(campaign, code, "x", f"v{i}", 1, lane=f"{i % 4:02d}") for i in range(40)]
+    records.append(click_record(campaign, code, "x", "v0", 2, lane="00", old_hits=1))
+    aggregate.handle_records(records[:15])  # a bisected first half
+    aggregate.handle_records(records)  # then the whole batch again
+    again = aggregate.handle_records(records[10:30])
+    assert again["changed"] == 0 and again["writes"] == again["items"]
+    total = rollup(campaign, "total")
+    assert (number(total, "clicks"), number(total, "unique_clicks")) == (41, 40)
+
+
+def test_unknown_event_shapes_are_skipped_without_failing_the_batch(dynamodb):
+    campaign = ids.campaign_id()
+    good = click_record(campaign, "abcd1234", "x", "v", 1)
+    strange = click_record(campaign, "abcd1234", "x", "w", 1)
+    strange["dynamodb"]["NewImage"]["kind"] = {"S": "teleport"}
+    broken = {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "x#01"}}}}
+    removed = {**click_record(campaign, "abcd1234", "x", "z", 1), "eventName": "REMOVE"}
+    result = aggregate.handle_records([strange, broken, good, removed])
+    assert result["skipped"] == 2
+    assert number(rollup(campaign, "total"), "clicks") == 1
+
+
+def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
+    campaign = ids.campaign_id()
+
+    def record(sk, **attributes):
+        image = {"pk": {"S": f"{campaign}#05"}, "sk": {"S": sk}, "campaign_id": {"S": campaign}}
+        image.update({k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in attributes.items()})
+        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": str(next(_seq))}}
+
+    aggregate.handle_records([
+        record("r#root", kind="referrer", code="root1234", depth=1, name="Root"),
+        record("r#kid", kind="referrer", code="kid12345", depth=2, name="Kid", referred_by="root1234"),
+        record("pl#1", kind="pledge", code="kid12345", channel="x", day="2026-11-02", depth=2, status="confirmed",
+               amount=1500, currency="EUR", goal_amount=1500),
+        record("pl#2", kind="pledge", channel="direct", day="2026-11-02", status="confirmed",
+               amount=700, currency="USD", goal_amount=0),
+    ])
+    total = rollup(campaign, "total")
+    assert Counter({k: number(total, k) for k in ("referrers", "children", "pledges", "amt_EUR", "amt_USD")}) == \
+        Counter(referrers=2, children=1, pledges=2, amt_EUR=1500, amt_USD=700)
+    kid = rollup(campaign, "ref#kid12345")
+    assert kid["name"]["S"] == "Kid" and kid["referred_by"]["S"] == "root1234"
+    assert number(kid, "lb_score") == 1500 * aggregate.SCORE_SCALE + 1
+    assert number(rollup(campaign, "depth#2"), "pledges") == 1
+    assert number(rollup(campaign, "direct"), "amt_USD") == 700
