@@ -2,9 +2,10 @@
 
 Every event item maps to counter contributions on a few rollup items (``total``,
 ``day#<date>#<channel>``, ``ref#<code>``, ``depth#<n>``, ``direct``). A stream record
-contributes ``f(new image) - f(old image)``: an insert counts, a click's second hit
+contributes ``f(new image) - f(old image)``: an insert counts, a visitor's second hit
 counts one more click but no new unique visitor, a refund takes a pledge back out. TTL
-removals count nothing.
+removals count nothing. A visit is a click when its user agent is a person's, else a
+link preview (``chalicelib.bots``).
 
 Exactness: each rollup item remembers, per event lane, the sequence number of the last
 record it applied (``seq_<lane>``). Records of one lane reach us in order, so a write
@@ -21,6 +22,7 @@ from typing import Any, Iterable
 from botocore.exceptions import ClientError
 
 from chalicelib import tables
+from chalicelib.bots import is_bot
 from chalicelib.models import Rollup
 from chalicelib.observability import count, logger
 
@@ -56,10 +58,12 @@ def contributions(item: dict) -> dict[str, Counter]:
     """The counters one event item adds to each rollup item (by sort key)."""
     kind = item.get("kind")
     day, channel, code = item.get("day"), item.get("channel"), item.get("code")
-    if kind in ("click", "preview", "share"):
+    if kind in ("visit", "preview", "share"):
         if not (day and channel and code):
             raise ValueError(f"{kind} event without day, channel or code")
-        if kind == "click":
+        if kind == "visit" and is_bot(item.get("agent", "")):
+            counters = Counter(previews=int(item["hits"]))
+        elif kind == "visit":
             counters = Counter(clicks=int(item["hits"]), unique_clicks=1)
         else:
             counters = Counter({f"{kind}s": 1})

@@ -1,9 +1,10 @@
 """Who is a person and who is a link preview.
 
 ``crawlerdetect`` knows 1,400+ crawler patterns; we add the few link-preview fetchers
-it misses. HEAD requests are previews (browsers navigate with GET). An empty user
-agent is a preview too: every browser and in-app browser sends one; scripts don't.
-In-app browsers (Instagram, Facebook's FBAN/FBAV, TikTok…) are people.
+it misses. An empty user agent is a bot too: every browser and in-app browser sends
+one; scripts don't. In-app browsers (Instagram, Facebook's FBAN/FBAV, TikTok…) are
+people. HEAD requests are previews whoever sends them (``chalicelib.tracking``). The
+aggregator classifies, so the regex never runs on the redirect's request path.
 """
 from __future__ import annotations
 
@@ -28,7 +29,3 @@ def is_bot(user_agent: str) -> bool:
     if not user_agent.strip():
         return True
     return bool(_PREVIEW_EXTRA.search(user_agent)) or _detector().isCrawler(user_agent)
-
-
-def is_preview(method: str, user_agent: str | None) -> bool:
-    return method.upper() == "HEAD" or is_bot(user_agent or "")

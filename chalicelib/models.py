@@ -20,16 +20,26 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
+class _Model(Model):
+    """Every model takes its botocore client from ``chalicelib.tables`` (shared, budgeted)."""
+
+    @classmethod
+    def _get_connection(cls):
+        connection = super()._get_connection()
+        if connection.connection._client is None:
+            from chalicelib import tables
+
+            connection.connection._client = tables.client_for(cls)
+        return connection
+
+
 class _Meta:
-    """Shared connection settings; ``tables.bind`` fills name, region and host."""
+    """``tables.bind`` fills name, region and host, and gives the models shared clients."""
 
     table_name = "unbound"
     region = "us-east-1"
     host = None
     billing_mode = "PAY_PER_REQUEST"
-    connect_timeout_seconds = 2
-    read_timeout_seconds = 5
-    max_retry_attempts = 3
 
 
 class Milestone(MapAttribute):
@@ -37,7 +47,7 @@ class Milestone(MapAttribute):
     label = UnicodeAttribute()
 
 
-class Campaign(Model):
+class Campaign(_Model):
     """One campaign. Key: ``id``. Read by id on every public and creator route."""
 
     class Meta(_Meta):
@@ -64,7 +74,7 @@ class Campaign(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class Link(Model):
+class Link(_Model):
     """A fan's referral link. Key: ``code`` (immutable, cached by the redirect).
 
     The same table holds e-mail claims: ``code = "@<campaign>:<hmac(email)>"`` with
@@ -86,22 +96,19 @@ class Link(Model):
     created_at = UTCDateTimeAttribute()
 
 
-class Event(Model):
-    """Every fact (click, preview, share, pledge, new referrer) is one item here.
+class Event(_Model):
+    """Every fact (visit, preview, share, pledge, new referrer) is one item here.
 
     Key: ``pk = "<campaign>#<lane>"`` with lane 0..15, ``sk`` unique per fact. Sixteen
     lanes spread a viral campaign's writes over partitions; the aggregator remembers the
     last applied stream sequence number per lane on each rollup item, which makes
     replays exact. The stream (NEW_AND_OLD_IMAGES) feeds the aggregator; ``expires_at``
-    lets DynamoDB drop raw click/preview/share events once they are counted. Pledge
+    lets DynamoDB drop raw visit/preview/share events once they are counted. Pledge
     items have no TTL: the pledge item is its own idempotency record.
     """
 
     class Meta(_Meta):
         stream_view_type = "NEW_AND_OLD_IMAGES"
-        connect_timeout_seconds = 0.25
-        read_timeout_seconds = 0.5
-        max_retry_attempts = 0  # a throttled click is dropped (and counted), never retried for seconds
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -111,6 +118,7 @@ class Event(Model):
     channel = UnicodeAttribute(null=True)
     day = UnicodeAttribute(null=True)
     hits = NumberAttribute(null=True)
+    agent = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
@@ -134,7 +142,7 @@ class LeaderboardIndex(GlobalSecondaryIndex):
     lb_score = NumberAttribute(range_key=True)
 
 
-class Rollup(Model):
+class Rollup(_Model):
     """Counters maintained by the aggregator only. Key: ``pk = campaign id``, ``sk``:
 
     - ``total``: campaign totals; ``day#<date>#<channel>``: the daily series per channel;

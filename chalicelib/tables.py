@@ -1,17 +1,34 @@
 """Binding the models to the tables named by config, and creating them.
 
 PynamoDB fixes a model's table name and endpoint in ``Meta`` at class definition;
-``bind`` rewrites them from config whenever they differ and drops the cached connection,
-so the same process can serve tests, ``chalice local`` and Lambda.
+``bind`` rewrites them from config whenever they differ, so the same process can serve
+tests, ``chalice local`` and Lambda.
+
+It also gives every model one of two botocore clients built from a single session.
+PynamoDB would otherwise build a session and a client per model, loading the DynamoDB
+service description each time. The tables a request reads and writes one item at a
+time (campaigns, links, events) share the request budget: short timeouts and one quick
+retry, so that a throttled or stalled write costs a redirect well under a second (the
+visit is dropped and counted, never retried for 25 s). The rollups, read in pages by the
+stats and written by the aggregator, get a patient budget.
 """
 from __future__ import annotations
 
+import botocore.config
+import botocore.session
 from pynamodb.models import Model
 
 from chalicelib import config
-from chalicelib.models import ALL_MODELS
+from chalicelib.models import ALL_MODELS, Rollup
+
+REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
+                                 retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base
+PATIENT = botocore.config.Config(connect_timeout=2, read_timeout=10, parameter_validation=False,
+                                 retries={"total_max_attempts": 4, "mode": "standard"})
 
 _bound: tuple | None = None
+_session: botocore.session.Session | None = None
+_clients: dict = {}
 
 
 def bind() -> None:
@@ -25,12 +42,24 @@ def bind() -> None:
     if wanted == _bound:
         return
     region, host, names = wanted
+    _clients.clear()
     for model, name in zip(ALL_MODELS.values(), names):
         model.Meta.table_name = name
         model.Meta.region = region
         model.Meta.host = host
         model._connection = None
     _bound = wanted
+
+
+def client_for(model: type[Model]):
+    """The shared botocore client of a model's budget, created on first use."""
+    global _session
+    budget = PATIENT if model is Rollup else REQUEST
+    if budget not in _clients:
+        _session = _session or botocore.session.get_session()
+        _clients[budget] = _session.create_client("dynamodb", region_name=model.Meta.region,
+                                                  endpoint_url=model.Meta.host, config=budget)
+    return _clients[budget]
 
 
 def create_tables(wait: bool = True) -> list[str]:

@@ -15,8 +15,8 @@ import requests
 import resvg_py
 import zxingcpp
 
+from dev.dynamodb_proxy import DynamoDBProxy
 from dev.stack import ROOT, free_port
-from tests.integration.faults import FaultyDynamoDB
 from tests.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
 
 
@@ -97,7 +97,7 @@ def test_no_item_in_any_table_holds_the_visitor_ip(stack, poller):
 def test_a_throttled_or_stalled_click_write_still_redirects_within_a_second(stack, mode, tmp_path):
     campaign, _ = stack.create_campaign()
     fan = stack.new_fan(campaign["id"], "Patient")
-    proxy = FaultyDynamoDB(stack.dynamodb, "relais-local-events", mode)
+    proxy = DynamoDBProxy(stack.dynamodb, fault=mode, fault_table="relais-local-events")
     port = free_port()
     log_path = tmp_path / "chalice.log"
     env = {**os.environ, "RELAIS_DYNAMODB_ENDPOINT": proxy.url, "RELAIS_STAGE": "local"}

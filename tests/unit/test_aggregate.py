@@ -12,7 +12,7 @@ _seq = itertools.count(10**20)
 def click_record(campaign, code, channel, visitor, hits, day="2026-11-01", lane="03", old_hits=None):
     image = {
         "pk": {"S": f"{campaign}#{lane}"}, "sk": {"S": f"v#{day}#{code}#{channel}#{visitor}"},
-        "kind": {"S": "click"}, "campaign_id": {"S": campaign}, "code": {"S": code},
+        "kind": {"S": "visit"}, "agent": {"S": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}, "campaign_id": {"S": campaign}, "code": {"S": code},
         "channel": {"S": channel}, "day": {"S": day}, "hits": {"N": str(hits)},
     }
     ddb = {"Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image, "SequenceNumber": str(next(_seq))}

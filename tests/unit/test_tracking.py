@@ -72,7 +72,7 @@ def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
     assert api.call("POST", "/v1/shares", {"code": code, "channel": "x"}).status_code == 202
     poller.drain()
     day_x = rollup(campaign["id"], f"day#{_today()}#x")
-    assert (int(day_x["clicks"]["N"]), int(day_x["unique_clicks"]["N"])) == (2, 1)
+    assert (int(day_x["clicks"]["N"]), int(day_x["unique_clicks"]["N"])) == (2, 1), day_x
     assert int(day_x["previews"]["N"]) == 2 and int(day_x["shares"]["N"]) == 1
     mine = api.call("GET", f"/v1/referrers/{code}").data
     assert (mine["clicks"], mine["unique_clicks"], mine["previews"], mine["shares"]) == (3, 2, 2, 1)

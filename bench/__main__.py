@@ -1,0 +1,22 @@
+"""`make bench`: every benchmark, printed as ratios against baselines measured in this run."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from bench import bench_aggregator, bench_redirect
+from bench.common import dynamodb_server, report
+
+
+def main() -> int:
+    logging.disable(logging.WARNING)
+    sys.stdout.write("Relais benchmarks (ratios against baselines measured in this run)\n\n")
+    with dynamodb_server() as url:
+        report("Local DynamoDB server (moto)", url)
+        bench_redirect.run(url)
+        bench_aggregator.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Redirect: DynamoDB calls per request, warm handler time and cold start, each against a
+baseline that makes the same single write to the same DynamoDB server."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+from bench.common import interleaved, median_ms, report, run_python
+from bench.lambda_events import FakeContext, redirect_event
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+BASELINE = textwrap.dedent("""
+    import botocore.config, botocore.session, os, secrets
+    session = botocore.session.get_session()
+    client = session.create_client("dynamodb", region_name="us-east-1", endpoint_url=os.environ["RELAIS_DYNAMODB_ENDPOINT"],
+        config=botocore.config.Config(connect_timeout=0.25, read_timeout=0.5, retries={"total_max_attempts": 1, "mode": "standard"}))
+    def handler(event, context):
+        client.update_item(TableName=os.environ["RELAIS_TABLE_PREFIX"] + "events",
+            Key={"pk": {"S": "baseline#03"}, "sk": {"S": "v#2026-11-29#code#x#" + secrets.token_urlsafe(16)}},
+            UpdateExpression="ADD hits :one SET kind = :k, code = :c, channel = :ch, #d = :d, campaign_id = :id, expires_at = :t",
+            ExpressionAttributeNames={"#d": "day"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":k": {"S": "click"}, ":c": {"S": "code"}, ":ch": {"S": "x"},
+                ":d": {"S": "2026-11-29"}, ":id": {"S": "baseline"}, ":t": {"N": "1800000000"}})
+        return {"statusCode": 302, "headers": {"Location": "https://example.org/"}, "body": ""}
+""")
+
+
+def _seed() -> str:
+    from chalicelib import campaigns, links
+
+    campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1"})
+    link, _ = links.create(campaign, {"name": "Bench fan"})
+    return link.code
+
+
+def calls_per_request(upstream: str, code: str) -> None:
+    from chalicelib import tables
+    from dev.dynamodb_proxy import DynamoDBProxy
+
+    from app import app
+
+    proxy = DynamoDBProxy(upstream)
+    os.environ["RELAIS_DYNAMODB_ENDPOINT"] = proxy.url
+    tables.bind()
+    try:
+        app(redirect_event(code, "198.51.100.1", CHROME), FakeContext())  # warm the caches
+        for label, agent, method in (("human click", CHROME, "GET"), ("preview (bot)", "Twitterbot/1.0", "GET"),
+                                     ("preview (HEAD)", CHROME, "HEAD")):
+            proxy.reset()
+            for i in range(50):
+                response = app(redirect_event(code, f"198.51.100.{i}", agent, method), FakeContext())
+                assert response["statusCode"] == 302
+            report(f"DynamoDB calls per warm {label}", f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads",
+                   "target: 1 write, 0 reads" if label == "human click" else "target: <= 1 write")
+    finally:
+        os.environ["RELAIS_DYNAMODB_ENDPOINT"] = upstream
+        tables.bind()
+        proxy.close()
+
+
+def warm_ratio(code: str) -> None:
+    from app import app
+
+    namespace: dict = {}
+    exec(BASELINE, namespace)
+    baseline = namespace["handler"]
+    counter = iter(range(10**9))
+    context = FakeContext()
+
+    def relais():
+        response = app(redirect_event(code, f"203.0.113.{next(counter) % 250}", CHROME + str(next(counter))), context)
+        assert response["statusCode"] == 302
+
+    def base():
+        baseline({}, context)
+
+    interleaved(30, relais, base)
+    ours, theirs = interleaved(400, relais, base)
+    report("Warm redirect handler, median", f"{median_ms(ours):.2f} ms vs {median_ms(theirs):.2f} ms")
+    report("Warm redirect ÷ baseline single write", f"{median_ms(ours) / median_ms(theirs):.2f}", "target: <= 1.3")
+
+
+def cold_ratio(code: str) -> None:
+    event = json.dumps(redirect_event(code, "192.0.2.10", CHROME))
+    relais = textwrap.dedent(f"""
+        import json
+        from app import app
+        from bench.lambda_events import FakeContext
+        response = app(json.loads({event!r}), FakeContext())
+        assert response["statusCode"] == 302, response
+    """)
+    baseline = BASELINE + "\nhandler({}, None)\n"
+    env = dict(os.environ)
+    run_python(relais, env), run_python(baseline, env)  # warm the OS file cache
+    samples = [(run_python(relais, env), run_python(baseline, env)) for _ in range(9)]
+    ours = median_ms([s[0] for s in samples])
+    theirs = median_ms([s[1] for s in samples])
+    report("Cold start (fresh process, first redirect), median", f"{ours:.0f} ms vs {theirs:.0f} ms")
+    report("Cold start ÷ botocore import + client + one write", f"{ours / theirs:.2f}", "target: <= 1.25")
+
+
+def run(upstream: str) -> None:
+    code = _seed()
+    calls_per_request(upstream, code)
+    warm_ratio(code)
+    cold_ratio(code)

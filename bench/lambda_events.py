@@ -1,0 +1,29 @@
+"""API Gateway proxy events, as Lambda hands them to the Chalice handler."""
+from __future__ import annotations
+
+
+class FakeContext:
+    aws_request_id = "bench-request"
+    function_name = "relais-api"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:relais-api"
+
+
+def redirect_event(code: str, ip: str, user_agent: str, method: str = "GET", channel: str = "x") -> dict:
+    return {
+        "resource": "/r/{code}",
+        "path": f"/r/{code}",
+        "httpMethod": method,
+        "headers": {"user-agent": user_agent, "host": "go.example.org", "x-forwarded-proto": "https"},
+        "multiValueHeaders": {},
+        "queryStringParameters": {"c": channel},
+        "multiValueQueryStringParameters": {"c": [channel]},
+        "pathParameters": {"code": code},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/r/{code}", "httpMethod": method, "path": f"/api/r/{code}",
+            "identity": {"sourceIp": ip}, "requestId": "bench", "stage": "api", "apiId": "bench",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
