@@ -1,7 +1,7 @@
 """Relais HTTP routes: parse, call a service in chalicelib, shape the response. Nothing else."""
 from chalice import Chalice, Response
 
-from chalicelib import aggregate, auth, campaigns, links, qr, referrers, tracking
+from chalicelib import aggregate, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, tracking
 from chalicelib.http import (
     check_write_origin, client_ip, cors_headers, header, json_response, middleware, public_base, read_json,
 )
@@ -113,3 +113,18 @@ def qr_png(code):
 def aggregator(event, context):
     """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
     return aggregate.handle_records(event.get("Records", []))
+
+
+@app.route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
+def record_pledge(campaign_id):
+    campaign = campaigns.authorize(campaign_id, _token())
+    status, body = pledges.record(campaign, pledges.parse(read_json(app.current_request)))
+    return json_response(status, body)
+
+
+@app.route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
+def receive_stripe_event(campaign_id):
+    request = app.current_request
+    campaign = campaigns.get_or_404(campaign_id)
+    event = stripe_webhook.verify(campaign, request.raw_body or b"", header(request, "stripe-signature"))
+    return json_response(200, stripe_webhook.handle(campaign, event))

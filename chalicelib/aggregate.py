@@ -81,6 +81,8 @@ def contributions(item: dict) -> dict[str, Counter]:
         else:
             result["direct"] = money
         return result
+    if kind == "alias":
+        return {}  # a lookup item (e.g. Stripe payment intent → pledge), not a fact
     if kind == "referrer":
         depth = int(item["depth"])
         result = {"total": Counter(referrers=1), f"depth#{depth}": Counter(referrers=1),

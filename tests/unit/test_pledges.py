@@ -1,0 +1,139 @@
+"""Pledges: idempotency, conflicts, refunds and attribution (unit tier)."""
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.unit.conftest import rollup
+from tests.unit.test_tracking import CHROME
+
+
+@pytest.fixture
+def campaign(api):
+    campaign, key = api.create_campaign(goal={"amount": 100000, "currency": "EUR"},
+                                        attribution={"model": "last_click", "window_days": 7})
+    return campaign, key
+
+
+def pledge(api, campaign, key, **body):
+    return api.call("POST", f"/v1/campaigns/{campaign['id']}/pledges",
+                    {"pledge_id": "p-1", "amount": 2500, "currency": "EUR", **body}, token=key)
+
+
+def ref_from_click(api, campaign, channel="x"):
+    fan = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Fan"}).data
+    response = api.call("GET", f"/r/{fan['code']}?c={channel}", headers={"User-Agent": CHROME})
+    return fan["code"], parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0]
+
+
+def number(item, name):
+    return int(item.get(name, {"N": "0"})["N"])
+
+
+def test_a_new_pledge_is_201_and_its_exact_replay_200_counted_once(api, campaign, poller):
+    c, key = campaign
+    code, ref = ref_from_click(api, c, "whatsapp")
+    first = pledge(api, c, key, ref=ref)
+    again = pledge(api, c, key, ref=ref)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.data["attribution"] == {"code": code, "channel": "whatsapp"}
+    assert again.data == first.data
+    poller.drain()
+    total = rollup(c["id"], "total")
+    assert (number(total, "pledges"), number(total, "amt_EUR"), number(total, "fan_goal_amt")) == (1, 2500, 2500)
+    assert number(rollup(c["id"], f"ref#{code}"), "pledges") == 1
+
+
+def test_the_same_id_with_another_amount_or_currency_is_409(api, campaign):
+    c, key = campaign
+    assert pledge(api, c, key).status_code == 201
+    for change in ({"amount": 2600}, {"currency": "USD"}):
+        response = pledge(api, c, key, **change)
+        assert response.status_code == 409
+        assert response.data["error"]["code"] == "pledge_conflict"
+
+
+def test_a_refund_sent_three_times_is_subtracted_once(api, campaign, poller):
+    c, key = campaign
+    pledge(api, c, key, pledge_id="keep", amount=1000)
+    pledge(api, c, key, pledge_id="gone", amount=4000)
+    statuses = [pledge(api, c, key, pledge_id="gone", amount=4000, status="refunded").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    poller.drain()
+    total = rollup(c["id"], "total")
+    assert (number(total, "pledges"), number(total, "amt_EUR")) == (1, 1000)
+
+
+def test_a_refund_before_the_pledge_means_the_pledge_never_counts(api, campaign, poller):
+    c, key = campaign
+    assert pledge(api, c, key, pledge_id="late", status="refunded").status_code == 201
+    assert pledge(api, c, key, pledge_id="late").data["status"] == "refunded"
+    poller.drain()
+    assert number(rollup(c["id"], "total"), "pledges") == 0
+
+
+@pytest.mark.parametrize("make_ref", [
+    lambda c, ref: "garbage",
+    lambda c, ref: ref[:-1] + ("A" if ref[-1] != "A" else "B"),  # forged signature
+    lambda c, ref: ref.replace(".", "!"),
+    lambda c, ref: None,
+])
+def test_malformed_or_forged_refs_make_the_pledge_direct(api, campaign, make_ref):
+    c, key = campaign
+    _, ref = ref_from_click(api, c)
+    response = pledge(api, c, key, ref=make_ref(c, ref))
+    assert response.status_code == 201
+    assert response.data["attribution"] is None
+
+
+def test_a_ref_of_another_campaign_is_direct(api, campaign):
+    c, key = campaign
+    other, _ = api.create_campaign()
+    _, ref = ref_from_click(api, other)
+    assert pledge(api, c, key, ref=ref).data["attribution"] is None
+
+
+def test_a_ref_older_than_the_window_is_direct(api, campaign):
+    c, key = campaign
+    _, ref = ref_from_click(api, c)
+    late = (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
+    within = (datetime.now(timezone.utc) + timedelta(days=6)).isoformat()
+    assert pledge(api, c, key, pledge_id="late", ref=ref, occurred_at=late).data["attribution"] is None
+    assert pledge(api, c, key, pledge_id="ok", ref=ref, occurred_at=within).data["attribution"] is not None
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"pledge_id": ""}, "invalid_pledge_id"),
+    ({"pledge_id": "x" * 129}, "invalid_pledge_id"),
+    ({"amount": 0}, "invalid_amount"),
+    ({"amount": 12.5}, "invalid_amount"),
+    ({"currency": "XXX1"}, "invalid_currency"),
+    ({"status": "pending"}, "invalid_status"),
+    ({"occurred_at": "yesterday"}, "invalid_occurred_at"),
+    ({"ref": 42}, "invalid_ref"),
+    ({"tip": 5}, "unknown_field"),
+])
+def test_invalid_pledges_are_400_and_store_nothing(api, campaign, body, code):
+    c, key = campaign
+    response = pledge(api, c, key, **body)
+    assert response.status_code == 400 and response.data["error"]["code"] == code
+    assert pledge(api, c, key).status_code == 201  # p-1 was not stored by the bad request
+
+
+def test_pledges_need_the_campaign_key(api, campaign):
+    c, _ = campaign
+    other, other_key = api.create_campaign()
+    assert pledge(api, c, None).status_code == 401
+    assert pledge(api, c, other_key).status_code == 403
+
+
+def test_cascade_depth_follows_referred_by(api, campaign, poller):
+    c, key = campaign
+    root = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Root"}).data
+    child = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Child", "referred_by": root["code"]}).data
+    grandchild = api.call("POST", f"/v1/campaigns/{c['id']}/referrers",
+                          {"name": "Grandchild", "referred_by": child["code"]}).data
+    assert grandchild["referred_by"] == child["code"]
+    poller.drain()
+    assert [number(rollup(c["id"], f"depth#{d}"), "referrers") for d in (1, 2, 3)] == [1, 1, 1]
+    assert number(rollup(c["id"], "total"), "children") == 2
