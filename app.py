@@ -3,7 +3,8 @@ from chalice import Chalice, Response
 
 from chalicelib import aggregate, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, tracking
 from chalicelib.http import (
-    check_write_origin, client_ip, cors_headers, header, json_response, middleware, public_base, read_json,
+    check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
+    read_json,
 )
 
 app = Chalice(app_name="relais")
@@ -11,6 +12,7 @@ app.register_middleware(middleware, "http")
 
 JSON_OR_TEXT = ["application/json", "text/plain"]  # navigator.sendBeacon posts text/plain
 QR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+NO_STORE = {"Cache-Control": "no-store"}  # responses that carry a secret
 
 
 def _token() -> str | None:
@@ -26,7 +28,7 @@ def healthz():
 def create_campaign():
     auth.require_operator(_token())
     campaign, key = campaigns.create(read_json(app.current_request))
-    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key})
+    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
 
 
 @app.route("/v1/campaigns/{campaign_id}", methods=["GET"])
@@ -45,7 +47,7 @@ def update_campaign(campaign_id):
 @app.route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
 def rotate_campaign_key(campaign_id):
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(201, {"api_key": campaigns.rotate_key(campaign)})
+    return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
 
 
 @app.route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
@@ -53,8 +55,9 @@ def create_referrer(campaign_id):
     request = app.current_request
     campaign = campaigns.get_or_404(campaign_id)
     cors = cors_headers(request, campaign.allowed_origins)
-    check_write_origin(request, campaign.allowed_origins)
-    link, created = links.create(campaign, read_json(request))
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        link, created = links.create(campaign, read_json(request))
     body = links.to_dict(link, campaign, public_base(request))
     return json_response(201 if created else 200, body, cors)
 
@@ -62,7 +65,8 @@ def create_referrer(campaign_id):
 @app.route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
 def preflight_referrers(campaign_id):
     campaign = campaigns.get_or_404(campaign_id)
-    return Response(body="", status_code=204, headers=cors_headers(app.current_request, campaign.allowed_origins))
+    return Response(body="", status_code=204,
+                    headers={"Content-Type": "text/plain", **cors_headers(app.current_request, campaign.allowed_origins)})
 
 
 @app.route("/v1/referrers/{code}", methods=["GET"])
@@ -75,9 +79,11 @@ def get_referrer(code):
 def record_share():
     request = app.current_request
     link, campaign, channel = tracking.parse_share(read_json(request))
-    check_write_origin(request, campaign.allowed_origins)
-    tracking.record_share(link, channel)
-    return json_response(202, {"accepted": True}, cors_headers(request, campaign.allowed_origins))
+    cors = cors_headers(request, campaign.allowed_origins)
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        tracking.record_share(link, channel)
+    return json_response(202, {"accepted": True}, cors)
 
 
 @app.route("/r/{code}", methods=["GET", "HEAD"])

@@ -15,6 +15,7 @@ class ApiError(ChaliceUnhandledError):
         self.status = status
         self.code = code
         self.message = message
+        self.headers: dict[str, str] = {}  # e.g. CORS, so that the widget can read the reason
 
     def body(self) -> dict:
         return {"error": {"code": self.code, "message": self.message}}

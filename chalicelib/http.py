@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from chalice import Response
 
@@ -21,7 +22,17 @@ def json_response(status: int, body: Any, headers: dict | None = None) -> Respon
 
 
 def error_response(error: ApiError) -> Response:
-    return json_response(error.status, error.body(), {"Cache-Control": "no-store"})
+    return json_response(error.status, error.body(), {"Cache-Control": "no-store", **error.headers})
+
+
+@contextmanager
+def headers_on_errors(headers: dict) -> Iterator[None]:
+    """Errors raised inside carry these headers too (CORS on a public route's 4xx)."""
+    try:
+        yield
+    except ApiError as exc:
+        exc.headers.update(headers)
+        raise
 
 
 def read_json(request: Any) -> Any:
@@ -30,9 +41,11 @@ def read_json(request: Any) -> Any:
     if not raw.strip():
         raise bad_request("invalid_json", "A JSON body is required.")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("invalid_json", "The body is not valid JSON.") from None
+        body = json.loads(raw)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\ud800") are not text
+        return body
+    except (ValueError, UnicodeError, RecursionError):
+        raise bad_request("invalid_json", "The body is not valid JSON text.") from None
 
 
 def header(request: Any, name: str) -> str | None:
@@ -69,7 +82,9 @@ def _normalise_chalice_error(response: Response) -> Response:
             count("UnhandledErrors")
             return error_response(ApiError(500, "internal_error", "Something went wrong on our side."))
         code = "".join("_" + c.lower() if c.isupper() else c for c in body["Code"]).lstrip("_")
-        return error_response(ApiError(status, code.replace("_error", "") or "bad_request", str(body["Message"])[:300]))
+        error = ApiError(status, code.replace("_error", "") or "bad_request", str(body["Message"])[:300])
+        error.headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return error_response(error)
     return response
 
 
@@ -81,10 +96,12 @@ def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
         if len(event.raw_body or b"") > MAX_BODY_BYTES:
             return error_response(ApiError(413, "payload_too_large", "Bodies are limited to 64 KiB."))
         try:
-            response = get_response(event)
+            response = _normalise_chalice_error(get_response(event))
         except ApiError as exc:
-            return error_response(exc)
-        return _normalise_chalice_error(response)
+            response = error_response(exc)
+        if event.method == "HEAD":
+            response.body = ""
+        return response
     finally:
         flush_metrics()
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib import campaigns, links, signing
 from chalicelib.channels import is_channel
-from chalicelib.errors import bad_request, not_found
+from chalicelib.errors import bad_request, not_found, unavailable
 from chalicelib.events import expiry, new_event, random_suffix, utc_now
 from chalicelib.models import Campaign, Event
 from chalicelib.observability import count, logger
@@ -116,5 +116,10 @@ def record_share(link: links.LinkInfo, channel: str) -> None:
     """A share button was pressed: one share event."""
     now = utc_now()
     day = now.date().isoformat()
-    new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
-              channel=channel, day=day, expires_at=expiry(now)).save()
+    try:
+        new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
+                  channel=channel, day=day, expires_at=expiry(now)).save()
+    except Exception as exc:
+        count("LostEvents")
+        logger.exception("share not recorded", extra={"code": link.code, "channel": channel})
+        raise unavailable() from exc

@@ -14,6 +14,9 @@ def is_int(value: Any) -> bool:
 
 
 def integer(value: Any, code: str, what: str, minimum: int, maximum: int = MAX_INT) -> int:
+    """A whole number; JSON does not tell ``19`` from ``19.0``, so neither do we."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT:
+        value = int(value)
     if not is_int(value) or not minimum <= value <= maximum:
         raise bad_request(code, f"{what} must be a whole number from {minimum} to {maximum}.")
     return value

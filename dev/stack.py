@@ -167,7 +167,10 @@ class Stack:
         for child in self.children[1:]:
             child.terminate()
         for child in self.children[1:]:
-            child.wait(10)
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
         try:
             if self.poller is not None:
                 self.poller.drain()
@@ -175,7 +178,10 @@ class Stack:
         finally:
             database = self.children[0]
             database.terminate()
-            database.wait(10)
+            try:
+                database.wait(10)
+            except subprocess.TimeoutExpired:
+                database.kill()
 
 
 def main() -> int:

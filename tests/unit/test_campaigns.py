@@ -185,3 +185,20 @@ def test_healthz_answers_ok(api):
     response = api.call("GET", "/healthz")
     assert response.status_code == 200
     assert response.data == {"ok": True}
+
+
+@pytest.mark.parametrize("raw", ["[" * 20000 + "]" * 20000, '{"name": "\\ud800", "target_url": "https://example.org/"}'])
+def test_pathological_json_is_400_not_500(api, raw):
+    response = api.call("POST", "/v1/campaigns", raw=raw, token=ADMIN)
+    assert response.status_code == 400
+    assert response.data["error"]["code"] == "invalid_json"
+
+
+def test_whole_numbers_written_as_decimals_are_accepted(api):
+    campaign, _ = api.create_campaign(goal={"amount": 1250.0, "currency": "EUR"})
+    assert campaign["goal"]["amount"] == 1250
+
+
+def test_secrets_are_never_cached(api):
+    response = api.call("POST", "/v1/campaigns", {"name": "x", "target_url": "https://example.org/"}, token=ADMIN)
+    assert response.headers["Cache-Control"] == "no-store"

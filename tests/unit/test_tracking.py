@@ -136,3 +136,30 @@ def _today():
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).date().isoformat()
+
+
+def test_widget_errors_carry_cors_so_the_widget_can_read_them(api, link):
+    campaign, _ = link
+    response = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": ""},
+                        headers={"Origin": "https://example.org"})
+    assert response.status_code == 400
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.org"
+
+
+def test_non_ascii_digits_in_qr_size_are_400(api, link):
+    _, fan = link
+    response = api.call("GET", f"/r/{fan['code']}/qr.png?size=²", headers={"Accept": "image/png"})
+    assert response.status_code == 400
+
+
+def test_a_failing_share_write_is_503_not_500(api, link, monkeypatch):
+    _, fan = link
+    from chalicelib.models import Event
+
+    def throttled(*args, **kwargs):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(Event, "save", throttled)
+    response = api.call("POST", "/v1/shares", {"code": fan["code"], "channel": "x"})
+    assert response.status_code == 503
+    assert response.data["error"]["code"] == "unavailable"
