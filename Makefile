@@ -6,7 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RELAIS_DATA_DIR ?= $(CURDIR)/.relais
 
-.PHONY: dev dev-reset test test-unit test-integration bench synth deploy clean
+CDK_VERSION := 2.1148.1
+STAGE ?= prod
+CDK_ARGS ?=
+CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=true \
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --yes aws-cdk@$(CDK_VERSION)
+
+.PHONY: dev dev-reset test test-unit test-integration test-infra bench synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,9 +38,19 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
+test-infra: $(STAMP)
+	$(PY) -m pytest tests/infra
+
+## make synth / make deploy: the AWS CDK app in infra/ (see docs/deploy.md); STAGE=prod by default
+synth: $(STAMP)
+	$(CDK) synth --no-notices --quiet -c stage=$(STAGE) $(CDK_ARGS)
+
+deploy: $(STAMP)
+	$(CDK) deploy --no-notices -c stage=$(STAGE) $(CDK_ARGS)
+
 ## make bench: benchmarks, printed as ratios against a baseline measured in the same run
 bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .chalice/deployments infra/cdk.out infra/chalice.out

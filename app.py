@@ -6,6 +6,7 @@ from chalicelib.http import (
     check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
     read_json,
 )
+from chalicelib.observability import flush_metrics
 
 app = Chalice(app_name="relais")
 app.register_middleware(middleware, "http")
@@ -118,7 +119,10 @@ def qr_png(code):
 @app.lambda_function(name="aggregator")
 def aggregator(event, context):
     """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
-    return aggregate.handle_records(event.get("Records", []))
+    try:
+        return aggregate.handle_records(event.get("Records", []))
+    finally:
+        flush_metrics()
 
 
 @app.route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])

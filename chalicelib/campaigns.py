@@ -149,8 +149,11 @@ def create(body: Any) -> tuple[Campaign, str]:
     key, campaign.key_hash = auth.new_key(campaign.id)
     try:
         campaign.save(condition=Campaign.id.does_not_exist())
-    except PutError as exc:  # a 12-char base62 id collision: astronomically rare, never silent
-        raise RuntimeError("campaign id collision") from exc
+    except PutError as exc:
+        # botocore retried a write that had landed (a timeout on the answer): ours, fine.
+        stored = find(campaign.id)
+        if stored is None or stored.key_hash != campaign.key_hash:
+            raise RuntimeError("campaign id collision") from exc  # 62^12 ids: never silent
     return campaign, key
 
 

@@ -29,7 +29,7 @@ class _Model(Model):
         if connection.connection._client is None:
             from chalicelib import tables
 
-            connection.connection._client = tables.client_for(cls)
+            connection.connection._client = tables.model_client()
         return connection
 
 

@@ -4,13 +4,12 @@ PynamoDB fixes a model's table name and endpoint in ``Meta`` at class definition
 ``bind`` rewrites them from config whenever they differ, so the same process can serve
 tests, ``chalice local`` and Lambda.
 
-It also gives every model one of two botocore clients built from a single session.
-PynamoDB would otherwise build a session and a client per model, loading the DynamoDB
-service description each time. The tables a request reads and writes one item at a
-time (campaigns, links, events) share the request budget: short timeouts and one quick
-retry, so that a throttled or stalled write costs a redirect well under a second (the
-visit is dropped and counted, never retried for 25 s). The rollups, read in pages by the
-stats and written by the aggregator, get a patient budget.
+It also hands out the botocore clients, built from one session: PynamoDB would build a
+session and a client per model, loading the DynamoDB service description each time.
+Every model shares one patient client. The redirect and share beacons write through
+``request_client`` instead: short timeouts and one quick retry, so that a throttled or
+stalled write costs a redirect well under a second (the visit is dropped and counted,
+never retried for 25 s).
 """
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ import botocore.session
 from pynamodb.models import Model
 
 from chalicelib import config
-from chalicelib.models import ALL_MODELS, Rollup
+from chalicelib.models import ALL_MODELS
 
 REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
                                  retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base
@@ -51,15 +50,24 @@ def bind() -> None:
     _bound = wanted
 
 
-def client_for(model: type[Model]):
-    """The shared botocore client of a model's budget, created on first use."""
+def _client(budget: botocore.config.Config):
     global _session
-    budget = PATIENT if model is Rollup else REQUEST
     if budget not in _clients:
+        bind()
+        region, host, _ = _bound
         _session = _session or botocore.session.get_session()
-        _clients[budget] = _session.create_client("dynamodb", region_name=model.Meta.region,
-                                                  endpoint_url=model.Meta.host, config=budget)
+        _clients[budget] = _session.create_client("dynamodb", region_name=region, endpoint_url=host, config=budget)
     return _clients[budget]
+
+
+def model_client():
+    """The client every model uses (PynamoDB's connections are given it)."""
+    return _client(PATIENT)
+
+
+def request_client():
+    """The client of the request path's one fire-and-forget write."""
+    return _client(REQUEST)
 
 
 def create_tables(wait: bool = True) -> list[str]:

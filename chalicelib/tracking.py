@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from chalicelib import campaigns, links, signing
+from chalicelib import campaigns, links, signing, tables
 from chalicelib.channels import is_channel
 from chalicelib.errors import bad_request, not_found, unavailable
 from chalicelib.events import expiry, new_event, random_suffix, utc_now
@@ -82,21 +82,36 @@ def _record_visit(link: links.LinkInfo, channel: str, visit: Visit, now: datetim
     common = dict(code=link.code, channel=channel, day=day, expires_at=expiry(now))
     try:
         if visit.method == "HEAD":
-            new_event(link.campaign_id, f"p#{day}#{random_suffix()}", kind="preview", **common).save()
+            _put(new_event(link.campaign_id, f"p#{day}#{random_suffix()}", kind="preview", **common))
             return
         if visit.private:
-            event = new_event(link.campaign_id, f"c#{day}#{random_suffix()}")
+            event = new_event(link.campaign_id, f"c#{day}#{random_suffix()}", kind="visit", **common)
         else:
             visitor = signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
-            event = new_event(link.campaign_id, f"v#{day}#{link.code}#{channel}#{visitor}", identity=visitor)
-        actions = [Event.hits.add(1), Event.kind.set("visit"), Event.campaign_id.set(link.campaign_id),
-                   *(getattr(Event, k).set(v) for k, v in common.items())]
-        if visit.user_agent:
-            actions.append(Event.agent.set(visit.user_agent[:MAX_AGENT_LENGTH]))
-        event.update(actions=actions)
+            event = new_event(link.campaign_id, f"v#{day}#{link.code}#{channel}#{visitor}", identity=visitor,
+                              kind="visit", **common)
+        event.agent = visit.user_agent[:MAX_AGENT_LENGTH] or None
+        _count_hit(event)
     except Exception:
         count("LostEvents")
         logger.exception("visit not recorded", extra={"code": link.code, "channel": channel})
+
+
+def _put(event: Event) -> None:
+    tables.request_client().put_item(TableName=Event.Meta.table_name, Item=event.serialize())
+
+
+def _count_hit(event: Event) -> None:
+    """``ADD hits 1`` and set the other attributes: the first hit inserts the item."""
+    attributes = event.serialize()
+    key = {name: attributes.pop(name) for name in ("pk", "sk")}
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
+    values = {f":a{i}": value for i, value in enumerate(attributes.values())}
+    tables.request_client().update_item(
+        TableName=Event.Meta.table_name, Key=key,
+        UpdateExpression="ADD hits :one SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(attributes))),
+        ExpressionAttributeNames=names, ExpressionAttributeValues={":one": {"N": "1"}, **values},
+    )
 
 
 def parse_share(body: object) -> tuple[links.LinkInfo, Campaign, str]:
@@ -117,8 +132,8 @@ def record_share(link: links.LinkInfo, channel: str) -> None:
     now = utc_now()
     day = now.date().isoformat()
     try:
-        new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
-                  channel=channel, day=day, expires_at=expiry(now)).save()
+        _put(new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
+                       channel=channel, day=day, expires_at=expiry(now)))
     except Exception as exc:
         count("LostEvents")
         logger.exception("share not recorded", extra={"code": link.code, "channel": channel})

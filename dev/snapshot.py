@@ -10,8 +10,7 @@ from chalicelib.models import ALL_MODELS
 
 
 def _client():
-    tables.bind()
-    return next(iter(ALL_MODELS.values()))._get_connection().connection.client
+    return tables.model_client()
 
 
 def dump(path: Path) -> int:

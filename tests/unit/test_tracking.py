@@ -95,15 +95,35 @@ def test_replaying_a_batch_or_part_of_one_changes_nothing(api, link, poller):
     assert int(before["clicks"]["N"]) == 4
 
 
-def test_a_failing_click_write_still_redirects(api, link, monkeypatch):
+class ThrottledClient:
+    """Stands in for the request-path client: every write is throttled."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def _throttle(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+
+    update_item = put_item = _throttle
+
+
+@pytest.fixture
+def throttled(monkeypatch):
+    from chalicelib import tables
+
+    client = ThrottledClient()
+    monkeypatch.setattr(tables, "request_client", lambda: client)
+    return client
+
+
+def test_a_failing_click_write_still_redirects(api, link, throttled):
     _, fan = link
-    from chalicelib.models import Event
-
-    def throttled(*args, **kwargs):
-        raise RuntimeError("ProvisionedThroughputExceededException")
-
-    monkeypatch.setattr(Event, "update", throttled)
     assert visit(api, fan["code"]).status_code == 302
+    assert api.call("HEAD", f"/r/{fan['code']}").status_code == 302
+    assert throttled.calls == 2
 
 
 def test_share_beacons_validate_code_and_channel(api, link):
@@ -152,14 +172,8 @@ def test_non_ascii_digits_in_qr_size_are_400(api, link):
     assert response.status_code == 400
 
 
-def test_a_failing_share_write_is_503_not_500(api, link, monkeypatch):
+def test_a_failing_share_write_is_503_not_500(api, link, throttled):
     _, fan = link
-    from chalicelib.models import Event
-
-    def throttled(*args, **kwargs):
-        raise RuntimeError("ProvisionedThroughputExceededException")
-
-    monkeypatch.setattr(Event, "save", throttled)
     response = api.call("POST", "/v1/shares", {"code": fan["code"], "channel": "x"})
     assert response.status_code == 503
     assert response.data["error"]["code"] == "unavailable"

@@ -1,0 +1,93 @@
+"""Per-stage settings of the stack, read from CDK context (``cdk.json`` or ``-c key=value``).
+
+Context rather than CloudFormation parameters: every value here shapes resources or
+IAM ARNs, and a value known at synth time lets the tests and ``cdk diff`` show the exact
+policy that will be deployed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+PARAMETER_PATTERN = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+
+class SettingsError(ValueError):
+    """A context value that would synthesize a broken or unsafe stack."""
+
+
+class ContextReader(Protocol):
+    def try_get_context(self, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """One deployed stage. Field names are the context keys (camelCase in ``cdk.json``)."""
+
+    stage: str = "prod"
+    admin_token_param: str = ""
+    secret_param: str = ""
+    throttle_rate_limit: int = 250
+    throttle_burst_limit: int = 500
+    log_retention_days: int = 30
+    api_memory_mb: int = 512
+    aggregator_memory_mb: int = 256
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    public_url: str | None = None
+    alarm_email: str | None = None
+    ssm_kms_key_arn: str | None = None
+    secrets_version: str = "1"
+    api_gateway_stage: str = field(default="api", init=False)
+
+    def __post_init__(self) -> None:
+        if not STAGE_PATTERN.match(self.stage):
+            raise SettingsError(f"stage {self.stage!r} must match {STAGE_PATTERN.pattern}")
+        if not self.admin_token_param:
+            object.__setattr__(self, "admin_token_param", f"/relais/{self.stage}/admin-token")
+        if not self.secret_param:
+            object.__setattr__(self, "secret_param", f"/relais/{self.stage}/secret")
+        for name in (self.admin_token_param, self.secret_param):
+            if not PARAMETER_PATTERN.match(name):
+                raise SettingsError(f"SSM parameter name {name!r} must be a full path like /relais/prod/secret")
+        if self.throttle_rate_limit <= 0 or self.throttle_burst_limit <= 0:
+            raise SettingsError("throttle limits must be positive")
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise SettingsError(f"logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
+        if bool(self.domain_name) != bool(self.certificate_arn):
+            raise SettingsError("domainName and certificateArn go together")
+        if self.public_url and not self.public_url.startswith("https://"):
+            raise SettingsError("publicUrl must be an https:// URL")
+
+    @property
+    def table_prefix(self) -> str:
+        """Same default as ``chalicelib.config.table_name``, so operators find tables by stage."""
+        return f"relais-{self.stage}-"
+
+    @property
+    def effective_public_url(self) -> str | None:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"https://{self.domain_name}" if self.domain_name else None
+
+    @classmethod
+    def from_context(cls, node: ContextReader) -> StageSettings:
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if not item.init:
+                continue
+            value = node.try_get_context(_camel(item.name))
+            if value is None or value == "":
+                continue
+            values[item.name] = int(value) if isinstance(item.default, int) else str(value)
+        return cls(**values)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)

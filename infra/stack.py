@@ -1,0 +1,410 @@
+"""The Relais stack: four tables, the Chalice app with one role per function, the stream
+aggregator's wiring, stage throttling, alarms and outputs.
+
+Shape of the decisions (``docs/deploy.md`` has the operator's view):
+
+- Tables come from the PynamoDB models (:mod:`infra.schema`); data tables are retained,
+  deletion-protected and have point-in-time recovery, because counts and pledges cannot be
+  rebuilt from anywhere else.
+- ``chalice package`` runs inside ``chalice.cdk.Chalice``. ``autogen_policy`` is off, so the
+  stack hands Chalice its own roles and grants each one only what its function does.
+- The aggregator is the only path from events to counters: a poison record must neither
+  stop it (bisect, bounded retries and record age) nor vanish (on-failure queue + alarm).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from chalicelib.models import ALL_MODELS
+from infra.schema import IndexSpec, KeyAttribute, TableSpec, table_spec
+from infra.settings import StageSettings
+
+API_FUNCTION = "APIHandler"
+AGGREGATOR_FUNCTION = "Aggregator"
+REST_API = "RestAPI"
+SKIPPED_RECORDS_METRIC = "SkippedEvents"
+"""What ``chalicelib.aggregate`` counts when it skips a record it cannot read (a poison record)."""
+LOST_EVENTS_METRIC = "LostEvents"
+"""What ``chalicelib.tracking`` counts when a redirect could not write its event (throttling)."""
+METRICS_SERVICE = "relais"
+"""The ``service`` dimension ``chalicelib.observability`` puts on every metric."""
+
+API_TIMEOUT_SECONDS = 10
+"""Far below API Gateway's 29 s: a redirect that cannot answer in 10 s should fail fast."""
+AGGREGATOR_TIMEOUT_SECONDS = 120
+"""One batch of 500 records costs a few hundred conditional writes at most; 120 s leaves
+room for DynamoDB throttling back-off without letting a stuck batch hold its shard for long."""
+
+STREAM_BATCH_SIZE = 500
+STREAM_BATCHING_WINDOW = cdk.Duration.seconds(5)
+STREAM_RETRY_ATTEMPTS = 10
+STREAM_MAX_RECORD_AGE = cdk.Duration.hours(6)
+"""Well inside the 24 h stream retention: a skipped batch's shard and sequence range land on
+the failure queue while the records can still be read back from the stream."""
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+_PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+    "INCLUDE": dynamodb.ProjectionType.INCLUDE,
+}
+
+
+def _attribute(key: KeyAttribute) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
+
+
+def _optional_attribute(key: KeyAttribute | None) -> dynamodb.Attribute | None:
+    return _attribute(key) if key else None
+
+
+@contextlib.contextmanager
+def _chalice_packaging_environment(region: str) -> Iterator[None]:
+    """Run ``chalice package`` without letting it change this process's environment.
+
+    Chalice copies the functions' environment variables (here: CDK token strings) into
+    ``os.environ`` before importing ``app``, and builds a botocore client that needs a
+    region name (only to pick the endpoint suffix: nothing is sent). Restoring the
+    environment keeps other code in the same process (a pytest session with the unit
+    tier, for one) from inheriting ``RELAIS_*`` values it never set.
+    """
+    saved = dict(os.environ)
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class RelaisStack(cdk.Stack):
+    """One Relais stage.
+
+    The construct id must be the stage name: ``chalice.cdk.Chalice`` uses its scope's path
+    as the Chalice stage, which is how ``.chalice/config.json``'s ``stages.<stage>`` applies.
+    Create it with :func:`create_stack` rather than directly.
+    """
+
+    def __init__(self, scope: Construct, settings: StageSettings, *, source_dir: str, **kwargs: Any) -> None:
+        super().__init__(scope, settings.stage, **kwargs)
+        self.settings = settings
+
+        self.tables = {base: self._table(base, table_spec(model)) for base, model in ALL_MODELS.items()}
+        self.api_role = self._function_role("ApiRole", "the API handler (routes in app.py)")
+        self.aggregator_role = self._function_role("AggregatorRole", "the events-stream aggregator")
+        self.api_log_group = self._log_group("ApiLogs", f"/aws/lambda/relais-{settings.stage}-api", self.api_role)
+        self.aggregator_log_group = self._log_group(
+            "AggregatorLogs", f"/aws/lambda/relais-{settings.stage}-aggregator", self.aggregator_role)
+
+        self.chalice = self._chalice_app(source_dir)
+        self._configure_function(API_FUNCTION, self.api_role, settings.api_memory_mb,
+                                 API_TIMEOUT_SECONDS, self.api_log_group)
+        self._configure_function(AGGREGATOR_FUNCTION, self.aggregator_role, settings.aggregator_memory_mb,
+                                 AGGREGATOR_TIMEOUT_SECONDS, self.aggregator_log_group)
+        self._configure_rest_api()
+
+        self._grant_api_handler()
+        self.failure_queue = self._wire_aggregator()
+
+        self.alarm_topic = sns.Topic(self, "Alarms", display_name=f"Relais {settings.stage} alarms")
+        if settings.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
+        self.alarms = self._alarms()
+        self._outputs()
+
+    # Tables -------------------------------------------------------------------------
+
+    def _table(self, base: str, spec: TableSpec) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            f"{base.capitalize()}Table",
+            table_name=f"{self.settings.table_prefix}{base}",
+            partition_key=_attribute(spec.partition_key),
+            sort_key=_optional_attribute(spec.sort_key),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            stream=dynamodb.StreamViewType(spec.stream_view_type) if spec.stream_view_type else None,
+            time_to_live_attribute=spec.ttl_attribute,
+        )
+        for index in spec.indexes:
+            self._add_index(table, index)
+        return table
+
+    @staticmethod
+    def _add_index(table: dynamodb.Table, index: IndexSpec) -> None:
+        non_key = list(index.non_key_attributes) or None
+        if index.is_global:
+            table.add_global_secondary_index(
+                index_name=index.name, partition_key=_attribute(index.partition_key),
+                sort_key=_optional_attribute(index.sort_key), projection_type=_PROJECTIONS[index.projection],
+                non_key_attributes=non_key)
+        elif index.sort_key is not None:  # infra.schema refuses a local index without one
+            table.add_local_secondary_index(
+                index_name=index.name, sort_key=_attribute(index.sort_key),
+                projection_type=_PROJECTIONS[index.projection], non_key_attributes=non_key)
+
+    # Functions ----------------------------------------------------------------------
+
+    def _function_role(self, construct_id: str, purpose: str) -> iam.Role:
+        """A role with no managed policies: logs, tables and secrets are granted one by one."""
+        return iam.Role(self, construct_id, description=f"Relais {self.settings.stage}: {purpose}",
+                        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+    def _log_group(self, construct_id: str, name: str, writer: iam.Role) -> logs.CfnLogGroup:
+        """An explicit log group with retention; the function writes to it and nowhere else.
+
+        Chalice can emit log groups itself (``log_retention_in_days``), but 1.34 names the
+        API handler's one after a resource that does not exist in its own template.
+        """
+        group = logs.CfnLogGroup(self, construct_id, log_group_name=name,
+                                 retention_in_days=self.settings.log_retention_days)
+        writer.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[group.attr_arn]))
+        return group
+
+    def _environment(self) -> dict[str, str]:
+        """What ``chalicelib.config`` reads in a deployed stage. Secrets travel by name only.
+
+        ``RELAIS_SECRETS_VERSION`` is read by nobody: containers cache SSM values for their
+        lifetime, and changing this value is what replaces every container after a rotation.
+        """
+        environment = {
+            "POWERTOOLS_METRICS_NAMESPACE": self.metrics_namespace,
+            "RELAIS_STAGE": self.settings.stage,
+            "RELAIS_ADMIN_TOKEN_PARAM": self.settings.admin_token_param,
+            "RELAIS_SECRET_PARAM": self.settings.secret_param,
+            "RELAIS_SECRETS_VERSION": self.settings.secrets_version,
+            **{f"RELAIS_TABLE_{base.upper()}": table.table_name for base, table in self.tables.items()},
+        }
+        if self.settings.effective_public_url:
+            environment["RELAIS_PUBLIC_URL"] = self.settings.effective_public_url
+        return environment
+
+    def _chalice_app(self, source_dir: str) -> Chalice:
+        stage_config: dict[str, Any] = {
+            "api_gateway_stage": self.settings.api_gateway_stage,
+            "manage_iam_role": False,
+            "iam_role_arn": self.api_role.role_arn,
+            "environment_variables": self._environment(),
+        }
+        if self.settings.domain_name:
+            stage_config["api_gateway_custom_domain"] = {
+                "domain_name": self.settings.domain_name,
+                "certificate_arn": self.settings.certificate_arn,
+            }
+        region = self.region if not cdk.Token.is_unresolved(self.region) else "us-east-1"
+        with _chalice_packaging_environment(region):
+            return Chalice(self, "RelaisApp", source_dir=source_dir, stage_config=stage_config)
+
+    def _configure_function(self, name: str, role: iam.Role, memory_mb: int, timeout_seconds: int,
+                            log_group: logs.CfnLogGroup) -> None:
+        """Per-function settings Chalice only takes from ``.chalice/config.json``, not from the stack."""
+        function = self.chalice.get_resource(name)
+        function.add_property_override("Role", role.role_arn)
+        function.add_property_override("MemorySize", memory_mb)
+        function.add_property_override("Timeout", timeout_seconds)
+        function.add_property_override("LoggingConfig", {"LogGroup": log_group.ref})
+
+    def _configure_rest_api(self) -> None:
+        """A stable API name per stage (alarm dimensions) and a stage-wide throttle."""
+        rest_api = self.chalice.get_resource(REST_API)
+        rest_api.add_property_override("Name", self.api_name)
+        rest_api.add_property_override("DefinitionBody.info.title", self.api_name)
+        rest_api.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": self.settings.throttle_rate_limit,
+            "ThrottlingBurstLimit": self.settings.throttle_burst_limit,
+        }])
+
+    @property
+    def api_name(self) -> str:
+        return f"relais-{self.settings.stage}"
+
+    @property
+    def metrics_namespace(self) -> str:
+        """One namespace per stage, so a staging stack in the same account cannot trip prod's alarms."""
+        return f"Relais/{self.settings.stage}"
+
+    # Permissions --------------------------------------------------------------------
+
+    def _grant_api_handler(self) -> None:
+        for base in ("campaigns", "links", "events"):
+            self.tables[base].grant_read_write_data(self.api_role)
+        self.tables["rollups"].grant_read_data(self.api_role)
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter"],
+            resources=[self._parameter_arn(self.settings.admin_token_param),
+                       self._parameter_arn(self.settings.secret_param)]))
+        if self.settings.ssm_kms_key_arn:
+            # Only a customer-managed key needs this: the aws/ssm key's policy already lets
+            # any principal of the account decrypt through SSM.
+            self.api_role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt"], resources=[self.settings.ssm_kms_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"ssm.{self.region}.amazonaws.com"}}))
+
+    def _parameter_arn(self, name: str) -> str:
+        return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"),
+                               arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+
+    def _wire_aggregator(self) -> sqs.Queue:
+        """Events stream → aggregator, with a failure queue for batches it gives up on.
+
+        ``DynamoEventSource`` is not used: it grants ``dynamodb:ListStreams`` on ``*``.
+        The grants below scope every stream action to the events table's stream.
+        """
+        events = self.tables["events"]
+        self.tables["rollups"].grant_read_write_data(self.aggregator_role)
+        events.grant_stream(self.aggregator_role, "dynamodb:DescribeStream", "dynamodb:GetRecords",
+                            "dynamodb:GetShardIterator")
+        self.aggregator_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:ListStreams"], resources=[f"{events.table_arn}/stream/*"]))
+
+        failure_queue = sqs.Queue(
+            self, "AggregatorFailures",
+            retention_period=cdk.Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        aggregator = lambda_.Function.from_function_attributes(
+            self, "AggregatorFunction",
+            function_arn=self.chalice.get_resource(AGGREGATOR_FUNCTION).get_att("Arn").to_string(),
+            role=self.aggregator_role, same_environment=True)
+        mapping = lambda_.EventSourceMapping(
+            self, "AggregatorEvents",
+            target=aggregator,
+            event_source_arn=events.table_stream_arn,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=STREAM_BATCH_SIZE,
+            max_batching_window=STREAM_BATCHING_WINDOW,
+            bisect_batch_on_error=True,
+            retry_attempts=STREAM_RETRY_ATTEMPTS,
+            max_record_age=STREAM_MAX_RECORD_AGE,
+            parallelization_factor=1,
+            on_failure=event_sources.SqsDlq(failure_queue),
+        )
+        # Lambda checks the role can read the stream and reach the queue when it creates
+        # the mapping: the role's policy must exist first, and so must the log group.
+        mapping.node.add_dependency(self.aggregator_role)
+        mapping.node.add_dependency(self.aggregator_log_group)
+        return failure_queue
+
+    # Alarms and outputs -------------------------------------------------------------
+
+    def _alarms(self) -> dict[str, cloudwatch.Alarm]:
+        five_minutes = cdk.Duration.minutes(5)
+        api_dimensions = {"ApiName": self.api_name, "Stage": self.settings.api_gateway_stage}
+
+        def lambda_metric(function: str, metric: str, statistic: str, period: cdk.Duration) -> cloudwatch.Metric:
+            return cloudwatch.Metric(namespace="AWS/Lambda", metric_name=metric, statistic=statistic,
+                                     period=period,
+                                     dimensions_map={"FunctionName": self.chalice.get_resource(function).ref})
+
+        def app_metric(metric: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(namespace=self.metrics_namespace, metric_name=metric, statistic="Sum",
+                                     dimensions_map={"service": METRICS_SERVICE}, period=five_minutes)
+
+        api_5xx_rate = cloudwatch.MathExpression(
+            # Below 20 requests per 5 minutes one error is noise, not a rate.
+            expression="IF(requests >= 20, 100 * errors / requests, 0)",
+            using_metrics={
+                "errors": cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="5XXError",
+                                            dimensions_map=api_dimensions, statistic="Sum", period=five_minutes),
+                "requests": cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="Count",
+                                              dimensions_map=api_dimensions, statistic="Sum", period=five_minutes),
+            },
+            label="API 5xx %",
+            period=five_minutes,
+        )
+        specs: dict[str, tuple[cloudwatch.IMetric, float, int, int, str]] = {
+            "Api5xxRate": (api_5xx_rate, 1, 3, 2, "More than 1% of API requests answered 5xx"),
+            "ApiHandlerErrors": (lambda_metric(API_FUNCTION, "Errors", "Sum", five_minutes), 5, 1, 1,
+                                 "API handler invocations crashed or timed out"),
+            "AggregatorErrors": (lambda_metric(AGGREGATOR_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                                 "The aggregator failed a batch: counters lag until it succeeds"),
+            "AggregatorIteratorAge": (
+                lambda_metric(AGGREGATOR_FUNCTION, "IteratorAge", "Maximum", cdk.Duration.minutes(1)),
+                120_000, 5, 5, "Counters are more than 2 minutes behind the events stream"),
+            "ApiLostEvents": (app_metric(LOST_EVENTS_METRIC), 0, 1, 1,
+                              "Redirects answered but could not record their event (DynamoDB throttling?)"),
+            "AggregatorSkippedRecords": (app_metric(SKIPPED_RECORDS_METRIC), 0, 1, 1,
+                                         "The aggregator skipped stream records it could not read: not counted"),
+            "AggregatorFailureQueueDepth": (
+                self.failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                                 period=five_minutes),
+                0, 1, 1, "The aggregator gave up on a batch: see docs/deploy.md, 'Failed batches'"),
+        }
+        action = cloudwatch_actions.SnsAction(self.alarm_topic)
+        alarms = {}
+        for name, (metric, threshold, periods, datapoints, description) in specs.items():
+            alarm = cloudwatch.Alarm(
+                self, name, metric=metric, threshold=threshold,
+                evaluation_periods=periods, datapoints_to_alarm=datapoints,
+                comparison_operator=(cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD if threshold == 0
+                                     else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"Relais {self.settings.stage}: {description}",
+            )
+            alarm.add_alarm_action(action)
+            alarms[name] = alarm
+        return alarms
+
+    @property
+    def api_url(self) -> str:
+        if self.settings.domain_name:
+            return f"https://{self.settings.domain_name}"
+        rest_api = self.chalice.get_resource(REST_API).ref
+        return f"https://{rest_api}.execute-api.{self.region}.{self.url_suffix}/{self.settings.api_gateway_stage}"
+
+    def _outputs(self) -> None:
+        cdk.CfnOutput(self, "ApiUrl", value=self.api_url, description="Base URL of the Relais API")
+        cdk.CfnOutput(self, "WidgetSnippet",
+                      value=f'<script src="{self.api_url}/widget.js" data-campaign="ID" async></script>',
+                      description="Paste on the campaign page; replace ID with the campaign id")
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn,
+                      description="Subscribe on-call here (or deploy with -c alarmEmail=...)")
+        cdk.CfnOutput(self, "AggregatorFailureQueueUrl", value=self.failure_queue.queue_url,
+                      description="Batches the aggregator gave up on (shard and sequence range)")
+        if self.settings.domain_name:
+            cdk.CfnOutput(self, "CustomDomainTarget",
+                          value=self.chalice.get_resource("ApiGatewayCustomDomain")
+                          .get_att("DistributionDomainName").to_string(),
+                          description=f"Point {self.settings.domain_name} here (CNAME or alias)")
+
+
+def environment_from_cdk() -> cdk.Environment | None:
+    """The account/region the CDK CLI resolved, or ``None`` for an environment-agnostic stack."""
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    return cdk.Environment(account=account, region=region) if account and region else None
+
+
+def create_stack(app: cdk.App, settings: StageSettings, source_dir: str,
+                 env: cdk.Environment | None = None) -> RelaisStack:
+    return RelaisStack(app, settings, source_dir=source_dir, env=env or environment_from_cdk(),
+                       stack_name=f"relais-{settings.stage}",
+                       description=f"Relais share and referral tracking ({settings.stage})")

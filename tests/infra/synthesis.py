@@ -1,0 +1,90 @@
+"""Synthesizing the stack for the infra tier, offline: shared by the fixtures and the tests."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+OFFLINE_ENV = {
+    "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+    "CDK_DEFAULT_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    # No credentials: anything that tried to reach AWS would fail loudly, not hang on IMDS.
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "offline",
+    "AWS_SECRET_ACCESS_KEY": "offline",
+}
+
+
+@dataclass
+class Synthesized:
+    """One synthesized stage: the CDK objects, its template and the Lambda package it ships."""
+
+    stack: Any
+    template: Any  # aws_cdk.assertions.Template
+    template_json: dict
+    template_path: Path
+    package_path: Path
+
+    @property
+    def resources(self) -> dict[str, dict]:
+        return self.template_json["Resources"]
+
+    def of_type(self, resource_type: str) -> dict[str, dict]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+
+    def table_ids(self) -> dict[str, str]:
+        """Logical id of each table by its base name (``events`` …)."""
+        prefix = self.stack.settings.table_prefix
+        return {r["Properties"]["TableName"].removeprefix(prefix): name
+                for name, r in self.of_type("AWS::DynamoDB::Table").items()}
+
+
+def _cdk_json_context() -> dict[str, Any]:
+    """The context ``cdk synth`` would pass, so the tests synthesize what gets deployed."""
+    return json.loads((REPO_ROOT / "infra" / "cdk.json").read_text())["context"]
+
+
+@contextlib.contextmanager
+def offline(workdir: Path) -> Iterator[None]:
+    """Dummy account, region and credentials, and ``workdir`` as the working directory
+    (chalice.cdk writes its package to ``./chalice.out``), only while synthesizing: the rest
+    of a ``make test`` session (unit and integration tiers) must not inherit them."""
+    saved_environ, saved_cwd = dict(os.environ), Path.cwd()
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        os.environ.pop(name, None)
+    os.environ.update(OFFLINE_ENV)
+    os.chdir(workdir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
+def synthesize(workdir: Path, context: dict[str, Any] | None = None) -> Synthesized:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.settings import StageSettings
+    from infra.stack import create_stack
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    app = cdk.App(outdir=str(workdir / "cdk.out"), context={**_cdk_json_context(), **(context or {})})
+    with offline(workdir):
+        stack = create_stack(app, StageSettings.from_context(app.node), source_dir=str(REPO_ROOT),
+                             env=cdk.Environment(account=ACCOUNT, region=REGION))
+        template = Template.from_stack(stack)
+    assembly_dir = workdir / "cdk.out"
+    template_path = assembly_dir / stack.template_file
+    code_asset = stack.chalice.node.find_child("ChaliceAppCode")
+    return Synthesized(stack=stack, template=template, template_json=json.loads(template_path.read_text()),
+                       template_path=template_path, package_path=assembly_dir / code_asset.asset_path)

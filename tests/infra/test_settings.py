@@ -1,0 +1,52 @@
+"""Stage settings from CDK context: defaults, camelCase keys, and refusals of unsafe values."""
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import SettingsError, StageSettings
+
+
+class Context:
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def try_get_context(self, key: str) -> object:
+        return self.values.get(key)
+
+
+def test_defaults_name_secret_parameters_after_the_stage():
+    settings = StageSettings.from_context(Context(stage="staging"))
+    assert settings.admin_token_param == "/relais/staging/admin-token"
+    assert settings.secret_param == "/relais/staging/secret"
+    assert settings.table_prefix == "relais-staging-"
+
+
+def test_context_keys_are_camel_case_and_numbers_may_come_as_strings():
+    settings = StageSettings.from_context(Context(throttleRateLimit="40", throttleBurstLimit=80,
+                                                  alarmEmail="ops@example.org"))
+    assert (settings.throttle_rate_limit, settings.throttle_burst_limit) == (40, 80)
+    assert settings.alarm_email == "ops@example.org"
+
+
+def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/x"
+    assert StageSettings(domain_name="go.example.org", certificate_arn=cert).effective_public_url == (
+        "https://go.example.org")
+    assert StageSettings(domain_name="go.example.org", certificate_arn=cert,
+                         public_url="https://r.example.org/").effective_public_url == "https://r.example.org"
+    assert StageSettings().effective_public_url is None
+
+
+@pytest.mark.parametrize("values", [
+    {"stage": "Prod"},
+    {"stage": "prod/eu"},
+    {"admin_token_param": "relais/prod/admin-token"},
+    {"secret_param": "/relais/*"},
+    {"throttle_rate_limit": 0},
+    {"log_retention_days": 31},
+    {"domain_name": "go.example.org"},
+    {"public_url": "http://go.example.org"},
+])
+def test_unsafe_or_inconsistent_values_are_refused(values):
+    with pytest.raises(SettingsError):
+        StageSettings(**values)
