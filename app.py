@@ -1,7 +1,9 @@
 """Relais HTTP routes: parse, call a service in chalicelib, shape the response. Nothing else."""
 from chalice import Chalice, Response
 
-from chalicelib import aggregate, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, tracking
+from chalicelib import (
+    aggregate, assets, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, tracking, widget_data,
+)
 from chalicelib.http import (
     check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
     read_json,
@@ -138,3 +140,21 @@ def receive_stripe_event(campaign_id):
     campaign = campaigns.get_or_404(campaign_id)
     event = stripe_webhook.verify(campaign, request.raw_body or b"", header(request, "stripe-signature"))
     return json_response(200, stripe_webhook.handle(campaign, event))
+
+
+@app.route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
+def get_widget_data(campaign_id):
+    campaign = campaigns.get_or_404(campaign_id)
+    headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
+    return json_response(200, widget_data.widget(campaign), headers)
+
+
+@app.route("/widget.js", methods=["GET"])
+def widget_script():
+    return assets.respond("widget.js", "public, max-age=300", header(app.current_request, "if-none-match"))
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard():
+    return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
+

@@ -122,7 +122,7 @@ def _record_contributions(record: dict) -> tuple[str, dict[str, Contribution]] |
     for sk in sets:
         delta.setdefault(sk, Counter())
     return campaign, {
-        sk: Contribution(lane, seq, Counter({k: val for k, val in counters.items() if val}), sets.get(sk, {}))
+        sk: Contribution(lane, seq, counters, sets.get(sk, {}))
         for sk, counters in delta.items()
     }
 
@@ -195,9 +195,9 @@ def _update(campaign: str, sk: str, todo: list[Contribution], stored: dict[str, 
     values: dict[str, dict] = {}
     adds, assignments, conditions = [], [], []
     for i, (name, amount) in enumerate(sorted(counters.items())):
-        if amount:
-            names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(amount)}
-            adds.append(f"#c{i} :c{i}")
+        # ADD 0 is kept: it materialises a counter (a new referrer's lb_score puts it in the index).
+        names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(amount)}
+        adds.append(f"#c{i} :c{i}")
     for i, (name, value) in enumerate(sorted(sets.items())):
         names[f"#f{i}"] = name
         values[f":f{i}"] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}

@@ -35,3 +35,14 @@ def rank(campaign_id: str, score: int) -> int:
     tables.bind()
     higher = Rollup.leaderboard.count(campaign_id, Rollup.lb_score > score)
     return higher + 1
+
+
+def top_referrers(campaign_id: str, limit: int) -> list[dict]:
+    """The first ``limit`` referrer rollups in leaderboard order, from the index (no scan)."""
+    tables.bind()
+    client = Rollup._get_connection().connection.client
+    response = client.query(
+        TableName=Rollup.Meta.table_name, IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
+        KeyConditionExpression="lb_pk = :campaign", ExpressionAttributeValues={":campaign": {"S": campaign_id}},
+    )
+    return response.get("Items", [])

@@ -1,0 +1,48 @@
+"""Static assets shipped in the Lambda package: the widget script and the dashboard page.
+
+They live in ``widget/`` at the repository root; ``vendor/widget`` links there, and
+``chalice package`` copies ``vendor/`` into the package root, so the same relative path
+works in ``chalice local`` and on Lambda.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice import Response
+
+from chalicelib.errors import not_found
+
+ROOT = Path(__file__).resolve().parent.parent / "widget"
+TYPES = {".js": "application/javascript; charset=utf-8", ".html": "text/html; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: str
+    content_type: str
+    etag: str
+
+
+@functools.lru_cache(maxsize=8)
+def load(name: str) -> Asset | None:
+    """An asset by file name (cached per container: a deploy replaces containers)."""
+    path = ROOT / name
+    if path.parent != ROOT or not path.is_file():
+        return None
+    body = path.read_text(encoding="utf-8")
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    return Asset(body, TYPES.get(path.suffix, "application/octet-stream"), etag)
+
+
+def respond(name: str, cache_control: str, if_none_match: str | None) -> Response:
+    """The asset with its ETag, or ``304`` when the browser has it already."""
+    asset = load(name)
+    if asset is None:
+        raise not_found("asset")
+    headers = {"ETag": asset.etag, "Cache-Control": cache_control}
+    if if_none_match == asset.etag:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=asset.body, status_code=200, headers={"Content-Type": asset.content_type, **headers})
