@@ -2,7 +2,7 @@
 from chalice import Chalice, Response
 
 from chalicelib import (
-    aggregate, assets, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, tracking, widget_data,
+    aggregate, assets, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, stats, tracking, widget_data,
 )
 from chalicelib.http import (
     check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
@@ -158,3 +158,11 @@ def widget_script():
 def dashboard():
     return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
 
+
+
+@app.route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
+def get_stats(campaign_id):
+    request = app.current_request
+    campaign, public = stats.authorize(campaign_id, _token())
+    return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
+                        header(request, "if-none-match"), cors_headers(request, campaign.allowed_origins))

@@ -46,3 +46,21 @@ def top_referrers(campaign_id: str, limit: int) -> list[dict]:
         KeyConditionExpression="lb_pk = :campaign", ExpressionAttributeValues={":campaign": {"S": campaign_id}},
     )
     return response.get("Items", [])
+
+
+def query_range(campaign_id: str, low: str, high: str) -> list[dict]:
+    """Every rollup item of a campaign whose sort key lies in ``[low, high]``, all pages."""
+    tables.bind()
+    client = Rollup._get_connection().connection.client
+    kwargs = {
+        "TableName": Rollup.Meta.table_name,
+        "KeyConditionExpression": "pk = :campaign AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":campaign": {"S": campaign_id}, ":low": {"S": low}, ":high": {"S": high}},
+    }
+    items: list[dict] = []
+    while True:
+        page = client.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

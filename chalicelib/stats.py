@@ -1,0 +1,202 @@
+"""Campaign stats, read from rollups only: a few queries whatever the traffic.
+
+Cost: one query over the date range's ``day#<date>#<channel>`` items (days × active
+channels), one over the cascade (``depth#…``) and ``direct`` items, one ``total`` read and
+one leaderboard index query (top 100). Never a scan, never an event. ``docs/stats.md``
+defines every figure.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+from chalice import Response
+
+from chalicelib import rollups
+from chalicelib.errors import bad_request, unauthorized
+from chalicelib.http import json_response
+from chalicelib.models import Campaign
+from chalicelib.widget_data import pseudonym
+
+MAX_DAYS = 366
+TOP_REFERRERS = 100
+COUNTS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
+
+
+def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+    """``[from, to]``: by default from the campaign's start to today; at most 366 days."""
+    def parse(raw: str, what: str) -> date:
+        try:
+            return date.fromisoformat(raw) if len(raw) == 10 else _bad(what)
+        except ValueError:
+            return _bad(what)
+
+    today = datetime.now(timezone.utc).date()
+    end = parse(raw_to, "to") if raw_to is not None else today
+    start = parse(raw_from, "from") if raw_from is not None else max(campaign.created_at.date(), end - timedelta(days=MAX_DAYS - 1))
+    if start > end:
+        raise bad_request("invalid_range", "from must not be after to.")
+    if (end - start).days >= MAX_DAYS:
+        raise bad_request("invalid_range", f"A range covers at most {MAX_DAYS} days.")
+    return start, end
+
+
+def _bad(what: str) -> date:
+    raise bad_request("invalid_range", f"{what} must be a date (YYYY-MM-DD).")
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _per(amounts: dict[str, int], denominator: int) -> dict[str, float]:
+    return {currency: round(value / denominator, 2) for currency, value in amounts.items()} if denominator else {}
+
+
+def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
+    days = rollups.query_range(campaign.id, f"day#{start.isoformat()}", f"day#{end.isoformat()}#~")
+    daily: dict[str, Counter] = {}
+    channels: dict[str, Counter] = defaultdict(Counter)
+    for item in days:
+        _, day, channel = item["sk"]["S"].split("#", 2)
+        counts = Counter({**rollups.counters(item), **{f"amt_{c}": v for c, v in rollups.amounts(item).items()}})
+        daily.setdefault(day, Counter()).update(counts)
+        channels[channel].update(counts)
+    totals = sum(channels.values(), Counter())
+    total_item = rollups.read(campaign.id, "total")
+    extras = {item["sk"]["S"]: item for item in rollups.query_range(campaign.id, "depth#", "direct")}
+    cascade = sorted(((int(sk[6:]), item) for sk, item in extras.items() if sk.startswith("depth#")))
+    direct = extras.get("direct", {})
+    referrers = rollups.number(total_item.get("referrers"))
+    fan_amount = rollups.number(total_item.get("fan_goal_amt"))
+
+    def amount(counts: Counter) -> dict[str, int]:
+        return {k[4:]: v for k, v in sorted(counts.items()) if k.startswith("amt_") and v}
+
+    def counts_of(counts: Counter, names=COUNTS) -> dict[str, int]:
+        return {name: counts[name] for name in names}
+
+    channel_rows = []
+    for channel, counts in sorted(channels.items(), key=lambda kv: (-kv[1]["pledges"], -kv[1]["clicks"], kv[0])):
+        money = amount(counts)
+        channel_rows.append({
+            "channel": channel, **counts_of(counts), "amount": money,
+            "conversion_rate": _ratio(counts["pledges"], counts["clicks"]),
+            "clicks_per_share": _ratio(counts["clicks"], counts["shares"]),
+            "amount_per_share": _per(money, counts["shares"]),
+        })
+    referrer_rows = []
+    for rank, item in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1):
+        row = {"rank": rank, "clicks": rollups.number(item.get("clicks")),
+               "unique_clicks": rollups.number(item.get("unique_clicks")),
+               "pledges": rollups.number(item.get("pledges")), "amount": rollups.amounts(item),
+               "depth": rollups.number(item.get("depth"))}
+        if not public:
+            code = item["sk"]["S"][4:]
+            row = {"code": code, "name": item.get("name", {}).get("S") or pseudonym(code),
+                   "referred_by": item.get("referred_by", {}).get("S"), **row}
+        referrer_rows.append(row)
+    by_depth = [{"depth": depth, "referrers": rollups.number(item.get("referrers")),
+                 "pledges": rollups.number(item.get("pledges")), "amount": rollups.amounts(item)}
+                for depth, item in cascade]
+    return {
+        "campaign": campaign.id,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "public": public,
+        "goal": {"amount": int(campaign.goal_amount or 0), "currency": campaign.goal_currency}
+        if campaign.goal_currency else None,
+        "totals": {**counts_of(totals), "amount": amount(totals), "referrers": referrers,
+                   "viral_coefficient": _ratio(rollups.number(total_item.get("children")), referrers),
+                   "conversion_rate": _ratio(totals["pledges"], totals["clicks"]),
+                   "clicks_per_share": _ratio(totals["clicks"], totals["shares"])},
+        "channels": channel_rows,
+        "referrers": referrer_rows,
+        "daily": [{"date": day.isoformat(), **counts_of(daily.get(day.isoformat(), Counter()),
+                                                         ("shares", "previews", "clicks", "unique_clicks", "pledges")),
+                   "amount": amount(daily.get(day.isoformat(), Counter()))}
+                  for day in (start + timedelta(days=n) for n in range((end - start).days + 1))],
+        "direct": {"pledges": rollups.number(direct.get("pledges")), "amount": rollups.amounts(direct)},
+        "cascade": {"max_depth": max((row["depth"] for row in by_depth if row["referrers"]), default=0),
+                    "by_depth": by_depth},
+        "fan_amount": fan_amount,
+        "milestones": [{"amount": int(m.amount), "label": m.label, "reached": fan_amount >= int(m.amount)}
+                       for m in campaign.milestones],
+    }
+
+
+def etag(body: dict) -> str:
+    return '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+
+
+CSV_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth",
+               "shares", "previews", "clicks", "unique_clicks", "pledges", "referrers")
+
+
+def _cell(value: object) -> object:
+    """Spreadsheets run cells starting with = + - @ as formulas: quote them (OWASP)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def to_csv(stats: dict) -> str:
+    """One table with a ``section`` column: totals, channel, referrer, daily, direct, cascade.
+
+    Money gets one ``amount_<CUR>`` column per currency present (minor units).
+    """
+    rows = [{"section": "totals", **stats["totals"]}]
+    rows += [{"section": "channel", **row} for row in stats["channels"]]
+    rows += [{"section": "referrer", **row} for row in stats["referrers"]]
+    rows += [{"section": "daily", **row} for row in stats["daily"]]
+    rows.append({"section": "direct", **stats["direct"]})
+    rows += [{"section": "cascade", **row} for row in stats["cascade"]["by_depth"]]
+    currencies = sorted({currency for row in rows for currency in row.get("amount", {})})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*CSV_COLUMNS, *(f"amount_{c}" for c in currencies)])
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS] +
+                        [row.get("amount", {}).get(c, 0) for c in currencies])
+    return "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 names right
+
+
+def wants_csv(params: dict, accept: str | None) -> bool:
+    return params.get("format") == "csv" or "text/csv" in (accept or "")
+
+
+def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
+    """``(campaign, public)``: a key gives everything; no key only a public campaign's figures."""
+    from chalicelib import campaigns
+
+    if token is not None:
+        return campaigns.authorize(campaign_id, token), False
+    campaign = campaigns.get_or_404(campaign_id)
+    if not campaign.public_stats:
+        raise unauthorized("These stats are private: send the campaign's key.")
+    return campaign, True
+
+
+def render(campaign: Campaign, public: bool, params: dict, accept: str | None,
+           if_none_match: str | None, cors: dict) -> Response:
+    """The stats as JSON or CSV, with an ETag (``304`` when unchanged) and cache headers."""
+    if params.get("format") not in (None, "json", "csv"):
+        raise bad_request("invalid_format", "format must be json or csv.")
+    start, end = date_range(campaign, params.get("from"), params.get("to"))
+    body = compute(campaign, start, end, public)
+    tag = etag(body)
+    as_csv = wants_csv(params, accept)
+    headers = {"ETag": tag, "Vary": "Accept, Origin, Authorization",
+               "Cache-Control": "public, max-age=30" if public else "private, no-cache", **(cors if public else {})}
+    if if_none_match == tag:
+        return Response(body="", status_code=304, headers=headers)
+    if as_csv:
+        filename = f"relais-{campaign.id}-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(body=to_csv(body), status_code=200, headers={
+            **headers, "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"'})
+    return json_response(200, body, headers)

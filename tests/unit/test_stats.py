@@ -1,0 +1,57 @@
+"""Stats route: ranges, auth, public mode, ETag, CSV safety (unit tier)."""
+import csv
+import io
+
+import pytest
+
+from tests.unit.test_tracking import CHROME
+
+
+@pytest.fixture
+def campaign(api):
+    return api.create_campaign(goal={"amount": 10000, "currency": "EUR"})
+
+
+def stats(api, campaign, key, query="", **headers):
+    return api.call("GET", f"/v1/campaigns/{campaign['id']}/stats{query}", token=key, headers=headers)
+
+
+@pytest.mark.parametrize("query", ["?from=2026-13-01", "?to=yesterday", "?from=2026-05-02&to=2026-05-01",
+                                   "?from=2024-01-01&to=2025-06-01", "?format=xml", "?from=20260101"])
+def test_bad_ranges_and_formats_are_400(api, campaign, query):
+    c, key = campaign
+    response = stats(api, c, key, query)
+    assert response.status_code == 400
+    assert response.data["error"]["code"] in ("invalid_range", "invalid_format")
+
+
+def test_the_default_range_runs_from_the_campaign_start_to_today(api, campaign):
+    c, key = campaign
+    body = stats(api, c, key).data
+    assert body["from"] == c["created_at"][:10] and body["daily"][-1]["date"] == body["to"]
+    assert stats(api, c, key, "?from=2026-01-01&to=2026-12-31").data["daily"][0]["date"] == "2026-01-01"
+
+
+def test_private_stats_need_the_key_and_public_ones_hide_referrers(api, campaign, poller):
+    c, key = campaign
+    fan = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Zoé"}).data
+    api.call("GET", f"/r/{fan['code']}?c=x", headers={"User-Agent": CHROME})
+    poller.drain()
+    assert stats(api, c, None).status_code == 401
+    assert stats(api, c, key).data["referrers"][0]["name"] == "Zoé"
+    api.call("PATCH", f"/v1/campaigns/{c['id']}", {"public_stats": True}, token=key)
+    public = stats(api, c, None, Origin="https://example.org")
+    assert public.status_code == 200 and public.data["public"] is True
+    assert "Zoé" not in public.body.decode() and fan["code"] not in public.body.decode()
+    assert public.headers["Access-Control-Allow-Origin"] == "https://example.org"
+    assert stats(api, c, None, **{"If-None-Match": public.headers["ETag"]}).status_code == 304
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(api, campaign, poller):
+    c, key = campaign
+    api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "=HYPERLINK(\"https://evil\")"})
+    poller.drain()
+    response = stats(api, c, key, Accept="text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.body.decode("utf-8-sig"))))
+    names = [row["name"] for row in rows if row["section"] == "referrer"]
+    assert names == ["'=HYPERLINK(\"https://evil\")"]
