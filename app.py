@@ -1,9 +1,12 @@
-"""Relais HTTP routes: parse, call a service in chalicelib, shape the response. Nothing else."""
+"""Relais HTTP routes: parse, call a service in chalicelib, shape the response. Nothing else.
+
+Only what a redirect needs is imported here. The other services are imported inside their
+routes, so that the redirect's cold start does not pay for code it never runs (Python
+imports a module once; later calls cost a dictionary lookup).
+"""
 from chalice import Chalice, Response
 
-from chalicelib import (
-    aggregate, assets, auth, campaigns, links, pledges, qr, referrers, stripe_webhook, stats, tracking, widget_data,
-)
+from chalicelib import auth, lookups, tracking
 from chalicelib.http import (
     check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
     read_json,
@@ -27,67 +30,7 @@ def healthz():
     return json_response(200, {"ok": True})
 
 
-@app.route("/v1/campaigns", methods=["POST"])
-def create_campaign():
-    auth.require_operator(_token())
-    campaign, key = campaigns.create(read_json(app.current_request))
-    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
-
-
-@app.route("/v1/campaigns/{campaign_id}", methods=["GET"])
-def get_campaign(campaign_id):
-    campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, {"campaign": campaigns.to_dict(campaign)})
-
-
-@app.route("/v1/campaigns/{campaign_id}", methods=["PATCH"])
-def update_campaign(campaign_id):
-    campaign = campaigns.authorize(campaign_id, _token())
-    campaign = campaigns.update(campaign, read_json(app.current_request))
-    return json_response(200, {"campaign": campaigns.to_dict(campaign)})
-
-
-@app.route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
-def rotate_campaign_key(campaign_id):
-    campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
-
-
-@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
-def create_referrer(campaign_id):
-    request = app.current_request
-    campaign = campaigns.get_or_404(campaign_id)
-    cors = cors_headers(request, campaign.allowed_origins)
-    with headers_on_errors(cors):
-        check_write_origin(request, campaign.allowed_origins)
-        link, created = links.create(campaign, read_json(request))
-    body = links.to_dict(link, campaign, public_base(request))
-    return json_response(201 if created else 200, body, cors)
-
-
-@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
-def preflight_referrers(campaign_id):
-    campaign = campaigns.get_or_404(campaign_id)
-    return Response(body="", status_code=204,
-                    headers={"Content-Type": "text/plain", **cors_headers(app.current_request, campaign.allowed_origins)})
-
-
-@app.route("/v1/referrers/{code}", methods=["GET"])
-def get_referrer(code):
-    body, origins = referrers.impact(code)
-    return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
-
-
-@app.route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
-def record_share():
-    request = app.current_request
-    link, campaign, channel = tracking.parse_share(read_json(request))
-    cors = cors_headers(request, campaign.allowed_origins)
-    with headers_on_errors(cors):
-        check_write_origin(request, campaign.allowed_origins)
-        tracking.record_share(link, channel)
-    return json_response(202, {"accepted": True}, cors)
-
+# Redirect and QR codes ------------------------------------------------------------
 
 @app.route("/r/{code}", methods=["GET", "HEAD"])
 def follow_link(code):
@@ -105,30 +48,116 @@ def follow_link(code):
 
 @app.route("/r/{code}/qr.svg", methods=["GET"])
 def qr_svg(code):
-    tracking.resolve(code)
+    from chalicelib import qr
+
+    lookups.resolve(code)
     image = qr.svg(f"{public_base(app.current_request)}/r/{code}?c=qr")
     return Response(body=image.decode(), status_code=200, headers={"Content-Type": "image/svg+xml", **QR_CACHE})
 
 
 @app.route("/r/{code}/qr.png", methods=["GET"])
 def qr_png(code):
+    from chalicelib import qr
+
     size = qr.png_size((app.current_request.query_params or {}).get("size"))
-    tracking.resolve(code)
+    lookups.resolve(code)
     image = qr.png(f"{public_base(app.current_request)}/r/{code}?c=qr", size)
     return Response(body=image, status_code=200, headers={"Content-Type": "image/png", **QR_CACHE})
 
 
-@app.lambda_function(name="aggregator")
-def aggregator(event, context):
-    """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
-    try:
-        return aggregate.handle_records(event.get("Records", []))
-    finally:
-        flush_metrics()
+# Fans ---------------------------------------------------------------------------------
+
+@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
+def create_referrer(campaign_id):
+    from chalicelib import campaigns, links
+
+    request = app.current_request
+    campaign = campaigns.get_or_404(campaign_id)
+    cors = cors_headers(request, campaign.allowed_origins)
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        link, created = links.create(campaign, read_json(request))
+    body = links.to_dict(link, campaign, public_base(request))
+    return json_response(201 if created else 200, body, cors)
+
+
+@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
+def preflight_referrers(campaign_id):
+    from chalicelib import campaigns
+
+    campaign = campaigns.get_or_404(campaign_id)
+    return Response(body="", status_code=204,
+                    headers={"Content-Type": "text/plain", **cors_headers(app.current_request, campaign.allowed_origins)})
+
+
+@app.route("/v1/referrers/{code}", methods=["GET"])
+def get_referrer(code):
+    from chalicelib import referrers
+
+    body, origins = referrers.impact(code)
+    return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
+
+
+@app.route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
+def record_share():
+    request = app.current_request
+    link, campaign, channel = tracking.parse_share(read_json(request))
+    cors = cors_headers(request, campaign.allowed_origins)
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        tracking.record_share(link, channel)
+    return json_response(202, {"accepted": True}, cors)
+
+
+@app.route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
+def get_widget_data(campaign_id):
+    from chalicelib import campaigns, widget_data
+
+    campaign = campaigns.get_or_404(campaign_id)
+    headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
+    return json_response(200, widget_data.widget(campaign), headers)
+
+
+# Creators -----------------------------------------------------------------------------
+
+@app.route("/v1/campaigns", methods=["POST"])
+def create_campaign():
+    from chalicelib import campaigns
+
+    auth.require_operator(_token())
+    campaign, key = campaigns.create(read_json(app.current_request))
+    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
+
+
+@app.route("/v1/campaigns/{campaign_id}", methods=["GET"])
+def get_campaign(campaign_id):
+    from chalicelib import campaigns
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, {"campaign": campaigns.to_dict(campaign)})
+
+
+@app.route("/v1/campaigns/{campaign_id}", methods=["PATCH"])
+def update_campaign(campaign_id):
+    from chalicelib import campaigns
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    campaign = campaigns.update(campaign, read_json(app.current_request))
+    return json_response(200, {"campaign": campaigns.to_dict(campaign)})
+
+
+@app.route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
+def rotate_campaign_key(campaign_id):
+    from chalicelib import campaigns
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
 
 
 @app.route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
 def record_pledge(campaign_id):
+    from chalicelib import campaigns, pledges
+
     campaign = campaigns.authorize(campaign_id, _token())
     status, body = pledges.record(campaign, pledges.parse(read_json(app.current_request)))
     return json_response(status, body)
@@ -136,33 +165,48 @@ def record_pledge(campaign_id):
 
 @app.route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
 def receive_stripe_event(campaign_id):
+    from chalicelib import campaigns, stripe_webhook
+
     request = app.current_request
     campaign = campaigns.get_or_404(campaign_id)
     event = stripe_webhook.verify(campaign, request.raw_body or b"", header(request, "stripe-signature"))
     return json_response(200, stripe_webhook.handle(campaign, event))
 
 
-@app.route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
-def get_widget_data(campaign_id):
-    campaign = campaigns.get_or_404(campaign_id)
-    headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
-    return json_response(200, widget_data.widget(campaign), headers)
+@app.route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
+def get_stats(campaign_id):
+    from chalicelib import stats
 
+    request = app.current_request
+    campaign, public = stats.authorize(campaign_id, _token())
+    return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
+                        header(request, "if-none-match"), cors_headers(request, campaign.allowed_origins))
+
+
+# Assets -------------------------------------------------------------------------------
 
 @app.route("/widget.js", methods=["GET"])
 def widget_script():
+    from chalicelib import assets
+
     return assets.respond("widget.js", "public, max-age=300", header(app.current_request, "if-none-match"))
 
 
 @app.route("/dashboard", methods=["GET"])
 def dashboard():
+    from chalicelib import assets
+
     return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
 
 
+# Stream aggregator ----------------------------------------------------------------------
 
-@app.route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
-def get_stats(campaign_id):
-    request = app.current_request
-    campaign, public = stats.authorize(campaign_id, _token())
-    return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
-                        header(request, "if-none-match"), cors_headers(request, campaign.allowed_origins))
+@app.lambda_function(name="aggregator")
+def aggregator(event, context):
+    """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
+    from chalicelib import aggregate
+
+    try:
+        return aggregate.handle_records(event.get("Records", []))
+    finally:
+        flush_metrics()

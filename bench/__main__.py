@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import bench_aggregator, bench_redirect
+from bench import bench_aggregator, bench_pledges, bench_redirect, bench_stats
 from bench.common import dynamodb_server, report
 
 
@@ -15,6 +15,8 @@ def main() -> int:
         report("Local DynamoDB server (moto)", url)
         bench_redirect.run(url)
         bench_aggregator.run()
+        bench_pledges.run(url)
+        bench_stats.run(url)
     return 0
 
 

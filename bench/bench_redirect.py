@@ -8,6 +8,7 @@ import textwrap
 
 from bench.common import interleaved, median_ms, report, run_python
 from bench.lambda_events import FakeContext, redirect_event
+from bench.proxied import counted
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
@@ -36,15 +37,9 @@ def _seed() -> str:
 
 
 def calls_per_request(upstream: str, code: str) -> None:
-    from chalicelib import tables
-    from dev.dynamodb_proxy import DynamoDBProxy
-
     from app import app
 
-    proxy = DynamoDBProxy(upstream)
-    os.environ["RELAIS_DYNAMODB_ENDPOINT"] = proxy.url
-    tables.bind()
-    try:
+    with counted(upstream) as proxy:
         app(redirect_event(code, "198.51.100.1", CHROME), FakeContext())  # warm the caches
         for label, agent, method in (("human click", CHROME, "GET"), ("preview (bot)", "Twitterbot/1.0", "GET"),
                                      ("preview (HEAD)", CHROME, "HEAD")):
@@ -54,10 +49,6 @@ def calls_per_request(upstream: str, code: str) -> None:
                 assert response["statusCode"] == 302
             report(f"DynamoDB calls per warm {label}", f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads",
                    "target: 1 write, 0 reads" if label == "human click" else "target: <= 1 write")
-    finally:
-        os.environ["RELAIS_DYNAMODB_ENDPOINT"] = upstream
-        tables.bind()
-        proxy.close()
 
 
 def warm_ratio(code: str) -> None:

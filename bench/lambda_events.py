@@ -27,3 +27,21 @@ def redirect_event(code: str, ip: str, user_agent: str, method: str = "GET", cha
         "body": None,
         "isBase64Encoded": False,
     }
+
+
+def api_event(method: str, resource: str, path_parameters: dict, body: str | None = None,
+              headers: dict | None = None, query: dict | None = None) -> dict:
+    """Any API Gateway proxy event for a Chalice route."""
+    path = resource.format(**path_parameters)
+    return {
+        "resource": resource, "path": path, "httpMethod": method,
+        "headers": {"host": "go.example.org", "content-type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters, "stageVariables": None,
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/api{path}",
+                           "identity": {"sourceIp": "198.51.100.7"}, "requestId": "bench", "stage": "api",
+                           "apiId": "bench"},
+        "body": body, "isBase64Encoded": False,
+    }

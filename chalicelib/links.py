@@ -4,13 +4,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import ids, tables
+from chalicelib import ids, lookups, tables
 from chalicelib.channels import share_urls
 from chalicelib.errors import bad_request
 from chalicelib.events import new_event, utc_now
@@ -19,38 +18,6 @@ from chalicelib.signing import derived_key
 from chalicelib import validation as v
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-zA-Z]{2,63}$")
-_CACHE_LIMIT = 50_000
-
-
-@dataclass(frozen=True)
-class LinkInfo:
-    """The immutable part of a link: all the redirect needs."""
-
-    code: str
-    campaign_id: str
-    depth: int
-
-
-_cache: dict[str, LinkInfo] = {}
-
-
-def lookup(code: str) -> LinkInfo | None:
-    """A link by code, from the in-process cache when warm (codes never change)."""
-    info = _cache.get(code)
-    if info is not None:
-        return info
-    if not ids.is_base62(code, 4, 16):
-        return None
-    tables.bind()
-    try:
-        link = Link.get(code)
-    except DoesNotExist:
-        return None
-    info = LinkInfo(link.code, link.campaign_id, int(link.depth or 1))
-    if len(_cache) >= _CACHE_LIMIT:
-        _cache.clear()
-    _cache[code] = info
-    return info
 
 
 def _email_claim_key(campaign_id: str, email: str) -> str:
@@ -78,7 +45,7 @@ def _parse(body: Any) -> tuple[str, str | None, str | None]:
 def create(campaign: Campaign, body: Any) -> tuple[Link, bool]:
     """A fan's link; ``(link, False)`` when their e-mail already had one."""
     name, email, referred_by = _parse(body)
-    parent = lookup(referred_by) if referred_by else None
+    parent = lookups.link(referred_by) if referred_by else None
     if parent is not None and parent.campaign_id != campaign.id:
         parent = None
     claim_key = _email_claim_key(campaign.id, email) if email else None

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from botocore.exceptions import ClientError
 
-from chalicelib import links, signing, tables
+from chalicelib import lookups, signing, tables
 from chalicelib.currencies import is_currency
 from chalicelib.errors import ApiError, bad_request, unavailable
 from chalicelib.events import lane_of, partition, utc_now
@@ -71,7 +71,7 @@ def attribute(campaign: Campaign, ref: str | None, occurred_on: date) -> Attribu
     age = (occurred_on - clicked_on).days
     if not -1 <= age <= int(campaign.window_days):
         return None
-    link = links.lookup(code)
+    link = lookups.link(code)
     if link is None or link.campaign_id != campaign.id:
         return None
     return Attribution(code, channel, link.depth)

@@ -1,14 +1,14 @@
 """A fan's view of their own impact, from their rollup item."""
 from __future__ import annotations
 
-from chalicelib import links, rollups, tracking
+from chalicelib import lookups, rollups
 from chalicelib.errors import not_found
 
 
 def impact(code: str) -> tuple[dict, list[str]]:
     """The fan's counts (and rank when the leaderboard is on), with the campaign's origins."""
-    link = links.lookup(code)
-    campaign = tracking.cached_campaign(link.campaign_id) if link else None
+    link = lookups.link(code)
+    campaign = lookups.campaign(link.campaign_id) if link else None
     if link is None or campaign is None:
         raise not_found("referrer")
     item = rollups.read(campaign.id, f"ref#{code}")

@@ -7,42 +7,28 @@ the same; the lost event is logged and counted (metric ``LostEvents``).
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from chalicelib import campaigns, links, signing, tables
+from chalicelib import signing, tables
 from chalicelib.channels import is_channel
-from chalicelib.errors import bad_request, not_found, unavailable
+from chalicelib.errors import bad_request, unavailable
 from chalicelib.events import expiry, new_event, random_suffix, utc_now
+from chalicelib.lookups import LinkInfo, resolve
 from chalicelib.models import Campaign, Event
 from chalicelib.observability import count, logger
 
-CAMPAIGN_TTL_SECONDS = 60
 MAX_AGENT_LENGTH = 512
-_campaign_cache: dict[str, tuple[float, Campaign]] = {}
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     """What the redirect knows of one request."""
 
     method: str
     user_agent: str
     ip: str
     private: bool  # Sec-GPC: 1 or DNT: 1: counted, but no visitor hash is made
-
-
-def cached_campaign(campaign_id: str) -> Campaign | None:
-    hit = _campaign_cache.get(campaign_id)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < CAMPAIGN_TTL_SECONDS:
-        return hit[1]
-    campaign = campaigns.find(campaign_id)
-    if campaign is not None:
-        _campaign_cache[campaign_id] = (now, campaign)
-    return campaign
 
 
 def destination(target_url: str, ref: str, channel: str, campaign_id: str) -> str:
@@ -52,14 +38,6 @@ def destination(target_url: str, ref: str, channel: str, campaign_id: str) -> st
     query = [(k, val) for k, val in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
     query.extend(ours.items())
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-
-
-def resolve(code: str) -> tuple[links.LinkInfo, Campaign]:
-    link = links.lookup(code)
-    campaign = cached_campaign(link.campaign_id) if link else None
-    if link is None or campaign is None:
-        raise not_found("link")
-    return link, campaign
 
 
 def redirect(code: str, channel_param: str | None, visit: Visit) -> str:
@@ -72,7 +50,7 @@ def redirect(code: str, channel_param: str | None, visit: Visit) -> str:
     return destination(campaign.target_url, ref, channel, campaign.id)
 
 
-def _record_visit(link: links.LinkInfo, channel: str, visit: Visit, now: datetime) -> None:
+def _record_visit(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> None:
     """One write: a preview for HEAD, else a visit that the aggregator classifies.
 
     Telling people from crawlers takes a 1,400-pattern regex; the aggregator does it
@@ -114,7 +92,7 @@ def _count_hit(event: Event) -> None:
     )
 
 
-def parse_share(body: object) -> tuple[links.LinkInfo, Campaign, str]:
+def parse_share(body: object) -> tuple[LinkInfo, Campaign, str]:
     """The link, campaign and channel of a share beacon, validated."""
     if not isinstance(body, dict) or set(body) - {"code", "channel"}:
         raise bad_request("invalid_body", "The body must be {\"code\": …, \"channel\": …}.")
@@ -127,7 +105,7 @@ def parse_share(body: object) -> tuple[links.LinkInfo, Campaign, str]:
     return link, campaign, body["channel"]
 
 
-def record_share(link: links.LinkInfo, channel: str) -> None:
+def record_share(link: LinkInfo, channel: str) -> None:
     """A share button was pressed: one share event."""
     now = utc_now()
     day = now.date().isoformat()

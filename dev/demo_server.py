@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 PAGE = Path(__file__).resolve().parent.parent / "widget" / "demo.html"
 
@@ -41,28 +42,50 @@ class DemoHandler(BaseHTTPRequestHandler):
         self._send(200, page.encode(), "text/html; charset=utf-8")
 
     def do_POST(self) -> None:
+        """A pledge, as a creator's server would record it: JSON from the page's script, or a plain form post."""
         if self.path != "/pledge":
             self._send(404, b"not found", "text/plain")
             return
         length = min(int(self.headers.get("Content-Length") or 0), 4096)
+        raw = self.rfile.read(length)
+        is_form = (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
         try:
-            form = json.loads(self.rfile.read(length) or b"{}")
+            if is_form:  # no JavaScript: amount in euros, the widget's hidden relais_ref field
+                fields = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                form = {"amount": round(float(fields.get("amount", "0")) * 100), "ref": fields.get("relais_ref")}
+            else:
+                form = json.loads(raw or b"{}")
             amount = int(form.get("amount", 0))
-        except (ValueError, TypeError):
-            self._send(400, b'{"error": "bad pledge"}', "application/json")
+        except (ValueError, TypeError, AttributeError):
+            self._send(400, b'{"error": {"code": "bad_pledge", "message": "amount must be a whole number of cents."}}',
+                       "application/json")
             return
+        ref = form.get("ref") or form.get("relais_ref")
+        status, body = self._record(amount, str(ref)[:128] if ref else None)
+        if is_form:
+            self.send_response(303)
+            self.send_header("Location", "/?merci=1#contribuer" if status < 300 else "/?erreur=1#contribuer")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(status, body, "application/json")
+
+    def _record(self, amount: int, ref: str | None) -> tuple[int, bytes]:
+        """``POST /v1/campaigns/{id}/pledges`` with the campaign key, which never reaches the browser."""
         pledge = {"pledge_id": f"demo-{uuid.uuid4()}", "amount": amount, "currency": "EUR"}
-        if form.get("ref"):
-            pledge["ref"] = str(form["ref"])[:128]
+        if ref:
+            pledge["ref"] = ref
         request = urllib.request.Request(
             f"{os.environ['RELAIS_API_URL']}/v1/campaigns/{os.environ['RELAIS_DEMO_CAMPAIGN']}/pledges",
             data=json.dumps(pledge).encode(), method="POST",
             headers={"Authorization": f"Bearer {os.environ['RELAIS_DEMO_KEY']}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                self._send(response.status, response.read(), "application/json")
+                return response.status, response.read()
         except urllib.error.HTTPError as exc:
-            self._send(exc.code, exc.read(), "application/json")
+            return exc.code, exc.read()
+        except OSError:
+            return 502, b'{"error": {"code": "api_unreachable", "message": "The Relais API did not answer."}}'
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -29,6 +30,8 @@ class DynamoDBProxy:
         self.upstream = urlsplit(upstream)
         self.fault, self.fault_table = fault, fault_table
         self.calls: Counter = Counter()
+        self.read_units = 0.0  # DynamoDB's rule: 4 KB per unit, halved for eventually consistent reads
+        self.items_read = 0
         self.faults = 0
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -39,6 +42,21 @@ class DynamoDBProxy:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.read_units = 0.0
+            self.items_read = 0
+
+    def _account_read(self, operation: str, request: dict, payload: bytes) -> None:
+        """Estimate the read units a read would cost on DynamoDB from the items it returned."""
+        if operation not in ("GetItem", "Query", "Scan"):
+            return
+        answer = json.loads(payload or b"{}")
+        items = answer.get("Items") or ([answer["Item"]] if "Item" in answer else [])
+        size = sum(len(json.dumps(item)) for item in items)
+        per_item = operation == "GetItem"
+        units = max(1, math.ceil(size / 4096)) if per_item else math.ceil(size / 4096) or 1
+        with self._lock:
+            self.items_read += len(items)
+            self.read_units += units * (1.0 if request.get("ConsistentRead") else 0.5)
 
     def writes(self) -> int:
         return sum(count for operation, count in self.calls.items() if operation in WRITES)
@@ -69,7 +87,10 @@ class DynamoDBProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 connection.request("POST", self.path, body, headers)
                 response = connection.getresponse()
-                self._answer(response.status, response.read())
+                payload = response.read()
+                if response.status == 200:
+                    proxy._account_read(operation, json.loads(body or b"{}"), payload)
+                self._answer(response.status, payload)
 
             def _answer(self, status: int, payload: bytes) -> None:
                 try:

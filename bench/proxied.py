@@ -1,0 +1,24 @@
+"""Running the app in this process with its DynamoDB traffic counted by the proxy."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from dev.dynamodb_proxy import DynamoDBProxy
+
+
+@contextmanager
+def counted(upstream: str) -> Iterator[DynamoDBProxy]:
+    """Route the app's DynamoDB calls through a counting proxy for the duration."""
+    from chalicelib import tables
+
+    proxy = DynamoDBProxy(upstream)
+    os.environ["RELAIS_DYNAMODB_ENDPOINT"] = proxy.url
+    tables.bind()
+    try:
+        yield proxy
+    finally:
+        os.environ["RELAIS_DYNAMODB_ENDPOINT"] = upstream
+        tables.bind()
+        proxy.close()
