@@ -217,15 +217,12 @@ def authorize(campaign_id: str, token: str | None) -> Campaign:
 
 def to_dict(campaign: Campaign) -> dict:
     """The creator's view of a campaign. The Stripe secret is write-only."""
-    goal = None
-    if campaign.goal_currency is not None:
-        goal = {"amount": int(campaign.goal_amount or 0), "currency": campaign.goal_currency}
     return {
         "id": campaign.id,
         "name": campaign.name,
         "target_url": campaign.target_url,
         "allowed_origins": list(campaign.allowed_origins),
-        "goal": goal,
+        "goal": campaign.goal(),
         "locale": campaign.locale,
         "channels": list(campaign.channels),
         "share_text": campaign.share_text,

@@ -73,6 +73,16 @@ class Campaign(_Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
+    def goal(self) -> dict | None:
+        if self.goal_currency is None:
+            return None
+        return {"amount": int(self.goal_amount or 0), "currency": self.goal_currency}
+
+    def milestone_progress(self, fan_amount: int) -> list[dict]:
+        """Each milestone, reached when fans have brought its amount (goal currency)."""
+        return [{"amount": int(m.amount), "label": m.label, "reached": fan_amount >= int(m.amount)}
+                for m in self.milestones]
+
 
 class Link(_Model):
     """A fan's referral link. Key: ``code`` (immutable, cached by the redirect).

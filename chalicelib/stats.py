@@ -108,8 +108,7 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
         "from": start.isoformat(),
         "to": end.isoformat(),
         "public": public,
-        "goal": {"amount": int(campaign.goal_amount or 0), "currency": campaign.goal_currency}
-        if campaign.goal_currency else None,
+        "goal": campaign.goal(),
         "totals": {**counts_of(totals), "amount": amount(totals), "referrers": referrers,
                    "viral_coefficient": _ratio(rollups.number(total_item.get("children")), referrers),
                    "conversion_rate": _ratio(totals["pledges"], totals["clicks"]),
@@ -124,8 +123,7 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
         "cascade": {"max_depth": max((row["depth"] for row in by_depth if row["referrers"]), default=0),
                     "by_depth": by_depth},
         "fan_amount": fan_amount,
-        "milestones": [{"amount": int(m.amount), "label": m.label, "reached": fan_amount >= int(m.amount)}
-                       for m in campaign.milestones],
+        "milestones": campaign.milestone_progress(fan_amount),
     }
 
 

@@ -41,16 +41,13 @@ def leaderboard(campaign: Campaign, limit: int = LEADERBOARD_SIZE) -> list[dict]
 def widget(campaign: Campaign) -> dict:
     total = rollups.read(campaign.id, "total")
     fan_amount = rollups.number(total.get("fan_goal_amt"))
-    goal = None
-    if campaign.goal_currency is not None:
-        goal = {"amount": int(campaign.goal_amount or 0), "currency": campaign.goal_currency}
     return {
         "id": campaign.id,
         "name": campaign.name,
         "locale": campaign.locale,
         "channels": list(campaign.channels),
         "share_text": campaign.share_text or campaign.name,
-        "goal": goal,
+        "goal": campaign.goal(),
         "raised": rollups.amounts(total),
         "pledges": rollups.number(total.get("pledges")),
         "referrers": rollups.number(total.get("referrers")),
@@ -58,6 +55,5 @@ def widget(campaign: Campaign) -> dict:
         "leaderboard_mode": campaign.leaderboard,
         "leaderboard": leaderboard(campaign),
         "fan_amount": fan_amount,
-        "milestones": [{"amount": int(m.amount), "label": m.label, "reached": fan_amount >= int(m.amount)}
-                       for m in campaign.milestones],
+        "milestones": campaign.milestone_progress(fan_amount),
     }
