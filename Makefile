@@ -12,7 +12,9 @@ CDK_ARGS ?=
 CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=true \
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --yes aws-cdk@$(CDK_VERSION)
 
-.PHONY: dev dev-reset test test-unit test-integration test-infra bench synth deploy clean
+NODE_STAMP := node_modules/.installed
+
+.PHONY: dev dev-reset test test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +30,16 @@ dev: $(STAMP)
 dev-reset:
 	rm -rf "$(RELAIS_DATA_DIR)"
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## Debian's Chromium and the Inter font for tests/browser (idempotent, silent when present)
+browser:
+	@bash scripts/ensure-browser.sh
+
 ## make test: install what is missing, then run every test tier
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest tests
 
 test-unit: $(STAMP)
@@ -41,6 +51,13 @@ test-integration: $(STAMP)
 test-infra: $(STAMP)
 	$(PY) -m pytest tests/infra
 
+test-browser: $(STAMP) $(NODE_STAMP) browser
+	$(PY) -m pytest tests/browser
+
+## make widget: rebuild widget/widget.js (minified) from widget/src/widget.js
+widget: $(NODE_STAMP)
+	npm run -s build:widget
+
 ## make synth / make deploy: the AWS CDK app in infra/ (see docs/deploy.md); STAGE=prod by default
 synth: $(STAMP)
 	$(CDK) synth --no-notices --quiet -c stage=$(STAGE) $(CDK_ARGS)
@@ -49,8 +66,8 @@ deploy: $(STAMP)
 	$(CDK) deploy --no-notices -c stage=$(STAGE) $(CDK_ARGS)
 
 ## make bench: benchmarks, printed as ratios against a baseline measured in the same run
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .chalice/deployments infra/cdk.out infra/chalice.out
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .chalice/deployments infra/cdk.out infra/chalice.out

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import bench_aggregator, bench_pledges, bench_redirect, bench_stats
+from bench import bench_aggregator, bench_pledges, bench_redirect, bench_stats, bench_widget
 from bench.common import dynamodb_server, report
 
 
@@ -17,6 +17,7 @@ def main() -> int:
         bench_aggregator.run()
         bench_pledges.run(url)
         bench_stats.run(url)
+    bench_widget.run()
     return 0
 
 

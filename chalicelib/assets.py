@@ -13,6 +13,7 @@ from pathlib import Path
 
 from chalice import Response
 
+from chalicelib import config
 from chalicelib.errors import not_found
 
 ROOT = Path(__file__).resolve().parent.parent / "widget"
@@ -26,15 +27,22 @@ class Asset:
     etag: str
 
 
-@functools.lru_cache(maxsize=8)
 def load(name: str) -> Asset | None:
-    """An asset by file name (cached per container: a deploy replaces containers)."""
+    """An asset by file name: cached per container (a deploy replaces containers), read
+    afresh on a laptop so that an edited widget shows without restarting ``make dev``."""
+    return _read(name) if config.is_local() else _cached(name)
+
+
+def _read(name: str) -> Asset | None:
     path = ROOT / name
     if path.parent != ROOT or not path.is_file():
         return None
     body = path.read_text(encoding="utf-8")
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
     return Asset(body, TYPES.get(path.suffix, "application/octet-stream"), etag)
+
+
+_cached = functools.lru_cache(maxsize=8)(_read)
 
 
 def respond(name: str, cache_control: str, if_none_match: str | None) -> Response:

@@ -14,7 +14,7 @@ from chalicelib.channels import share_urls
 from chalicelib.errors import bad_request
 from chalicelib.events import new_event, utc_now
 from chalicelib.models import Campaign, Link
-from chalicelib.signing import derived_key
+from chalicelib.signing import code_of, derived_key
 from chalicelib import validation as v
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-zA-Z]{2,63}$")
@@ -38,7 +38,7 @@ def _parse(body: Any) -> tuple[str, str | None, str | None]:
     if referred_by is not None:
         if not isinstance(referred_by, str) or len(referred_by) > 64:
             raise bad_request("invalid_referred_by", "referred_by must be a link code.")
-        referred_by = referred_by.split(".", 1)[0]  # a full ref is accepted too
+        referred_by = code_of(referred_by)  # a full ref is accepted too
     return name, email, referred_by
 
 

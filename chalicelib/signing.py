@@ -1,7 +1,8 @@
 """Keys derived from the server secret, the daily visitor salt, and signed ``ref`` values.
 
 A ``ref`` rides on the creator's page URL after a redirect and comes back with a pledge.
-It reads ``<code>.<channel><day>.<mac>``: the link code, the channel (one base-36
+It reads ``<code>.<channel><day>.<mac>`` (or with ``_`` for the dots, the form Stripe
+keeps): the link code, the channel (one base-36
 character), the click's day (days since 2020-01-01, base 36) and 8 characters of an
 HMAC over the campaign id and all of that. A ref that does not verify, or belongs to
 another campaign, attributes nothing.
@@ -54,11 +55,25 @@ def make_ref(campaign_id: str, code: str, channel: str, day: date) -> str:
     return f"{body}.{_mac(derived_key('ref'), f'{campaign_id}.{body}', 8)}"
 
 
+def _parts(ref: str) -> list[str]:
+    """The three parts of a ref written with dots, or with underscores.
+
+    Stripe keeps only ``[A-Za-z0-9_-]`` in ``client_reference_id``, so the widget writes
+    the dots as underscores there. Code and middle part never hold ``_``; the MAC may.
+    """
+    return ref.split(".") if "." in ref else ref.split("_", 2)
+
+
+def code_of(ref: str) -> str:
+    """The link code a ref (in either form) or a bare code names."""
+    return _parts(ref)[0]
+
+
 def parse_ref(campaign_id: str, ref: object) -> tuple[str, str, date] | None:
     """``(code, channel, day)`` of a genuine ref of this campaign, else ``None``."""
     if not isinstance(ref, str) or len(ref) > 64:
         return None
-    parts = ref.split(".")
+    parts = _parts(ref)
     if len(parts) != 3:
         return None
     code, middle, mac = parts

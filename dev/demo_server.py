@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 PAGE = Path(__file__).resolve().parent.parent / "widget" / "demo.html"
+THANKS = '<div class="thanks" role="status">Merci ! Votre contribution est enregistrée.</div>'
+ERROR = '<div class="thanks error" role="status">La contribution n\'a pas pu être enregistrée.</div>'
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -39,6 +41,10 @@ class DemoHandler(BaseHTTPRequestHandler):
         page = PAGE.read_text() if PAGE.exists() else "<!doctype html><title>Relais demo</title>"
         page = page.replace("{{API_URL}}", os.environ["RELAIS_API_URL"]).replace(
             "{{CAMPAIGN_ID}}", os.environ["RELAIS_DEMO_CAMPAIGN"])
+        query = parse_qs(self.path.partition("?")[2])
+        if "merci" in query or "erreur" in query:  # after a form post without JavaScript
+            message = THANKS if "merci" in query else ERROR
+            page = page.replace('<div class="thanks" role="status" hidden></div>', message)
         self._send(200, page.encode(), "text/html; charset=utf-8")
 
     def do_POST(self) -> None:

@@ -150,7 +150,7 @@ class Stack:
             "Relais is running (Ctrl-C stops everything).",
             f"  API:            {self.api_url}",
             f"  Demo page:      {self.demo_url}/",
-            f"  Dashboard:      {self.api_url}/dashboard",
+            f"  Dashboard:      {self.api_url}/dashboard#campaign={self.campaign_id}",
             f"  Demo campaign:  {self.campaign_id}",
             f"  Campaign key:   {self.api_key}",
             f"  Operator token: {self.env['RELAIS_ADMIN_TOKEN']}",

@@ -87,6 +87,16 @@ def test_bad_signatures_are_400_and_store_nothing(api, campaign, poller, tamper)
     assert "pledges" not in rollup(c["id"], "total")
 
 
+def test_a_payment_link_ref_with_underscores_for_dots_is_attributed(api, campaign):
+    c, _ = campaign
+    fan = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Fan"}).data
+    location = api.call("GET", f"/r/{fan['code']}?c=sms", headers={"User-Agent": "Mozilla/5.0 Firefox/133.0"}) \
+        .headers["Location"]
+    stripe_safe = location.split("ref=")[1].split("&")[0].replace(".", "_")
+    response = deliver(api, c, stripe_event("checkout.session.completed", checkout("cs_link", ref=stripe_safe)))
+    assert response.data["pledge"]["attribution"] == {"code": fan["code"], "channel": "sms"}
+
+
 def test_unknown_event_types_are_acknowledged_and_ignored(api, campaign):
     c, _ = campaign
     response = deliver(api, c, stripe_event("customer.created", {"id": "cus_1", "object": "customer"}))

@@ -1,0 +1,27 @@
+"""What the widget costs a creator's page: the bytes of widget/widget.js on the wire (gzip, level 9)."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from bench.common import report
+from dev.stack import ROOT
+
+WIDGET = ROOT / "widget" / "widget.js"
+BUDGET = 8192  # bytes, gzipped
+
+
+def gzipped_size(path: Path = WIDGET) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def run() -> None:
+    n = gzipped_size()
+    report("widget.js gzipped", f"{n} bytes", f"target: <= {BUDGET} bytes")
+    report("widget.js as served (minified, uncompressed)", f"{WIDGET.stat().st_size} bytes")
+    dashboard = ROOT / "widget" / "dashboard.html"
+    report("dashboard.html gzipped (whole page, no other request)", f"{gzipped_size(dashboard)} bytes")
+
+
+if __name__ == "__main__":
+    run()

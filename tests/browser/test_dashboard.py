@@ -1,0 +1,115 @@
+"""The creator's dashboard: signing in with the key, the CSV, a phone's screen, the README's pictures."""
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+from dev.stack import ROOT
+from tests.browser import showcase
+from tests.browser.support import PHONE_UA, axe_violations, page_with_widget, wait_until, widget_ready
+
+IMAGES = ROOT / "docs" / "img"
+
+
+def sign_in(page, relais, campaign_id: str, key: str) -> None:
+    page.goto(f"{relais.api}/dashboard#campaign={campaign_id}")
+    page.locator("#key").fill(key)
+    page.locator("#signin button[type=submit]").click()
+
+
+def test_a_wrong_key_is_told_plainly_and_nothing_is_kept(relais, context):
+    campaign_id, _ = relais.campaign()
+    page = context.new_page()
+    sign_in(page, relais, campaign_id, "rk_not_the_key")
+    expect(page.locator("#signin-error")).to_have_text("This key does not open this campaign.")
+    expect(page.locator("#board")).to_be_hidden()
+    assert page.evaluate("() => sessionStorage.getItem('relais-dashboard')") is None
+
+
+def test_the_stats_download_as_a_csv_file_and_the_tab_remembers_the_key(relais, context):
+    # Given a campaign with a referrer who brought a pledge
+    campaign_id, key = relais.campaign()
+    fan = relais.stack.new_fan(campaign_id, name="Zoé, \"the\" fan")
+    relais.pledge(campaign_id, key, 4200)
+    wait_until(lambda: relais.stats(campaign_id, key)["totals"]["pledges"] == 1, "the pledge to be counted")
+    page = context.new_page()
+    sign_in(page, relais, campaign_id, key)
+    expect(page.locator("#kpis")).to_contain_text("€42")
+
+    # When the creator downloads the CSV
+    with page.expect_download() as download:
+        page.locator("#csv").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+
+    # Then it is the stats as a table, names quoted as CSV requires
+    assert download.value.suggested_filename.startswith(f"relais-{campaign_id}-")
+    assert text.splitlines()[0].startswith("section,")
+    assert f'{fan["code"]},"Zoé, ""the"" fan"' in text
+
+    # And a reload of the tab keeps the creator signed in; signing out forgets the key
+    page.reload()
+    expect(page.locator("#board")).to_be_visible()
+    page.locator("#signout").click()
+    expect(page.locator("#signin")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('relais-dashboard')") is None
+
+
+def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(relais, site, open_context, axe_source):
+    # Given a campaign with two weeks of shares, clicks, pledges and a three-level cascade
+    seeded = showcase.seed(relais)
+    campaign_id, key = seeded["id"], seeded["key"]
+    def counted():
+        stats = relais.stats(campaign_id, key, **{"from": seeded["from"], "to": seeded["to"]})
+        return stats["totals"]["pledges"] == seeded["pledges"] and stats["cascade"]["max_depth"] == 3
+    wait_until(counted, "the showcase to be counted", 20)
+    IMAGES.mkdir(parents=True, exist_ok=True)
+
+    # The widget, as the fan Camille sees it on the creator's page
+    camille = seeded["fans"]["Camille Durand"]
+    context = open_context(device_scale_factor=2, viewport={"width": 900, "height": 1400})
+    context.add_init_script(f"localStorage.setItem({json.dumps(f'relais:{campaign_id}:fan')}, {json.dumps(json.dumps(camille))});")
+    page = context.new_page()
+    page.goto(page_with_widget(site, relais, campaign_id, lang="en", head=SHOWCASE_PAGE,
+                               before='<div class="column">', after="</div>"))
+    card = widget_ready(page)
+    expect(card.locator("[data-impact]")).to_contain_text("#1")
+    expect(card.locator("ol li")).to_have_count(8)
+    expect(card.locator(".qr img")).to_have_js_property("complete", True)
+    box = card.bounding_box()
+    page.screenshot(path=IMAGES / "widget.png", clip={"x": box["x"] - 24, "y": box["y"] - 24,
+                                                      "width": box["width"] + 48, "height": box["height"] + 48})
+
+    # The dashboard over the two weeks, on a desktop
+    desktop = open_context(viewport={"width": 1280, "height": 900})
+    board = desktop.new_page()
+    board.goto(f"{relais.api}/dashboard#campaign={campaign_id}&from={seeded['from']}&to={seeded['to']}")
+    board.locator("#key").fill(key)
+    board.locator("#signin button[type=submit]").click()
+    expect(board.locator("#referrers tbody tr")).to_have_count(8)
+    expect(board.locator("#kpis .hero .value")).to_have_text(re.compile(r"€975"))
+    expect(board.locator("#daily rect")).to_have_count(14)
+    assert axe_violations(board, axe_source) == []
+    board.mouse.move(0, 0)
+    board.screenshot(path=IMAGES / "dashboard.png", full_page=True)
+
+    # And on a phone: nothing wider than the screen, the amounts in view
+    phone = open_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                         has_touch=True, user_agent=PHONE_UA)
+    small = phone.new_page()
+    small.goto(f"{relais.api}/dashboard#campaign={campaign_id}&from={seeded['from']}&to={seeded['to']}")
+    small.locator("#key").fill(key)
+    small.locator("#signin button[type=submit]").click()
+    expect(small.locator("#referrers tbody tr")).to_have_count(8)
+    assert small.evaluate("() => document.documentElement.scrollWidth") <= 390
+    amount = small.locator("#referrers tbody tr").first.locator("[data-k=amount]").bounding_box()
+    assert amount["x"] + amount["width"] <= 390
+    small.screenshot(path=IMAGES / "dashboard-phone.png")
+
+
+SHOWCASE_PAGE = """<style>
+  body { margin: 0; background: #f1f5f9; font-family: sans-serif; }
+  main { padding: 24px; } h1 { display: none; }
+  .column { width: 420px; }
+</style>"""
