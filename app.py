@@ -8,8 +8,8 @@ from chalice import Chalice, Response
 
 from chalicelib import auth, lookups, tracking
 from chalicelib.http import (
-    check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, public_base,
-    read_json,
+    check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, outages_as_503,
+    public_base, read_json,
 )
 from chalicelib.observability import flush_metrics
 
@@ -21,18 +21,25 @@ QR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 NO_STORE = {"Cache-Control": "no-store"}  # responses that carry a secret
 
 
+def route(path: str, **options):
+    """``app.route``, with DynamoDB outages answered ``503`` (retry later) rather than 500."""
+    def register(view):
+        return app.route(path, **options)(outages_as_503(view))
+    return register
+
+
 def _token() -> str | None:
     return auth.bearer_token(app.current_request.headers)
 
 
-@app.route("/healthz", methods=["GET"])
+@route("/healthz", methods=["GET"])
 def healthz():
     return json_response(200, {"ok": True})
 
 
 # Redirect and QR codes ------------------------------------------------------------
 
-@app.route("/r/{code}", methods=["GET", "HEAD"])
+@route("/r/{code}", methods=["GET", "HEAD"])
 def follow_link(code):
     request = app.current_request
     visit = tracking.Visit(
@@ -46,7 +53,7 @@ def follow_link(code):
                     headers={"Location": location, "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
 
 
-@app.route("/r/{code}/qr.svg", methods=["GET"])
+@route("/r/{code}/qr.svg", methods=["GET"])
 def qr_svg(code):
     from chalicelib import qr
 
@@ -55,7 +62,7 @@ def qr_svg(code):
     return Response(body=image.decode(), status_code=200, headers={"Content-Type": "image/svg+xml", **QR_CACHE})
 
 
-@app.route("/r/{code}/qr.png", methods=["GET"])
+@route("/r/{code}/qr.png", methods=["GET"])
 def qr_png(code):
     from chalicelib import qr
 
@@ -67,7 +74,7 @@ def qr_png(code):
 
 # Fans ---------------------------------------------------------------------------------
 
-@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
+@route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
 def create_referrer(campaign_id):
     from chalicelib import campaigns, links
 
@@ -81,7 +88,7 @@ def create_referrer(campaign_id):
     return json_response(201 if created else 200, body, cors)
 
 
-@app.route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
+@route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
 def preflight_referrers(campaign_id):
     from chalicelib import campaigns
 
@@ -90,7 +97,7 @@ def preflight_referrers(campaign_id):
                     headers={"Content-Type": "text/plain", **cors_headers(app.current_request, campaign.allowed_origins)})
 
 
-@app.route("/v1/referrers/{code}", methods=["GET"])
+@route("/v1/referrers/{code}", methods=["GET"])
 def get_referrer(code):
     from chalicelib import referrers
 
@@ -98,7 +105,7 @@ def get_referrer(code):
     return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
 
 
-@app.route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
+@route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
 def record_share():
     request = app.current_request
     link, campaign, channel = tracking.parse_share(read_json(request))
@@ -109,7 +116,7 @@ def record_share():
     return json_response(202, {"accepted": True}, cors)
 
 
-@app.route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
+@route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
 def get_widget_data(campaign_id):
     from chalicelib import campaigns, widget_data
 
@@ -120,7 +127,7 @@ def get_widget_data(campaign_id):
 
 # Creators -----------------------------------------------------------------------------
 
-@app.route("/v1/campaigns", methods=["POST"])
+@route("/v1/campaigns", methods=["POST"])
 def create_campaign():
     from chalicelib import campaigns
 
@@ -129,7 +136,7 @@ def create_campaign():
     return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
 
 
-@app.route("/v1/campaigns/{campaign_id}", methods=["GET"])
+@route("/v1/campaigns/{campaign_id}", methods=["GET"])
 def get_campaign(campaign_id):
     from chalicelib import campaigns
 
@@ -137,7 +144,7 @@ def get_campaign(campaign_id):
     return json_response(200, {"campaign": campaigns.to_dict(campaign)})
 
 
-@app.route("/v1/campaigns/{campaign_id}", methods=["PATCH"])
+@route("/v1/campaigns/{campaign_id}", methods=["PATCH"])
 def update_campaign(campaign_id):
     from chalicelib import campaigns
 
@@ -146,7 +153,7 @@ def update_campaign(campaign_id):
     return json_response(200, {"campaign": campaigns.to_dict(campaign)})
 
 
-@app.route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
+@route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
 def rotate_campaign_key(campaign_id):
     from chalicelib import campaigns
 
@@ -154,7 +161,7 @@ def rotate_campaign_key(campaign_id):
     return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
 
 
-@app.route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
+@route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
 def record_pledge(campaign_id):
     from chalicelib import campaigns, pledges
 
@@ -163,7 +170,7 @@ def record_pledge(campaign_id):
     return json_response(status, body)
 
 
-@app.route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
+@route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
 def receive_stripe_event(campaign_id):
     from chalicelib import campaigns, stripe_webhook
 
@@ -173,7 +180,7 @@ def receive_stripe_event(campaign_id):
     return json_response(200, stripe_webhook.handle(campaign, event))
 
 
-@app.route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
+@route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
 def get_stats(campaign_id):
     from chalicelib import stats
 
@@ -185,14 +192,14 @@ def get_stats(campaign_id):
 
 # Assets -------------------------------------------------------------------------------
 
-@app.route("/widget.js", methods=["GET"])
+@route("/widget.js", methods=["GET"])
 def widget_script():
     from chalicelib import assets
 
     return assets.respond("widget.js", "public, max-age=300", header(app.current_request, "if-none-match"))
 
 
-@app.route("/dashboard", methods=["GET"])
+@route("/dashboard", methods=["GET"])
 def dashboard():
     from chalicelib import assets
 

@@ -1,14 +1,16 @@
 """Request/response plumbing shared by every route: JSON bodies, errors, CORS, middleware."""
 from __future__ import annotations
 
+import functools
 import json
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
 from chalicelib import config
-from chalicelib.errors import ApiError, bad_request, forbidden
+from chalicelib.errors import ApiError, bad_request, forbidden, unavailable
 from chalicelib.observability import count, flush_metrics, logger
 
 MAX_BODY_BYTES = 64 * 1024
@@ -121,3 +123,35 @@ def public_base(request: Any) -> str:
 def client_ip(request: Any) -> str:
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or ""
+
+
+RETRYABLE = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionConflictException",
+})
+
+
+def _is_outage(exc: BaseException | None) -> bool:
+    """A DynamoDB timeout, connection failure or throttle, however PynamoDB wrapped it."""
+    while exc is not None:
+        if isinstance(exc, BotoCoreError):
+            return True
+        if isinstance(exc, ClientError):
+            return exc.response.get("Error", {}).get("Code") in RETRYABLE
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    return False
+
+
+def outages_as_503(view: Callable) -> Callable:
+    """A view whose DynamoDB outages answer ``503 unavailable`` (retry later), not 500."""
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, ApiError) or not _is_outage(exc):
+                raise
+            count("DatabaseUnavailable")
+            logger.warning("database unavailable", extra={"error": repr(exc)[:300]})
+            raise unavailable() from exc
+    return guarded

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import lookups, signing, tables
 from chalicelib.currencies import is_currency
-from chalicelib.errors import ApiError, bad_request, unavailable
+from chalicelib.errors import ApiError, bad_request
 from chalicelib.events import lane_of, partition, utc_now
 from chalicelib.models import Campaign, Event
 from chalicelib import validation as v
@@ -103,7 +103,7 @@ def record(campaign: Campaign, pledge: Pledge) -> tuple[int, dict]:
         return 201, to_dict(item)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise unavailable() from exc
+            raise  # an outage: the route answers 503
         stored = Event.from_raw_data(exc.response.get("Item") or _read(item))
     if (int(stored.amount), stored.currency) != (pledge.amount, pledge.currency):
         raise ApiError(409, "pledge_conflict",
@@ -128,7 +128,7 @@ def _change_status(stored: Event, status: str) -> Event:
         stored.update(actions=[Event.status.set(status)], condition=Event.status == "confirmed")
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise unavailable() from exc
+            raise
         stored.refresh(consistent_read=True)
     return stored
 

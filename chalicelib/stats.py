@@ -8,6 +8,7 @@ defines every figure.
 from __future__ import annotations
 
 import csv
+import re
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ from chalicelib.models import Campaign
 from chalicelib.widget_data import pseudonym
 
 MAX_DAYS = 366
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TOP_REFERRERS = 100
 COUNTS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
 
@@ -30,10 +32,13 @@ COUNTS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
 def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     """``[from, to]``: by default from the campaign's start to today; at most 366 days."""
     def parse(raw: str, what: str) -> date:
+        if not _DATE.fullmatch(raw):
+            return _bad(what)
         try:
-            return date.fromisoformat(raw) if len(raw) == 10 else _bad(what)
+            parsed = date.fromisoformat(raw)
         except ValueError:
             return _bad(what)
+        return parsed if 2000 <= parsed.year <= 2200 else _bad(what)
 
     today = datetime.now(timezone.utc).date()
     end = parse(raw_to, "to") if raw_to is not None else today
@@ -127,8 +132,10 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     }
 
 
-def etag(body: dict) -> str:
-    return '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+def etag(body: dict, variant: str) -> str:
+    """One tag per content and representation (JSON and CSV differ)."""
+    digest = hashlib.sha256(json.dumps([variant, body], sort_keys=True).encode()).hexdigest()[:32]
+    return f'"{digest}"'
 
 
 CSV_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth",
@@ -164,7 +171,10 @@ def to_csv(stats: dict) -> str:
 
 
 def wants_csv(params: dict, accept: str | None) -> bool:
-    return params.get("format") == "csv" or "text/csv" in (accept or "")
+    """``format`` decides when given; else the ``Accept`` header."""
+    if params.get("format") is not None:
+        return params["format"] == "csv"
+    return "text/csv" in (accept or "")
 
 
 def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
@@ -186,10 +196,10 @@ def render(campaign: Campaign, public: bool, params: dict, accept: str | None,
         raise bad_request("invalid_format", "format must be json or csv.")
     start, end = date_range(campaign, params.get("from"), params.get("to"))
     body = compute(campaign, start, end, public)
-    tag = etag(body)
     as_csv = wants_csv(params, accept)
-    headers = {"ETag": tag, "Vary": "Accept, Origin, Authorization",
-               "Cache-Control": "public, max-age=30" if public else "private, no-cache", **(cors if public else {})}
+    tag = etag(body, "csv" if as_csv else "json")
+    headers = {**(cors if public else {}), "ETag": tag, "Vary": "Accept, Origin, Authorization",
+               "Cache-Control": "public, max-age=30" if public else "private, no-cache"}
     if if_none_match == tag:
         return Response(body="", status_code=304, headers=headers)
     if as_csv:

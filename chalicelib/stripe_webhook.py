@@ -7,6 +7,8 @@ intent back to the session for ``charge.refunded``.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
@@ -16,6 +18,7 @@ from chalicelib.errors import bad_request
 from chalicelib.events import lane_of, partition
 from chalicelib.models import Campaign, Event
 from chalicelib.observability import logger
+from chalicelib.validation import is_int
 
 TOLERANCE_SECONDS = 300
 PAID = ("paid", "no_payment_required")
@@ -30,11 +33,20 @@ def verify(campaign: Campaign, payload: bytes, signature: str | None) -> dict:
     if not signature:
         raise bad_request("invalid_signature", "The Stripe-Signature header is missing.")
     try:
-        event = stripe.Webhook.construct_event(payload.decode("utf-8"), signature, campaign.stripe_webhook_secret,
-                                               tolerance=TOLERANCE_SECONDS)
-    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, campaign.stripe_webhook_secret,
+                                              TOLERANCE_SECONDS)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
         raise bad_request("invalid_signature", "The Stripe signature does not verify.") from None
-    return event.to_dict()
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise bad_request("invalid_json", "The signed body is not JSON.") from None
+    data = event.get("data") if isinstance(event, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict) or \
+            not isinstance(event.get("type"), str) or not is_int(event.get("created")) or \
+            not 0 < event["created"] < 10**10:
+        raise bad_request("invalid_event", "The body is not a Stripe event.")
+    return event
 
 
 def _alias_key(campaign_id: str, payment_intent: str) -> tuple[str, str]:
@@ -43,9 +55,9 @@ def _alias_key(campaign_id: str, payment_intent: str) -> tuple[str, str]:
 
 def handle(campaign: Campaign, event: dict) -> dict:
     """Apply one verified event; unknown types are acknowledged and ignored."""
-    kind = event.get("type")
-    data = (event.get("data") or {}).get("object") or {}
-    created = datetime.fromtimestamp(int(event.get("created") or 0), timezone.utc)
+    kind = event["type"]
+    data = event["data"]["object"]
+    created = datetime.fromtimestamp(event["created"], timezone.utc)
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         if data.get("payment_status") not in PAID or not data.get("amount_total"):
             return {"received": True, "ignored": "not paid yet"}
@@ -56,10 +68,17 @@ def handle(campaign: Campaign, event: dict) -> dict:
 
 
 def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
-    ref = session.get("client_reference_id") or (session.get("metadata") or {}).get("ref")
-    pledge = pledges.Pledge(pledge_id=str(session["id"]), amount=int(session["amount_total"]),
-                            currency=str(session.get("currency", "")).upper(), status="confirmed",
-                            occurred_at=created, ref=ref, external_id=session.get("payment_intent"))
+    """A paid checkout session: validated like any pledge, keyed by the session id."""
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    ref = session.get("client_reference_id") or metadata.get("ref")
+    currency = session.get("currency")
+    body = {"pledge_id": session.get("id"), "amount": session.get("amount_total"),
+            "currency": currency.upper() if isinstance(currency, str) else currency,
+            "occurred_at": created.isoformat()}
+    if isinstance(ref, str):
+        body["ref"] = ref
+    intent = session.get("payment_intent")
+    pledge = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) else None)
     if pledge.external_id:
         tables.bind()
         pk, sk = _alias_key(campaign.id, pledge.external_id)
@@ -69,7 +88,7 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
 
 def _refund(campaign: Campaign, charge: dict, created: datetime) -> dict | None:
     intent = charge.get("payment_intent")
-    if not intent or not charge.get("refunded"):
+    if not isinstance(intent, str) or not intent or charge.get("refunded") is not True:
         logger.info("partial or unlinked refund ignored", extra={"charge": charge.get("id")})
         return None
     tables.bind()

@@ -137,3 +137,31 @@ def test_cascade_depth_follows_referred_by(api, campaign, poller):
     poller.drain()
     assert [number(rollup(c["id"], f"depth#{d}"), "referrers") for d in (1, 2, 3)] == [1, 1, 1]
     assert number(rollup(c["id"], "total"), "children") == 2
+
+
+def test_a_database_timeout_on_the_pledge_write_is_503_and_the_retry_counts_once(api, campaign, monkeypatch, poller):
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalicelib import tables
+
+    c, key = campaign
+    real = tables.model_client()
+
+    class TimingOut:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def put_item(self, **kwargs):
+            raise ReadTimeoutError(endpoint_url="http://dynamodb")
+
+    monkeypatch.setattr(tables, "model_client", lambda: TimingOut())
+    from chalicelib.models import Event
+
+    Event._connection = None
+    response = pledge(api, c, key, pledge_id="slow")
+    assert response.status_code == 503 and response.data["error"]["code"] == "unavailable"
+    monkeypatch.undo()
+    Event._connection = None
+    assert pledge(api, c, key, pledge_id="slow").status_code == 201
+    poller.drain()
+    assert number(rollup(c["id"], "total"), "pledges") == 1

@@ -55,3 +55,20 @@ def test_csv_cells_that_look_like_formulas_are_defused(api, campaign, poller):
     rows = list(csv.DictReader(io.StringIO(response.body.decode("utf-8-sig"))))
     names = [row["name"] for row in rows if row["section"] == "referrer"]
     assert names == ["'=HYPERLINK(\"https://evil\")"]
+
+
+@pytest.mark.parametrize("query", ["?to=0001-01-01", "?from=2026-W01-1", "?to=9999-12-31"])
+def test_dates_outside_any_campaign_are_400_not_500(api, campaign, query):
+    c, key = campaign
+    response = stats(api, c, key, query)
+    assert response.status_code == 400 and response.data["error"]["code"] == "invalid_range"
+
+
+def test_public_stats_vary_on_accept_origin_and_authorization(api, campaign):
+    c, key = campaign
+    api.call("PATCH", f"/v1/campaigns/{c['id']}", {"public_stats": True}, token=key)
+    json_answer = stats(api, c, None, Origin="https://example.org")
+    assert json_answer.headers["Vary"] == "Accept, Origin, Authorization"
+    csv_answer = stats(api, c, None, "?format=csv")
+    assert csv_answer.headers["ETag"] != json_answer.headers["ETag"]
+    assert stats(api, c, None, "?format=json", Accept="text/csv").headers["Content-Type"].startswith("application/json")

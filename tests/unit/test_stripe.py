@@ -108,3 +108,25 @@ def test_a_campaign_without_a_webhook_secret_refuses_webhooks(api):
     response = deliver(api, c, stripe_event("checkout.session.completed", checkout()))
     assert response.status_code == 400
     assert response.data["error"]["code"] == "stripe_not_configured"
+
+
+@pytest.mark.parametrize("payload,code", [
+    ("[]", "invalid_event"),
+    ('"x"', "invalid_event"),
+    ("not json", "invalid_json"),
+    ('{"type": "checkout.session.completed", "created": 1, "data": "x"}', "invalid_event"),
+    ('{"type": "checkout.session.completed", "created": "abc", "data": {"object": {}}}', "invalid_event"),
+    ('{"type": "checkout.session.completed", "created": 1795000000, "data": {"object": '
+     '{"payment_status": "paid", "amount_total": 5, "currency": "eur"}}}', "invalid_pledge_id"),
+    ('{"type": "checkout.session.completed", "created": 1795000000, "data": {"object": '
+     '{"id": "cs_neg", "payment_status": "paid", "amount_total": -5, "currency": "zzz"}}}', "invalid_amount"),
+    ('{"type": "checkout.session.completed", "created": 1795000000, "data": {"object": '
+     '{"id": "cs_cur", "payment_status": "paid", "amount_total": 5, "currency": "zzz"}}}', "invalid_currency"),
+])
+def test_signed_but_malformed_events_are_400_and_store_nothing(api, campaign, poller, payload, code):
+    c, _ = campaign
+    response = deliver(api, c, payload)
+    assert response.status_code == 400, response.body
+    assert response.data["error"]["code"] == code
+    poller.drain()
+    assert "pledges" not in rollup(c["id"], "total")
