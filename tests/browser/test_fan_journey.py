@@ -98,7 +98,7 @@ def test_a_fan_can_use_the_phones_share_sheet_and_download_their_qr_code(relais,
                                                        "url": f"{short_url}?c=native"}
     download = card.locator("[data-c=qr]")
     expect(download).to_have_attribute("href", f"{short_url}/qr.png?size=1024")
-    with page.expect_popup() as qr, page.expect_request(lambda r: r.url.endswith("/v1/shares")) as beacon:
+    with page.expect_popup(), page.expect_request(lambda r: r.url.endswith("/v1/shares")) as beacon:
         download.click()
     assert json.loads(beacon.value.post_data) == {"code": code, "channel": "qr"}
 

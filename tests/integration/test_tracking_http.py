@@ -1,6 +1,5 @@
 """Links, redirects, previews, QR codes and privacy against the real local stack."""
 import http.client
-import io
 import os
 import subprocess
 import sys

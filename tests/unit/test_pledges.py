@@ -1,5 +1,5 @@
 """Pledges: idempotency, conflicts, refunds and attribution (unit tier)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
