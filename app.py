@@ -186,8 +186,10 @@ def get_stats(campaign_id):
 
     request = app.current_request
     campaign, public = stats.authorize(campaign_id, _token())
-    return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
-                        header(request, "if-none-match"), cors_headers(request, campaign.allowed_origins))
+    cors = cors_headers(request, campaign.allowed_origins) if public else {}
+    with headers_on_errors(cors):
+        return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
+                            header(request, "if-none-match"), cors)
 
 
 # Assets -------------------------------------------------------------------------------

@@ -191,14 +191,18 @@ def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
 
 def render(campaign: Campaign, public: bool, params: dict, accept: str | None,
            if_none_match: str | None, cors: dict) -> Response:
-    """The stats as JSON or CSV, with an ETag (``304`` when unchanged) and cache headers."""
+    """The stats as JSON or CSV, with an ETag (``304`` when unchanged) and cache headers.
+
+    ``cors`` is given for public answers only: keyed stats are for servers and the
+    same-origin dashboard, never for another site's scripts.
+    """
     if params.get("format") not in (None, "json", "csv"):
         raise bad_request("invalid_format", "format must be json or csv.")
     start, end = date_range(campaign, params.get("from"), params.get("to"))
     body = compute(campaign, start, end, public)
     as_csv = wants_csv(params, accept)
     tag = etag(body, "csv" if as_csv else "json")
-    headers = {**(cors if public else {}), "ETag": tag, "Vary": "Accept, Origin, Authorization",
+    headers = {**cors, "ETag": tag, "Vary": "Accept, Origin, Authorization",
                "Cache-Control": "public, max-age=30" if public else "private, no-cache"}
     if if_none_match == tag:
         return Response(body="", status_code=304, headers=headers)

@@ -64,6 +64,15 @@ def test_dates_outside_any_campaign_are_400_not_500(api, campaign, query):
     assert response.status_code == 400 and response.data["error"]["code"] == "invalid_range"
 
 
+def test_public_stats_errors_carry_cors_so_a_page_can_read_them(api, campaign):
+    c, key = campaign
+    api.call("PATCH", f"/v1/campaigns/{c['id']}", {"public_stats": True}, token=key)
+    response = stats(api, c, None, "?from=nope", Origin="https://example.org")
+    assert response.status_code == 400
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.org"
+    assert "Access-Control-Allow-Origin" not in stats(api, c, key, Origin="https://example.org").headers
+
+
 def test_public_stats_vary_on_accept_origin_and_authorization(api, campaign):
     c, key = campaign
     api.call("PATCH", f"/v1/campaigns/{c['id']}", {"public_stats": True}, token=key)
