@@ -44,12 +44,12 @@ def _small_campaign() -> tuple[str, str]:
 
 def _scaled_copy(source_id: str, factor: int) -> tuple[str, str]:
     """A campaign whose rollups are the source's, every counter × ``factor``."""
-    from chalicelib import campaigns, rollups
+    from chalicelib import campaigns, rollups, tables
     from chalicelib.models import Rollup
 
     campaign, key = campaigns.create({"name": "Large", "target_url": "https://example.org/",
                                       "goal": {"amount": 100000, "currency": "EUR"}})
-    client = Rollup._get_connection().connection.client
+    client = tables.model_client()
     for item in rollups.query_range(source_id, "!", "~"):
         copy = {"pk": {"S": campaign.id}}
         for name, value in item.items():

@@ -129,7 +129,6 @@ def _record_contributions(record: dict) -> tuple[str, dict[str, Contribution]] |
 
 def handle_records(records: Iterable[dict]) -> dict:
     """Apply one batch of stream records. Returns what it did, for logs and benchmarks."""
-    tables.bind()
     pending: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
     skipped = 0
     total = 0
@@ -152,10 +151,6 @@ def handle_records(records: Iterable[dict]) -> dict:
             "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}
 
 
-def _client():
-    return Rollup._get_connection().connection.client
-
-
 def _apply(campaign: str, sk: str, items: list[Contribution]) -> tuple[int, bool]:
     """Write one rollup item: ``(write requests made, whether the item changed)``.
 
@@ -174,7 +169,7 @@ def _apply(campaign: str, sk: str, items: list[Contribution]) -> tuple[int, bool
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-        response = _client().get_item(TableName=Rollup.Meta.table_name,
+        response = tables.model_client().get_item(TableName=Rollup.Meta.table_name,
                                       Key={"pk": {"S": campaign}, "sk": {"S": sk}}, ConsistentRead=True)
         item = response.get("Item", {})
         stored = {name[4:]: value["S"] for name, value in item.items() if name.startswith("seq_")}
@@ -217,7 +212,7 @@ def _update(campaign: str, sk: str, todo: list[Contribution], stored: dict[str, 
     expression = "SET " + ", ".join(assignments)
     if adds:
         expression += " ADD " + ", ".join(adds)
-    _client().update_item(
+    tables.model_client().update_item(
         TableName=Rollup.Meta.table_name,
         Key={"pk": {"S": campaign}, "sk": {"S": sk}},
         UpdateExpression=expression,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib import auth, ids, tables
+from chalicelib import auth, ids
 from chalicelib.channels import CHANNELS, is_channel
 from chalicelib.currencies import is_currency
 from chalicelib.errors import bad_request, forbidden, not_found, unauthorized
@@ -140,7 +140,6 @@ def create(body: Any) -> tuple[Campaign, str]:
     for required in ("name", "target_url"):
         if required not in body:
             raise bad_request(f"invalid_{required}", f"{required} is required.")
-    tables.bind()
     now = _now()
     campaign = Campaign(id=ids.campaign_id(), created_at=now, updated_at=now, channels=list(CHANNELS))
     _apply(campaign, body)
@@ -178,7 +177,6 @@ def rotate_key(campaign: Campaign) -> str:
 def find(campaign_id: str) -> Campaign | None:
     if not ids.is_base62(campaign_id, 1, 32):
         return None
-    tables.bind()
     try:
         return Campaign.get(campaign_id)
     except DoesNotExist:

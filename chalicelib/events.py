@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from chalicelib import config, tables
+from chalicelib import config
 from chalicelib.models import Event
 
 LANES = 16
@@ -30,7 +30,6 @@ def expiry(now: datetime) -> datetime:
 
 def new_event(campaign_id: str, sk: str, identity: str | None = None, **attributes) -> Event:
     """An event item in the lane of ``identity`` (random when none)."""
-    tables.bind()
     lane = lane_of(identity) if identity is not None else secrets.randbelow(LANES)
     return Event(partition(campaign_id, lane), sk, campaign_id=campaign_id, **attributes)
 

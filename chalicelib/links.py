@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import ids, lookups, tables
+from chalicelib import ids, lookups
 from chalicelib.channels import share_urls
 from chalicelib.errors import bad_request
 from chalicelib.events import new_event, utc_now
@@ -82,7 +82,6 @@ def create(campaign: Campaign, body: Any) -> tuple[Link, bool]:
 
 
 def _claimed_link(claim_key: str) -> Link | None:
-    tables.bind()
     try:
         claim = Link.get(claim_key, consistent_read=True)
         return Link.get(claim.target, consistent_read=True)

@@ -59,10 +59,10 @@ def campaign(campaign_id: str) -> Campaign | None:
     return found
 
 
-def resolve(code: str) -> tuple[LinkInfo, Campaign]:
-    """The link and its campaign, or a 404."""
+def resolve(code: str, what: str = "link") -> tuple[LinkInfo, Campaign]:
+    """The link and its campaign, or a 404 naming ``what`` was not found."""
     info = link(code)
     found = campaign(info.campaign_id) if info else None
     if info is None or found is None:
-        raise not_found("link")
+        raise not_found(what)
     return info, found

@@ -21,14 +21,16 @@ from pynamodb.models import Model
 
 
 class _Model(Model):
-    """Every model takes its botocore client from ``chalicelib.tables`` (shared, budgeted)."""
+    """Every model operation goes through here: bound to the tables config names now, with
+    the botocore client ``chalicelib.tables`` shares."""
 
     @classmethod
     def _get_connection(cls):
+        from chalicelib import tables
+
+        tables.bind()
         connection = super()._get_connection()
         if connection.connection._client is None:
-            from chalicelib import tables
-
             connection.connection._client = tables.model_client()
         return connection
 

@@ -92,10 +92,9 @@ def _item(campaign: Campaign, pledge: Pledge, attribution: Attribution | None) -
 
 def record(campaign: Campaign, pledge: Pledge) -> tuple[int, dict]:
     """Store a pledge or apply its new status. Returns ``(201 | 200, response body)``."""
-    tables.bind()
     attribution = attribute(campaign, pledge.ref, pledge.occurred_at.date())
     item = _item(campaign, pledge, attribution)
-    client = Event._get_connection().connection.client
+    client = tables.model_client()
     try:
         client.put_item(TableName=Event.Meta.table_name, Item=item.serialize(),
                         ConditionExpression="attribute_not_exists(pk)",
@@ -114,7 +113,7 @@ def record(campaign: Campaign, pledge: Pledge) -> tuple[int, dict]:
 
 
 def _read(item: Event) -> dict:
-    client = Event._get_connection().connection.client
+    client = tables.model_client()
     response = client.get_item(TableName=Event.Meta.table_name, ConsistentRead=True,
                                Key={"pk": {"S": item.pk}, "sk": {"S": item.sk}})
     return response["Item"]

@@ -19,8 +19,7 @@ def amounts(item: dict) -> dict[str, int]:
 
 def read(campaign_id: str, sk: str) -> dict:
     """One rollup item in DynamoDB JSON (empty when nothing was counted yet)."""
-    tables.bind()
-    client = Rollup._get_connection().connection.client
+    client = tables.model_client()
     response = client.get_item(TableName=Rollup.Meta.table_name,
                                Key={"pk": {"S": campaign_id}, "sk": {"S": sk}})
     return response.get("Item", {})
@@ -32,15 +31,13 @@ def counters(item: dict) -> dict[str, int]:
 
 def rank(campaign_id: str, score: int) -> int:
     """1 + the number of this campaign's referrers with a higher score (from the index)."""
-    tables.bind()
     higher = Rollup.leaderboard.count(campaign_id, Rollup.lb_score > score)
     return higher + 1
 
 
 def top_referrers(campaign_id: str, limit: int) -> list[dict]:
     """The first ``limit`` referrer rollups in leaderboard order, from the index (no scan)."""
-    tables.bind()
-    client = Rollup._get_connection().connection.client
+    client = tables.model_client()
     response = client.query(
         TableName=Rollup.Meta.table_name, IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
         KeyConditionExpression="lb_pk = :campaign", ExpressionAttributeValues={":campaign": {"S": campaign_id}},
@@ -50,8 +47,7 @@ def top_referrers(campaign_id: str, limit: int) -> list[dict]:
 
 def query_range(campaign_id: str, low: str, high: str) -> list[dict]:
     """Every rollup item of a campaign whose sort key lies in ``[low, high]``, all pages."""
-    tables.bind()
-    client = Rollup._get_connection().connection.client
+    client = tables.model_client()
     kwargs = {
         "TableName": Rollup.Meta.table_name,
         "KeyConditionExpression": "pk = :campaign AND sk BETWEEN :low AND :high",

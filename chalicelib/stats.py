@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from chalice import Response
 
-from chalicelib import rollups
+from chalicelib import campaigns, rollups
 from chalicelib.errors import bad_request, unauthorized
 from chalicelib.http import json_response
 from chalicelib.models import Campaign
@@ -179,8 +179,6 @@ def wants_csv(params: dict, accept: str | None) -> bool:
 
 def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
     """``(campaign, public)``: a key gives everything; no key only a public campaign's figures."""
-    from chalicelib import campaigns
-
     if token is not None:
         return campaigns.authorize(campaign_id, token), False
     campaign = campaigns.get_or_404(campaign_id)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import pledges, tables
+from chalicelib import pledges
 from chalicelib.errors import bad_request
 from chalicelib.events import lane_of, partition
 from chalicelib.models import Campaign, Event
@@ -80,7 +80,6 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
     intent = session.get("payment_intent")
     pledge = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) else None)
     if pledge.external_id:
-        tables.bind()
         pk, sk = _alias_key(campaign.id, pledge.external_id)
         Event(pk, sk, kind="alias", campaign_id=campaign.id, external_id=pledge.pledge_id).save()
     return pledges.record(campaign, pledge)[1]
@@ -91,7 +90,6 @@ def _refund(campaign: Campaign, charge: dict, created: datetime) -> dict | None:
     if not isinstance(intent, str) or not intent or charge.get("refunded") is not True:
         logger.info("partial or unlinked refund ignored", extra={"charge": charge.get("id")})
         return None
-    tables.bind()
     try:
         alias = Event.get(*_alias_key(campaign.id, intent), consistent_read=True)
         stored = Event.get(*(partition(campaign.id, lane_of(alias.external_id)), f"pl#{alias.external_id}"),

@@ -18,7 +18,7 @@ import botocore.session
 from pynamodb.models import Model
 
 from chalicelib import config
-from chalicelib.models import ALL_MODELS
+from chalicelib.models import ALL_MODELS, Event
 
 REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
                                  retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base
@@ -86,41 +86,21 @@ def create_tables(wait: bool = True) -> list[str]:
         if not model.exists():
             model.create_table(wait=wait)
             created.append(model.Meta.table_name)
-        if _ttl_attribute(model):
+        if model._ttl_attribute() is not None:
             _enable_ttl(model)
     return created
 
 
-def _ttl_attribute(model: type[Model]) -> str | None:
-    from pynamodb.attributes import TTLAttribute
-
-    for name, attribute in model.get_attributes().items():
-        if isinstance(attribute, TTLAttribute):
-            return attribute.attr_name
-    return None
-
-
 def _enable_ttl(model: type[Model]) -> None:
-    client = model._get_connection().connection.client
+    client = model_client()
     status = client.describe_time_to_live(TableName=model.Meta.table_name)
     if status["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
         return
     client.update_time_to_live(
         TableName=model.Meta.table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": _ttl_attribute(model)},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": model._ttl_attribute().attr_name},
     )
 
 
-def delete_tables() -> None:
-    bind()
-    for model in ALL_MODELS.values():
-        if model.exists():
-            model.delete_table()
-
-
 def events_stream_arn() -> str:
-    bind()
-    from chalicelib.models import Event
-
-    client = Event._get_connection().connection.client
-    return client.describe_table(TableName=Event.Meta.table_name)["Table"]["LatestStreamArn"]
+    return model_client().describe_table(TableName=Event.Meta.table_name)["Table"]["LatestStreamArn"]
