@@ -57,6 +57,17 @@ def wait_http(url: str, timeout: float = 60) -> None:
             time.sleep(0.1)
 
 
+def _stop(children: list[subprocess.Popen]) -> None:
+    """Ask every child to stop, then wait up to 10 s each before killing it."""
+    for child in children:
+        child.terminate()
+    for child in children:
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
 def _persistent_secret(data_dir: Path, name: str) -> str:
     path = data_dir / name
     if not path.exists():
@@ -164,24 +175,14 @@ class Stack:
         from dev import snapshot
 
         self.stop.set()
-        for child in self.children[1:]:
-            child.terminate()
-        for child in self.children[1:]:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        database, *servers = self.children
+        _stop(servers)
         try:
             if self.poller is not None:
                 self.poller.drain()
             log.info("saved %d items to %s", snapshot.dump(self.snapshot_path), self.snapshot_path)
         finally:
-            database = self.children[0]
-            database.terminate()
-            try:
-                database.wait(10)
-            except subprocess.TimeoutExpired:
-                database.kill()
+            _stop([database])
 
 
 def main() -> int:

@@ -91,3 +91,8 @@ def rollup(campaign_id, sk):
     from chalicelib import rollups
 
     return rollups.read(campaign_id, sk)
+
+
+def number(item, name):
+    """A counter of a rollup item in DynamoDB JSON; 0 when it was never counted."""
+    return int(item.get(name, {"N": "0"})["N"])

@@ -4,7 +4,7 @@ import random
 from collections import Counter
 
 from chalicelib import aggregate, ids
-from tests.unit.conftest import rollup
+from tests.unit.conftest import number, rollup
 
 _seq = itertools.count(10**20)
 
@@ -19,10 +19,6 @@ def click_record(campaign, code, channel, visitor, hits, day="2026-11-01", lane=
     if old_hits is not None:
         ddb["OldImage"] = {**image, "hits": {"N": str(old_hits)}}
     return {"eventID": ids.random_base62(20), "eventName": "MODIFY" if old_hits else "INSERT", "dynamodb": ddb}
-
-
-def number(item, name):
-    return int(item.get(name, {"N": "0"})["N"])
 
 
 def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.unit.conftest import rollup
+from tests.unit.conftest import number, rollup
 from tests.unit.test_tracking import CHROME
 
 
@@ -24,10 +24,6 @@ def ref_from_click(api, campaign, channel="x"):
     fan = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Fan"}).data
     response = api.call("GET", f"/r/{fan['code']}?c={channel}", headers={"User-Agent": CHROME})
     return fan["code"], parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0]
-
-
-def number(item, name):
-    return int(item.get(name, {"N": "0"})["N"])
 
 
 def test_a_new_pledge_is_201_and_its_exact_replay_200_counted_once(api, campaign, poller):

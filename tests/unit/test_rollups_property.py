@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.conftest import rollup
+from tests.unit.conftest import number, rollup
 
 FANS, VISITORS, PLEDGE_IDS = 3, 4, 5
 CHANNELS = ("x", "whatsapp", "email")
@@ -19,10 +19,6 @@ step = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, PLEDGE_IDS - 1)),
     st.tuples(st.just("drain"), st.floats(0, 1), st.floats(0, 1)),
 )
-
-
-def number(item, name):
-    return int(item.get(name, {"N": "0"})["N"])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
