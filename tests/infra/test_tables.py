@@ -18,24 +18,21 @@ from chalicelib.models import ALL_MODELS, Event
 from infra.schema import UnsupportedModel, table_spec
 
 
+def _indexes(indexes: list[dict]) -> list[dict]:
+    return sorted(({"IndexName": index["index_name"],
+                    "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
+                    "Projection": index["projection"]} for index in indexes),
+                  key=lambda index: index["IndexName"])
+
+
 def _pynamodb_create_table_arguments(model: type[Model]) -> dict:
     """The CloudFormation-shaped equivalent of what ``model.create_table()`` would send."""
     schema: dict[str, Any] = dict(model._get_schema())
     expected = {
         "KeySchema": sorted(schema["key_schema"], key=lambda key: key["KeyType"]),
         "AttributeDefinitions": sorted(schema["attribute_definitions"], key=lambda a: a["AttributeName"]),
-        "GlobalSecondaryIndexes": sorted(
-            ({"IndexName": index["index_name"],
-              "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
-              "Projection": index["projection"]}
-             for index in schema["global_secondary_indexes"]),
-            key=lambda index: index["IndexName"]),
-        "LocalSecondaryIndexes": sorted(
-            ({"IndexName": index["index_name"],
-              "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
-              "Projection": index["projection"]}
-             for index in schema["local_secondary_indexes"]),
-            key=lambda index: index["IndexName"]),
+        "GlobalSecondaryIndexes": _indexes(schema["global_secondary_indexes"]),
+        "LocalSecondaryIndexes": _indexes(schema["local_secondary_indexes"]),
     }
     return expected
 
