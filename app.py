@@ -6,8 +6,10 @@ imports a module once; later calls cost a dictionary lookup).
 """
 from chalice import Chalice, Response
 
-from chalicelib import auth, lookups, tracking
-from chalicelib.http import (
+from chalicelib.web import auth
+from chalicelib.hotpath import lookups
+from chalicelib.hotpath import tracking
+from chalicelib.web.http import (
     check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, outages_as_503,
     public_base, read_json,
 )
@@ -55,7 +57,7 @@ def follow_link(code):
 
 @route("/r/{code}/qr.svg", methods=["GET"])
 def qr_svg(code):
-    from chalicelib import qr
+    from chalicelib.domain import qr
 
     lookups.resolve(code)
     image = qr.svg(f"{public_base(app.current_request)}/r/{code}?c=qr")
@@ -64,7 +66,7 @@ def qr_svg(code):
 
 @route("/r/{code}/qr.png", methods=["GET"])
 def qr_png(code):
-    from chalicelib import qr
+    from chalicelib.domain import qr
 
     size = qr.png_size((app.current_request.query_params or {}).get("size"))
     lookups.resolve(code)
@@ -76,7 +78,8 @@ def qr_png(code):
 
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
 def create_referrer(campaign_id):
-    from chalicelib import campaigns, links
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import links
 
     request = app.current_request
     campaign = campaigns.get_or_404(campaign_id)
@@ -90,7 +93,7 @@ def create_referrer(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
 def preflight_referrers(campaign_id):
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
 
     campaign = campaigns.get_or_404(campaign_id)
     return Response(body="", status_code=204,
@@ -99,7 +102,7 @@ def preflight_referrers(campaign_id):
 
 @route("/v1/referrers/{code}", methods=["GET"])
 def get_referrer(code):
-    from chalicelib import referrers
+    from chalicelib.read import impact as referrers
 
     body, origins = referrers.impact(code)
     return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
@@ -118,7 +121,8 @@ def record_share():
 
 @route("/v1/campaigns/{campaign_id}/widget", methods=["GET"])
 def get_widget_data(campaign_id):
-    from chalicelib import campaigns, widget_data
+    from chalicelib.domain import campaigns
+    from chalicelib.read import widget_data
 
     campaign = campaigns.get_or_404(campaign_id)
     headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
@@ -129,7 +133,7 @@ def get_widget_data(campaign_id):
 
 @route("/v1/campaigns", methods=["POST"])
 def create_campaign():
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
 
     auth.require_operator(_token())
     campaign, key = campaigns.create(read_json(app.current_request))
@@ -138,7 +142,7 @@ def create_campaign():
 
 @route("/v1/campaigns/{campaign_id}", methods=["GET"])
 def get_campaign(campaign_id):
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(200, {"campaign": campaigns.to_dict(campaign)})
@@ -146,7 +150,7 @@ def get_campaign(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}", methods=["PATCH"])
 def update_campaign(campaign_id):
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
 
     campaign = campaigns.authorize(campaign_id, _token())
     campaign = campaigns.update(campaign, read_json(app.current_request))
@@ -155,7 +159,7 @@ def update_campaign(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
 def rotate_campaign_key(campaign_id):
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
@@ -163,7 +167,8 @@ def rotate_campaign_key(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
 def record_pledge(campaign_id):
-    from chalicelib import campaigns, pledges
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import pledges
 
     campaign = campaigns.authorize(campaign_id, _token())
     status, body = pledges.record(campaign, pledges.parse(read_json(app.current_request)))
@@ -172,7 +177,8 @@ def record_pledge(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
 def receive_stripe_event(campaign_id):
-    from chalicelib import campaigns, stripe_webhook
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import stripe_webhook
 
     request = app.current_request
     campaign = campaigns.get_or_404(campaign_id)
@@ -182,7 +188,7 @@ def receive_stripe_event(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
 def get_stats(campaign_id):
-    from chalicelib import stats
+    from chalicelib.read import stats
 
     request = app.current_request
     campaign, public = stats.authorize(campaign_id, _token())
@@ -196,14 +202,14 @@ def get_stats(campaign_id):
 
 @route("/widget.js", methods=["GET"])
 def widget_script():
-    from chalicelib import assets
+    from chalicelib.web import assets
 
     return assets.respond("widget.js", "public, max-age=300", header(app.current_request, "if-none-match"))
 
 
 @route("/dashboard", methods=["GET"])
 def dashboard():
-    from chalicelib import assets
+    from chalicelib.web import assets
 
     return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
 
@@ -213,7 +219,7 @@ def dashboard():
 @app.lambda_function(name="aggregator")
 def aggregator(event, context):
     """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
-    from chalicelib import aggregate
+    from chalicelib.aggregate import counting as aggregate
 
     try:
         return aggregate.handle_records(event.get("Records", []))

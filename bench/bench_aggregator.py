@@ -7,7 +7,8 @@ from bench.common import report
 
 
 def run() -> None:
-    from chalicelib import aggregate, ids
+    from chalicelib.aggregate import counting as aggregate
+    from chalicelib.domain import ids
     from tests.unit.test_aggregate import click_record
 
     rng = random.Random(1)

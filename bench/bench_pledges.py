@@ -12,7 +12,7 @@ RESOURCE = "/v1/campaigns/{campaign_id}/pledges"
 
 def run(upstream: str) -> None:
     from app import aggregator, app
-    from chalicelib import campaigns
+    from chalicelib.domain import campaigns
     from dev.stream_poller import StreamPoller
 
     campaign, key = campaigns.create({"name": "Bench pledges", "target_url": "https://example.org/"})

@@ -31,7 +31,8 @@ BASELINE = textwrap.dedent("""
 
 
 def _seed() -> str:
-    from chalicelib import campaigns, links
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import links
 
     campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1"})
     link, _ = links.create(campaign, {"name": "Bench fan"})

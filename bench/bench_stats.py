@@ -20,7 +20,11 @@ RESOURCE = "/v1/campaigns/{campaign_id}/stats"
 
 def _small_campaign() -> tuple[str, str]:
     from app import aggregator, app
-    from chalicelib import campaigns, links, lookups, pledges, tracking
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import links
+    from chalicelib.hotpath import lookups
+    from chalicelib.domain import pledges
+    from chalicelib.hotpath import tracking
     from dev.stream_poller import StreamPoller
 
     poller = StreamPoller(aggregator, start="LATEST")
@@ -44,8 +48,10 @@ def _small_campaign() -> tuple[str, str]:
 
 def _scaled_copy(source_id: str, factor: int) -> tuple[str, str]:
     """A campaign whose rollups are the source's, every counter × ``factor``."""
-    from chalicelib import campaigns, rollups, tables
-    from chalicelib.models import Rollup
+    from chalicelib.domain import campaigns
+    from chalicelib.store import rollups
+    from chalicelib.store import tables
+    from chalicelib.store.schema import Rollup
 
     campaign, key = campaigns.create({"name": "Large", "target_url": "https://example.org/",
                                       "goal": {"amount": 100000, "currency": "EUR"}})

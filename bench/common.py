@@ -36,7 +36,7 @@ def dynamodb_server() -> Iterator[str]:
         wait_http(f"{url}/moto-api/")
         os.environ.update(BENCH_ENV)
         os.environ["RELAIS_DYNAMODB_ENDPOINT"] = url
-        from chalicelib import tables
+        from chalicelib.store import tables
 
         tables.create_tables()
         yield url

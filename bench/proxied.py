@@ -11,7 +11,7 @@ from dev.dynamodb_proxy import DynamoDBProxy
 @contextmanager
 def counted(upstream: str) -> Iterator[DynamoDBProxy]:
     """Route the app's DynamoDB calls through a counting proxy for the duration."""
-    from chalicelib import tables
+    from chalicelib.store import tables
 
     proxy = DynamoDBProxy(upstream)
     os.environ["RELAIS_DYNAMODB_ENDPOINT"] = proxy.url

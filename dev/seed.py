@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib import campaigns
-from chalicelib.models import Campaign
+from chalicelib.domain import campaigns
+from chalicelib.store.schema import Campaign
 
 
 def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tuple[str, str]:

@@ -5,8 +5,8 @@ import json
 import os
 from pathlib import Path
 
-from chalicelib import tables
-from chalicelib.models import ALL_MODELS
+from chalicelib.store import tables
+from chalicelib.store.schema import ALL_MODELS
 
 
 def _client():

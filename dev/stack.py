@@ -109,7 +109,7 @@ class Stack:
         return env
 
     def start(self) -> None:
-        from chalicelib import tables
+        from chalicelib.store import tables
         from dev import seed, snapshot
 
         self.children.append(spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ddb_port)],

@@ -11,7 +11,8 @@ from typing import Callable
 
 import boto3
 
-from chalicelib import config, tables
+from chalicelib import config
+from chalicelib.store import tables
 
 Handler = Callable[[dict, object], object]
 

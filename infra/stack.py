@@ -32,8 +32,8 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from chalicelib.models import ALL_MODELS
-from infra.schema import IndexSpec, KeyAttribute, TableSpec, table_spec
+from chalicelib.store.schema import ALL_MODELS
+from chalicelib.store.specs import IndexSpec, KeyAttribute, TableSpec, table_spec
 from infra.settings import StageSettings
 
 API_FUNCTION = "APIHandler"

@@ -60,7 +60,7 @@ def _stack_secret(relais: Relais) -> Iterator[None]:
 
 def seed(relais: Relais) -> dict:
     """Creates the campaign and its activity; returns its id, key, fans and date range."""
-    from chalicelib.signing import make_ref
+    from chalicelib.hotpath.signing import make_ref
 
     campaign_id, key = relais.campaign(
         name="Noob — the final season", locale="en", leaderboard="public",

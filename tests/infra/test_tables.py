@@ -14,8 +14,8 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.models import ALL_MODELS, Event
-from infra.schema import UnsupportedModel, table_spec
+from chalicelib.store.schema import ALL_MODELS, Event
+from chalicelib.store.specs import UnsupportedModel, table_spec
 
 
 def _indexes(indexes: list[dict]) -> list[dict]:

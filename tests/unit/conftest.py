@@ -35,7 +35,7 @@ def environment():
 def dynamodb(environment):
     """moto's in-memory DynamoDB, tables created once; tests isolate by their own campaigns."""
     with mock_aws():
-        from chalicelib import tables
+        from chalicelib.store import tables
 
         tables._bound = None
         tables.create_tables()
@@ -88,7 +88,7 @@ def poller(dynamodb):
 
 
 def rollup(campaign_id, sk):
-    from chalicelib import rollups
+    from chalicelib.store import rollups
 
     return rollups.read(campaign_id, sk)
 

@@ -3,7 +3,8 @@ import itertools
 import random
 from collections import Counter
 
-from chalicelib import aggregate, ids
+from chalicelib.aggregate import counting as aggregate
+from chalicelib.domain import ids
 from tests.unit.conftest import number, rollup
 
 _seq = itertools.count(10**20)

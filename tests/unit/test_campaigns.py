@@ -49,7 +49,7 @@ def test_operator_creates_a_campaign_with_a_key_shown_once(api):
 
 
 def test_stored_campaign_holds_only_a_hash_of_the_key(api):
-    from chalicelib.models import Campaign
+    from chalicelib.store.schema import Campaign
 
     campaign, key = api.create_campaign()
     stored = Campaign.get(campaign["id"])

@@ -138,7 +138,7 @@ def test_cascade_depth_follows_referred_by(api, campaign, poller):
 def test_a_database_timeout_on_the_pledge_write_is_503_and_the_retry_counts_once(api, campaign, monkeypatch, poller):
     from botocore.exceptions import ReadTimeoutError
 
-    from chalicelib import tables
+    from chalicelib.store import tables
 
     c, key = campaign
     real = tables.model_client()
@@ -151,7 +151,7 @@ def test_a_database_timeout_on_the_pledge_write_is_503_and_the_retry_counts_once
             raise ReadTimeoutError(endpoint_url="http://dynamodb")
 
     monkeypatch.setattr(tables, "model_client", lambda: TimingOut())
-    from chalicelib.models import Event
+    from chalicelib.store.schema import Event
 
     Event._connection = None
     response = pledge(api, c, key, pledge_id="slow")

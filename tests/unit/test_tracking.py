@@ -49,7 +49,7 @@ def test_redirect_goes_to_the_stored_target_with_ref_and_utm(api, link):
     query = parse_qs(location.query)
     assert query["utm_source"] == ["whatsapp"] and query["utm_medium"] == ["referral"]
     assert query["utm_campaign"] == [campaign["id"]]
-    from chalicelib.signing import parse_ref
+    from chalicelib.hotpath.signing import parse_ref
 
     code, channel, _ = parse_ref(campaign["id"], query["ref"][0])
     assert (code, channel) == (fan["code"], "whatsapp")
@@ -113,7 +113,7 @@ class ThrottledClient:
 
 @pytest.fixture
 def throttled(monkeypatch):
-    from chalicelib import tables
+    from chalicelib.store import tables
 
     client = ThrottledClient(tables.request_client())
     monkeypatch.setattr(tables, "request_client", lambda: client)

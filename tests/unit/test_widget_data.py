@@ -38,7 +38,7 @@ def test_the_leaderboard_never_shows_names_unless_public(api, poller, mode):
 
 
 def test_assets_are_served_with_an_etag_and_revalidate_to_304(api, tmp_path, monkeypatch):
-    from chalicelib import assets
+    from chalicelib.web import assets
 
     (tmp_path / "widget.js").write_text("console.log('relais')")
     monkeypatch.setattr(assets, "ROOT", tmp_path)

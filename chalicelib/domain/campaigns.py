@@ -6,13 +6,14 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib import auth, ids
-from chalicelib.channels import CHANNELS, is_channel
-from chalicelib.currencies import is_currency
+from chalicelib.web import auth
+from chalicelib.domain import ids
+from chalicelib.domain.channels import CHANNELS, is_channel
+from chalicelib.domain.currencies import is_currency
 from chalicelib.errors import bad_request, forbidden, not_found, unauthorized
-from chalicelib.models import Campaign, Milestone
-from chalicelib.urls import origin_of, safe_origin, safe_target_url
-from chalicelib import validation as v
+from chalicelib.store.schema import Campaign, Milestone
+from chalicelib.web.urls import origin_of, safe_origin, safe_target_url
+from chalicelib.web import validation as v
 
 LOCALES = ("en", "fr", "es")
 LEADERBOARD_MODES = ("off", "pseudonymous", "public")

@@ -9,13 +9,14 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import ids, lookups
-from chalicelib.channels import share_urls
+from chalicelib.domain import ids
+from chalicelib.hotpath import lookups
+from chalicelib.domain.channels import share_urls
 from chalicelib.errors import bad_request
-from chalicelib.events import new_event, utc_now
-from chalicelib.models import Campaign, Link
-from chalicelib.signing import code_of, derived_key
-from chalicelib import validation as v
+from chalicelib.store.events import new_event, utc_now
+from chalicelib.store.schema import Campaign, Link
+from chalicelib.hotpath.signing import code_of, derived_key
+from chalicelib.web import validation as v
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-zA-Z]{2,63}$")
 

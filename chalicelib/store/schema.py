@@ -26,7 +26,7 @@ class _Model(Model):
 
     @classmethod
     def _get_connection(cls):
-        from chalicelib import tables
+        from chalicelib.store import tables
 
         tables.bind()
         connection = super()._get_connection()

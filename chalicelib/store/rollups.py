@@ -1,8 +1,8 @@
 """Reading rollup items (written only by the aggregator)."""
 from __future__ import annotations
 
-from chalicelib import tables
-from chalicelib.models import Rollup
+from chalicelib.store import tables
+from chalicelib.store.schema import Rollup
 
 COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
 

@@ -21,9 +21,9 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from chalicelib import tables
-from chalicelib.bots import is_bot
-from chalicelib.models import Rollup
+from chalicelib.store import tables
+from chalicelib.aggregate.bots import is_bot
+from chalicelib.store.schema import Rollup
 from chalicelib.observability import count, logger
 
 SCORE_SCALE = 1_000_000  # leaderboard score = amount in goal currency × scale + pledges

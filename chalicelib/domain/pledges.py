@@ -13,12 +13,14 @@ from datetime import date, datetime
 
 from botocore.exceptions import ClientError
 
-from chalicelib import lookups, signing, tables
-from chalicelib.currencies import is_currency
+from chalicelib.hotpath import lookups
+from chalicelib.hotpath import signing
+from chalicelib.store import tables
+from chalicelib.domain.currencies import is_currency
 from chalicelib.errors import ApiError, bad_request
-from chalicelib.events import lane_of, partition, utc_now
-from chalicelib.models import Campaign, Event
-from chalicelib import validation as v
+from chalicelib.store.events import lane_of, partition, utc_now
+from chalicelib.store.schema import Campaign, Event
+from chalicelib.web import validation as v
 
 STATUSES = ("confirmed", "refunded", "cancelled")
 FIELDS = frozenset({"pledge_id", "amount", "currency", "ref", "status", "occurred_at"})

@@ -15,8 +15,8 @@ import hmac
 from datetime import date, timedelta
 
 from chalicelib import config
-from chalicelib.channels import CHANNELS
-from chalicelib.ids import is_base62
+from chalicelib.domain.channels import CHANNELS
+from chalicelib.domain.ids import is_base62
 
 EPOCH = date(2020, 1, 1)
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -13,12 +13,12 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import pledges
+from chalicelib.domain import pledges
 from chalicelib.errors import bad_request
-from chalicelib.events import lane_of, partition
-from chalicelib.models import Campaign, Event
+from chalicelib.store.events import lane_of, partition
+from chalicelib.store.schema import Campaign, Event
 from chalicelib.observability import logger
-from chalicelib.validation import is_int
+from chalicelib.web.validation import is_int
 
 TOLERANCE_SECONDS = 300
 PAID = ("paid", "no_payment_required")

@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import config
-from chalicelib.models import Event
+from chalicelib.store.schema import Event
 
 LANES = 16
 

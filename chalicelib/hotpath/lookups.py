@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from chalicelib import ids, tables
+from chalicelib.domain import ids
+from chalicelib.store import tables
 from chalicelib.errors import not_found
-from chalicelib.models import Campaign, Link
+from chalicelib.store.schema import Campaign, Link
 
 CAMPAIGN_TTL_SECONDS = 60
 _CACHE_LIMIT = 50_000

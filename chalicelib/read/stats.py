@@ -17,11 +17,12 @@ from datetime import date, datetime, timedelta, timezone
 
 from chalice import Response
 
-from chalicelib import campaigns, rollups
+from chalicelib.domain import campaigns
+from chalicelib.store import rollups
 from chalicelib.errors import bad_request, unauthorized
-from chalicelib.http import json_response
-from chalicelib.models import Campaign
-from chalicelib.widget_data import pseudonym
+from chalicelib.web.http import json_response
+from chalicelib.store.schema import Campaign
+from chalicelib.read.widget_data import pseudonym
 
 MAX_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

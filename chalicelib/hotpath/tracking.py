@@ -11,12 +11,13 @@ from typing import NamedTuple
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from chalicelib import signing, tables
-from chalicelib.channels import is_channel
+from chalicelib.hotpath import signing
+from chalicelib.store import tables
+from chalicelib.domain.channels import is_channel
 from chalicelib.errors import bad_request, unavailable
-from chalicelib.events import expiry, new_event, random_suffix, utc_now
-from chalicelib.lookups import LinkInfo, resolve
-from chalicelib.models import Campaign, Event
+from chalicelib.store.events import expiry, new_event, random_suffix, utc_now
+from chalicelib.hotpath.lookups import LinkInfo, resolve
+from chalicelib.store.schema import Campaign, Event
 from chalicelib.observability import count, logger
 
 MAX_AGENT_LENGTH = 512

@@ -18,7 +18,7 @@ import botocore.session
 from pynamodb.models import Model
 
 from chalicelib import config
-from chalicelib.models import ALL_MODELS, Event
+from chalicelib.store.schema import ALL_MODELS, Event
 
 REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
                                  retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base

@@ -1,7 +1,8 @@
 """A fan's view of their own impact, from their rollup item."""
 from __future__ import annotations
 
-from chalicelib import lookups, rollups
+from chalicelib.hotpath import lookups
+from chalicelib.store import rollups
 
 
 def impact(code: str) -> tuple[dict, list[str]]:

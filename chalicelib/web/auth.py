@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from chalicelib import config, ids
+from chalicelib import config
+from chalicelib.domain import ids
 from chalicelib.errors import forbidden, unauthorized
 
 KEY_PREFIX = "rk_"
