@@ -225,3 +225,14 @@ def aggregator(event, context):
         return aggregate.handle_records(event.get("Records", []))
     finally:
         flush_metrics()
+
+
+@app.lambda_function(name="fallback")
+def fallback(event, context):
+    """Applies the facts the request path could not write in time (the SQS fallback queue)."""
+    from chalicelib.store import fallback as spool
+
+    try:
+        return spool.apply_queue_messages(event.get("Records", []))
+    finally:
+        flush_metrics()

@@ -115,3 +115,13 @@ def metrics_namespace() -> str:
 def event_ttl_days() -> int:
     """How long raw click/preview/share events are kept after they were counted."""
     return int(_env("RELAIS_EVENT_TTL_DAYS", "90") or "90")
+
+
+def fallback_queue_url() -> str | None:
+    """The SQS queue that takes a request-path fact DynamoDB did not take in time (AWS)."""
+    return _env("RELAIS_FALLBACK_QUEUE_URL")
+
+
+def fallback_dir() -> str | None:
+    """The local spool directory playing that queue's part under ``make dev``."""
+    return _env("RELAIS_FALLBACK_DIR")

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from chalicelib.domain import campaigns
-from chalicelib.store.schema import Campaign
+from chalicelib.store import campaigns as stored_campaigns
 
 
 def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tuple[str, str]:
@@ -20,8 +20,8 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
         existing = campaigns.find(saved["id"])
         if existing is not None:
             if existing.target_url != demo_url or existing.allowed_origins != demo_origins:
-                existing.update(actions=[Campaign.target_url.set(demo_url),
-                                         Campaign.allowed_origins.set(demo_origins)])
+                existing.target_url, existing.allowed_origins = demo_url, demo_origins
+                stored_campaigns.save(existing)
             return saved["id"], saved["api_key"]
     campaign, key = campaigns.create({
         "name": "Noob — la saison finale",
@@ -36,6 +36,7 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
             {"amount": 1_000_000, "label": "La bande originale en vinyle"},
         ],
     })
-    campaign.update(actions=[Campaign.target_url.set(demo_url), Campaign.allowed_origins.set(demo_origins)])
+    campaign.target_url, campaign.allowed_origins = demo_url, demo_origins
+    stored_campaigns.save(campaign)
     record.write_text(json.dumps({"id": campaign.id, "api_key": key}))
     return campaign.id, key

@@ -1,222 +1,228 @@
 """The stream aggregator: events in, rollup counters out, exact under replays.
 
 Every event item maps to counter contributions on a few rollup items (``total``,
-``day#<date>#<channel>``, ``ref#<code>``, ``depth#<n>``, ``direct``). A stream record
-contributes ``f(new image) - f(old image)``: an insert counts, a visitor's second hit
-counts one more click but no new unique visitor, a refund takes a pledge back out. TTL
-removals count nothing. A visit is a click when its user agent is a person's, else a
-link preview (``chalicelib.bots``).
+``day#<date>#<channel>``, ``ref#<code>``, ``depth#<n>``, ``direct``). Facts (visits,
+previews, shares) are written once each and count on INSERT; a rewritten fact (the
+fallback replaying one that had landed) is a MODIFY with the same image and counts
+nothing. Pledges and referrers contribute ``f(new image) - f(old image)``, so a refund
+takes a pledge back out once. TTL removals count nothing. A visit is a click when its
+user agent is a person's, else a link preview (``aggregate.bots``); the first click of a
+visitor (per link, channel and day) is also a unique click, which marker items remember
+(``store.rollups.first_sightings``).
 
-Exactness: each rollup item remembers, per event lane, the sequence number of the last
-record it applied (``seq_<lane>``). Records of one lane reach us in order, so a write
-is conditioned on every lane's stored number being below the batch's first record for
-that item; when it is not (a replayed batch, or a retried part of one) we read what the
-item has applied and add only the newer records. One write per rollup item per batch.
+Exactness: each rollup item remembers, per events lane, the last record it applied
+(``store.rollups.apply``), so a replayed batch, or any part of one, changes nothing. A
+record the aggregator cannot use is skipped and counted (``SkippedEvents``), never the
+batch. While a recount of a campaign runs (``aggregate.recount``), that campaign's
+records between the recount's markers are held aside instead of applied.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chalicelib.store import tables
 from chalicelib.aggregate.bots import is_bot
-from chalicelib.store.schema import Rollup
 from chalicelib.observability import count, logger
+from chalicelib.store import events, keys, rollups
+from chalicelib.store.records import Event
+from chalicelib.store.rollups import Contribution, Held, RecountState
 
 SCORE_SCALE = 1_000_000  # leaderboard score = amount in goal currency × scale + pledges
-MAX_ATTEMPTS = 6
+FACTS = ("visit", "preview", "share")
 
 
-@dataclass
-class Contribution:
-    """What one stream record adds to one rollup item."""
-
-    lane: str
-    seq: str
-    counters: Counter
-    fields: dict = field(default_factory=dict)
+def is_person_visit(event: Event) -> bool:
+    return event.kind == "visit" and not is_bot(event.agent or "")
 
 
-def _plain(image: dict | None) -> dict:
-    """DynamoDB JSON → plain values (strings and ints are all events hold)."""
-    out: dict[str, Any] = {}
-    for name, typed in (image or {}).items():
-        (kind, value), = typed.items()
-        if kind == "S":
-            out[name] = value
-        elif kind == "N":
-            out[name] = int(value) if value.lstrip("-").isdigit() else float(value)
-        elif kind == "NULL":
-            out[name] = None
-    return out
+def unique_identity(event: Event) -> str | None:
+    """What a person's visit is unique by (``None``: DNT/GPC visits count as unique each)."""
+    if event.visitor is None or not (event.day and event.code and event.channel):
+        return None
+    return keys.visitor_identity(event.day, event.code, event.channel, event.visitor)
 
 
-def contributions(item: dict) -> dict[str, Counter]:
+def contributions(event: Event, unique: bool = True) -> dict[str, Counter]:
     """The counters one event item adds to each rollup item (by sort key)."""
-    kind = item.get("kind")
-    day, channel, code = item.get("day"), item.get("channel"), item.get("code")
-    if kind in ("visit", "preview", "share"):
+    kind, day, channel, code = event.kind, event.day, event.channel, event.code
+    if kind in FACTS:
         if not (day and channel and code):
             raise ValueError(f"{kind} event without day, channel or code")
-        if kind == "visit" and is_bot(item.get("agent", "")):
-            counters = Counter(previews=int(item["hits"]))
+        if kind == "visit" and not is_person_visit(event):
+            counters = Counter(previews=1)
         elif kind == "visit":
-            counters = Counter(clicks=int(item["hits"]), unique_clicks=1)
+            counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
         else:
             counters = Counter({f"{kind}s": 1})
-        return {"total": counters, f"day#{day}#{channel}": counters, f"ref#{code}": counters}
+        return {keys.TOTAL: counters, keys.day_sk(day, channel): counters, keys.referrer_rollup_sk(code): counters}
     if kind == "pledge":
-        if item.get("status") != "confirmed":
-            return {}
-        amount, goal = int(item["amount"]), int(item.get("goal_amount") or 0)
-        money = Counter({"pledges": 1, f"amt_{item['currency']}": amount})
-        result = {"total": money + Counter(goal_amt=goal), f"day#{day}#{channel or 'direct'}": money}
-        if code:
-            result["total"] += Counter(fan_goal_amt=goal)
-            result[f"ref#{code}"] = money + Counter(goal_amt=goal, lb_score=goal * SCORE_SCALE + 1)
-            result[f"depth#{int(item['depth'])}"] = money
-        else:
-            result["direct"] = money
-        return result
-    if kind == "alias":
-        return {}  # a lookup item (e.g. Stripe payment intent → pledge), not a fact
+        return _pledge(event)
     if kind == "referrer":
-        depth = int(item["depth"])
-        result = {"total": Counter(referrers=1), f"depth#{depth}": Counter(referrers=1),
-                  f"ref#{code}": Counter(lb_score=0)}
-        if item.get("referred_by"):
-            result["total"] += Counter(children=1)
-            result[f"ref#{item['referred_by']}"] = Counter(children=1)
+        if code is None or event.depth is None:
+            raise ValueError("referrer event without code or depth")
+        result = {keys.TOTAL: Counter(referrers=1), keys.depth_sk(event.depth): Counter(referrers=1),
+                  keys.referrer_rollup_sk(code): Counter(lb_score=0)}
+        if event.referred_by:
+            result[keys.TOTAL] += Counter(children=1)
+            result[keys.referrer_rollup_sk(event.referred_by)] = Counter(children=1)
         return result
+    if kind == "recount" or events.is_ignored(event):
+        return {}
     raise ValueError(f"unknown event kind {kind!r}")
 
 
-def _fields(item: dict) -> dict[str, dict]:
-    """Values a new referrer sets on its own rollup item (names for the leaderboard)."""
-    if item.get("kind") != "referrer":
+def _pledge(event: Event) -> dict[str, Counter]:
+    if event.status != "confirmed":
         return {}
-    values = {"lb_pk": item["campaign_id"], "name": item.get("name"), "depth": int(item["depth"])}
-    if item.get("referred_by"):
-        values["referred_by"] = item["referred_by"]
-    return {f"ref#{item['code']}": values}
+    if event.amount is None or event.currency is None or not event.day:
+        raise ValueError("pledge without amount, currency or day")
+    goal = event.goal_amount or 0
+    money = Counter({"pledges": 1, f"amt_{event.currency}": event.amount})
+    result = {keys.TOTAL: money + Counter(goal_amt=goal), keys.day_sk(event.day, event.channel or "direct"): money}
+    if event.code:
+        if event.depth is None:
+            raise ValueError("attributed pledge without depth")
+        result[keys.TOTAL] += Counter(fan_goal_amt=goal)
+        result[keys.referrer_rollup_sk(event.code)] = money + Counter(goal_amt=goal, lb_score=goal * SCORE_SCALE + 1)
+        result[keys.depth_sk(event.depth)] = money
+    else:
+        result[keys.DIRECT] = money
+    return result
 
 
-def _record_contributions(record: dict) -> tuple[str, dict[str, Contribution]] | None:
-    """``(campaign, {rollup sk: contribution})`` of one stream record, or ``None`` to skip."""
-    if record.get("eventName") not in ("INSERT", "MODIFY"):
-        return None  # REMOVE: TTL expiry of an event already counted
+def fields(event: Event) -> dict[str, dict[str, Any]]:
+    """Values a new referrer sets on its own rollup item (names for the leaderboard)."""
+    if event.kind != "referrer" or event.code is None:
+        return {}
+    values: dict[str, Any] = {"lb_pk": event.campaign_id, "depth": event.depth}
+    if event.name:
+        values["name"] = event.name
+    if event.referred_by:
+        values["referred_by"] = event.referred_by
+    return {keys.referrer_rollup_sk(event.code): values}
+
+
+@dataclass
+class Change:
+    """One stream record, decoded."""
+
+    name: str  # INSERT | MODIFY
+    lane: str
+    seq: str
+    new: Event
+    old: Event | None
+    key: tuple[str, str]
+    new_image: dict
+
+    @property
+    def campaign_id(self) -> str:
+        return self.new.campaign_id
+
+
+def decode_record(record: dict) -> Change | None:
+    """A Lambda DynamoDB-stream record as a change, ``None`` for a removal; ValueError if unusable."""
+    name = record.get("eventName")
+    if name == "REMOVE":
+        return None  # TTL expiry of an event already counted
+    if name not in ("INSERT", "MODIFY"):
+        raise ValueError(f"unknown eventName {name!r}")
     ddb = record["dynamodb"]
-    new, old = _plain(ddb.get("NewImage")), _plain(ddb.get("OldImage"))
-    campaign, _, lane = new["pk"].rpartition("#")
-    seq = ddb["SequenceNumber"].zfill(40)
+    new = events.decode(ddb["NewImage"])
+    old = events.decode(ddb["OldImage"]) if name == "MODIFY" and ddb.get("OldImage") else None
+    seq = str(ddb["SequenceNumber"])
+    if not seq.isdigit() or len(seq) > 40:
+        raise ValueError("bad sequence number")
+    return Change(name, new.lane, seq.zfill(40), new, old, (ddb["NewImage"]["pk"]["S"], new.sk), ddb["NewImage"])
+
+
+def _delta(change: Change, unique: bool) -> dict[str, Counter]:
+    if change.new.kind in FACTS:
+        return contributions(change.new, unique) if change.name == "INSERT" else {}
     delta: dict[str, Counter] = defaultdict(Counter)
-    for sk, counters in contributions(new).items():
+    for sk, counters in contributions(change.new).items():
         delta[sk].update(counters)
-    if record["eventName"] == "MODIFY":
-        for sk, counters in contributions(old).items():
+    if change.old is not None:
+        for sk, counters in contributions(change.old).items():
             delta[sk].subtract(counters)
-    sets = _fields(new) if record["eventName"] == "INSERT" else {}
-    for sk in sets:
-        delta.setdefault(sk, Counter())
-    return campaign, {
-        sk: Contribution(lane, seq, counters, sets.get(sk, {}))
-        for sk, counters in delta.items()
-    }
+    return dict(delta)
+
+
+def _decode_all(records: Iterable[dict]) -> tuple[list[Change], int, int]:
+    changes, skipped, total = [], 0, 0
+    for record in records:
+        total += 1
+        try:
+            change = decode_record(record)
+        except Exception as exc:  # a poison record costs itself, never the batch
+            skipped += 1
+            count("SkippedEvents")
+            logger.warning("stream record skipped", extra={"reason": repr(exc)[:300],
+                                                           "event_id": str(record.get("eventID"))[:100]})
+            continue
+        if change is not None:
+            changes.append(change)
+    return changes, skipped, total
+
+
+def _first_sightings(changes: list[Change]) -> set[tuple[str, str, str, str]]:
+    """``(campaign, lane, identity, sequence number)`` of each person's visit that is its visitor's first."""
+    wanted: dict[str, dict[tuple[str, str], tuple[str, str]]] = defaultdict(dict)
+    for change in changes:
+        identity = unique_identity(change.new)
+        if change.name == "INSERT" and identity and is_person_visit(change.new):
+            pair = (change.lane, identity)
+            wanted[change.campaign_id].setdefault(pair, (change.seq, change.new.day or ""))
+    firsts: set[tuple[str, str, str, str]] = set()
+    for campaign_id, sightings in wanted.items():
+        firsts.update((campaign_id, lane, identity, sightings[(lane, identity)][0]) for lane, identity in
+                      rollups.first_sightings(campaign_id, sightings))
+    return firsts
+
+
+def _recount_marker(change: Change, states: dict[str, RecountState]) -> None:
+    """Record that this lane reached a recount's start or end marker."""
+    state, run, phase = states.get(change.campaign_id), change.new.external_id, change.new.status
+    if state is None or run != state.run or phase not in ("start", "end"):
+        return
+    rollups.mark_lane(change.campaign_id, run, change.lane, phase, change.seq)
+    (state.started if phase == "start" else state.ended)[change.lane] = change.seq
 
 
 def handle_records(records: Iterable[dict]) -> dict:
     """Apply one batch of stream records. Returns what it did, for logs and benchmarks."""
+    changes, skipped, total = _decode_all(records)
+    states = rollups.recount_states({change.campaign_id for change in changes}) if changes else {}
+    firsts = _first_sightings(changes)
     pending: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
-    skipped = 0
-    total = 0
-    for record in records:
-        total += 1
+    held = 0
+    for change in changes:
+        if change.new.kind == "recount":
+            _recount_marker(change, states)
+            continue
         try:
-            parsed = _record_contributions(record)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            identity = unique_identity(change.new)
+            delta = _delta(change, identity is None or (change.campaign_id, change.lane, identity, change.seq) in firsts)
+            sets = fields(change.new) if change.name == "INSERT" else {}
+        except ValueError as exc:
             skipped += 1
             count("SkippedEvents")
-            logger.warning("stream record skipped", extra={"reason": str(exc), "event_id": record.get("eventID")})
+            logger.warning("stream record skipped", extra={"reason": str(exc)[:300]})
             continue
-        if parsed is None:
+        for sk in sets:
+            delta.setdefault(sk, Counter())
+        if not delta:
             continue
-        campaign, per_item = parsed
-        for sk, contribution in per_item.items():
-            pending[(campaign, sk)].append(contribution)
-    outcomes = [_apply(campaign, sk, items) for (campaign, sk), items in pending.items()]
-    return {"records": total, "skipped": skipped, "items": len(pending),
+        state = states.get(change.campaign_id)
+        if state is not None and state.holds(change.lane, change.seq):
+            rollups.hold(change.campaign_id, state.run, Held(
+                change.lane, change.seq, change.key, change.new_image,
+                {sk: dict(counters) for sk, counters in delta.items()}, sets))
+            held += 1
+            continue
+        for sk, counters in delta.items():
+            pending[(change.campaign_id, sk)].append(Contribution(change.lane, change.seq, counters, sets.get(sk, {})))
+    outcomes = [rollups.apply(campaign, sk, items) for (campaign, sk), items in pending.items()]
+    return {"records": total, "skipped": skipped, "held": held, "items": len(pending),
             "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}
-
-
-def _apply(campaign: str, sk: str, items: list[Contribution]) -> tuple[int, bool]:
-    """Write one rollup item: ``(write requests made, whether the item changed)``.
-
-    Normally one write. A replay costs one conditional write that fails, one read, no change.
-    """
-    stored: dict[str, str] | None = None  # lane → applied seq, once known
-    writes = 0
-    for _ in range(MAX_ATTEMPTS):
-        todo = items if stored is None else [c for c in items if c.seq > stored.get(c.lane, "")]
-        if not todo:
-            return writes, False
-        writes += 1
-        try:
-            _update(campaign, sk, todo, stored)
-            return writes, True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        response = tables.model_client().get_item(TableName=Rollup.Meta.table_name,
-                                      Key={"pk": {"S": campaign}, "sk": {"S": sk}}, ConsistentRead=True)
-        item = response.get("Item", {})
-        stored = {name[4:]: value["S"] for name, value in item.items() if name.startswith("seq_")}
-    raise RuntimeError(f"rollup {campaign}/{sk} kept changing under us")
-
-
-def _update(campaign: str, sk: str, todo: list[Contribution], stored: dict[str, str] | None) -> None:
-    counters: Counter = Counter()
-    sets: dict[str, Any] = {}
-    first: dict[str, str] = {}
-    last: dict[str, str] = {}
-    for contribution in todo:
-        counters.update(contribution.counters)
-        sets.update(contribution.fields)
-        first[contribution.lane] = min(first.get(contribution.lane, contribution.seq), contribution.seq)
-        last[contribution.lane] = max(last.get(contribution.lane, ""), contribution.seq)
-    names: dict[str, str] = {}
-    values: dict[str, dict] = {}
-    adds, assignments, conditions = [], [], []
-    for i, (name, amount) in enumerate(sorted(counters.items())):
-        # ADD 0 is kept: it materialises a counter (a new referrer's lb_score puts it in the index).
-        names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(amount)}
-        adds.append(f"#c{i} :c{i}")
-    for i, (name, value) in enumerate(sorted(sets.items())):
-        names[f"#f{i}"] = name
-        values[f":f{i}"] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
-        assignments.append(f"#f{i} = :f{i}")
-    for i, lane in enumerate(sorted(last)):
-        names[f"#q{i}"] = f"seq_{lane}"
-        values[f":q{i}"] = {"S": last[lane]}
-        assignments.append(f"#q{i} = :q{i}")
-        if stored is None:
-            values[f":p{i}"] = {"S": first[lane]}
-            conditions.append(f"(attribute_not_exists(#q{i}) OR #q{i} < :p{i})")
-        elif lane in stored:
-            values[f":p{i}"] = {"S": stored[lane]}
-            conditions.append(f"#q{i} = :p{i}")
-        else:
-            conditions.append(f"attribute_not_exists(#q{i})")
-    expression = "SET " + ", ".join(assignments)
-    if adds:
-        expression += " ADD " + ", ".join(adds)
-    tables.model_client().update_item(
-        TableName=Rollup.Meta.table_name,
-        Key={"pk": {"S": campaign}, "sk": {"S": sk}},
-        UpdateExpression=expression,
-        ConditionExpression=" AND ".join(conditions),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )

@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
-
 from chalicelib.web import auth
 from chalicelib.domain import ids
 from chalicelib.domain.channels import CHANNELS, is_channel
 from chalicelib.domain.currencies import is_currency
 from chalicelib.errors import bad_request, forbidden, not_found, unauthorized
-from chalicelib.store.schema import Campaign, Milestone
+from chalicelib.store import campaigns as stored_campaigns
+from chalicelib.store.records import Campaign, Milestone
 from chalicelib.web.urls import origin_of, safe_origin, safe_target_url
 from chalicelib.web import validation as v
 
@@ -142,18 +141,15 @@ def create(body: Any) -> tuple[Campaign, str]:
         if required not in body:
             raise bad_request(f"invalid_{required}", f"{required} is required.")
     now = _now()
-    campaign = Campaign(id=ids.campaign_id(), created_at=now, updated_at=now, channels=list(CHANNELS))
+    campaign_id = ids.campaign_id()
+    key, key_hash = auth.new_key(campaign_id)
+    campaign = Campaign(id=campaign_id, name="", target_url="", key_hash=key_hash, created_at=now, updated_at=now,
+                        channels=list(CHANNELS))
     _apply(campaign, body)
     if "allowed_origins" not in body:
         campaign.allowed_origins = [origin_of(campaign.target_url)]
-    key, campaign.key_hash = auth.new_key(campaign.id)
-    try:
-        campaign.save(condition=Campaign.id.does_not_exist())
-    except PutError as exc:
-        # botocore retried a write that had landed (a timeout on the answer): ours, fine.
-        stored = find(campaign.id)
-        if stored is None or stored.key_hash != campaign.key_hash:
-            raise RuntimeError("campaign id collision") from exc  # 62^12 ids: never silent
+    if not stored_campaigns.insert(campaign):
+        raise RuntimeError("campaign id collision")  # 62^12 ids: never silent
     return campaign, key
 
 
@@ -164,24 +160,21 @@ def update(campaign: Campaign, body: Any) -> Campaign:
         raise bad_request("invalid_body", "name and target_url cannot be removed.")
     _apply(campaign, body)
     campaign.updated_at = _now()
-    campaign.save()
+    stored_campaigns.save(campaign)
     return campaign
 
 
 def rotate_key(campaign: Campaign) -> str:
     key, campaign.key_hash = auth.new_key(campaign.id)
     campaign.updated_at = _now()
-    campaign.save()
+    stored_campaigns.save(campaign)
     return key
 
 
 def find(campaign_id: str) -> Campaign | None:
     if not ids.is_base62(campaign_id, 1, 32):
         return None
-    try:
-        return Campaign.get(campaign_id)
-    except DoesNotExist:
-        return None
+    return stored_campaigns.get(campaign_id)
 
 
 def get_or_404(campaign_id: str) -> Campaign:
@@ -229,7 +222,7 @@ def to_dict(campaign: Campaign) -> dict:
         "leaderboard": campaign.leaderboard,
         "public_stats": bool(campaign.public_stats),
         "ends_at": v.iso(campaign.ends_at),
-        "milestones": [{"amount": int(m.amount), "label": m.label} for m in campaign.milestones],
+        "milestones": [{"amount": m.amount, "label": m.label} for m in campaign.milestones],
         "stripe_webhook_configured": campaign.stripe_webhook_secret is not None,
         "created_at": v.iso(campaign.created_at),
         "updated_at": v.iso(campaign.updated_at),

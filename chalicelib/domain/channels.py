@@ -9,6 +9,16 @@ CHANNELS = (
 )
 CHANNEL_SET = frozenset(CHANNELS)
 
+REF_CODES = {
+    "x": "0", "facebook": "1", "whatsapp": "2", "telegram": "3", "linkedin": "4", "bluesky": "5",
+    "mastodon": "6", "reddit": "7", "email": "8", "sms": "9", "copy": "a", "qr": "b", "native": "c",
+    "direct": "d",
+}
+"""How a ``ref`` writes each channel: one base-36 character. Append-only: refs already
+shared decode with this table for as long as they live, so an entry never changes and a
+new channel takes the next unused character (``tests/unit/test_channels.py`` pins it)."""
+CHANNEL_OF_REF_CODE = {code: channel for channel, code in REF_CODES.items()}
+
 _INTENTS = {
     "x": "https://x.com/intent/post?text={text}&url={url}",
     "facebook": "https://www.facebook.com/sharer/sharer.php?u={url}",

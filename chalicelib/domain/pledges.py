@@ -1,25 +1,20 @@
 """Pledges: idempotent by ``pledge_id``, attributed from a signed ``ref``, refundable once.
 
-The pledge event item is its own idempotency record. A new pledge is one conditional
-put; when the id exists, DynamoDB hands the stored item back with the refusal
-(``ReturnValuesOnConditionCheckFailure``), so a replay costs one refused write and no
-read. A status change (refund, cancellation) is one conditional update; the aggregator
-sees the old and new images and takes the pledge out of every total exactly once.
+The pledge event item is its own idempotency record (``store.events.insert_pledge``). A
+status change (refund, cancellation) is one conditional update; the aggregator sees the
+old and new images and takes the pledge out of every total exactly once.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from botocore.exceptions import ClientError
-
-from chalicelib.hotpath import lookups
-from chalicelib.hotpath import signing
-from chalicelib.store import tables
+from chalicelib.domain.clock import utc_now
 from chalicelib.domain.currencies import is_currency
 from chalicelib.errors import ApiError, bad_request
-from chalicelib.store.events import lane_of, partition, utc_now
-from chalicelib.store.schema import Campaign, Event
+from chalicelib.hotpath import lookups, signing
+from chalicelib.store import events
+from chalicelib.store.records import Campaign, Pledge
 from chalicelib.web import validation as v
 
 STATUSES = ("confirmed", "refunded", "cancelled")
@@ -27,7 +22,7 @@ FIELDS = frozenset({"pledge_id", "amount", "currency", "ref", "status", "occurre
 
 
 @dataclass(frozen=True)
-class Pledge:
+class PledgeRequest:
     pledge_id: str
     amount: int
     currency: str
@@ -44,7 +39,7 @@ class Attribution:
     depth: int
 
 
-def parse(body: object) -> Pledge:
+def parse(body: object) -> PledgeRequest:
     body = v.json_object(body)
     v.no_unknown_fields(body, FIELDS)
     pledge_id = v.text(body.get("pledge_id"), "invalid_pledge_id", "pledge_id", 1, 128)
@@ -57,7 +52,7 @@ def parse(body: object) -> Pledge:
         raise bad_request("invalid_ref", "ref must be a string.")
     occurred = body.get("occurred_at")
     occurred_at = utc_now() if occurred is None else v.timestamp(occurred, "invalid_occurred_at", "occurred_at")
-    return Pledge(pledge_id, amount, body["currency"], status, occurred_at, ref or None)
+    return PledgeRequest(pledge_id, amount, body["currency"], status, occurred_at, ref or None)
 
 
 def attribute(campaign: Campaign, ref: str | None, occurred_on: date) -> Attribution | None:
@@ -79,68 +74,33 @@ def attribute(campaign: Campaign, ref: str | None, occurred_on: date) -> Attribu
     return Attribution(code, channel, link.depth)
 
 
-def _item(campaign: Campaign, pledge: Pledge, attribution: Attribution | None) -> Event:
-    goal = pledge.amount if pledge.currency == campaign.goal_currency else 0
-    return Event(
-        partition(campaign.id, lane_of(pledge.pledge_id)), f"pl#{pledge.pledge_id}",
-        kind="pledge", campaign_id=campaign.id, amount=pledge.amount, currency=pledge.currency,
-        status=pledge.status, goal_amount=goal, occurred_at=pledge.occurred_at,
-        day=pledge.occurred_at.date().isoformat(), external_id=pledge.external_id,
-        code=attribution.code if attribution else None,
-        channel=attribution.channel if attribution else "direct",
-        depth=attribution.depth if attribution else None,
-    )
-
-
-def record(campaign: Campaign, pledge: Pledge) -> tuple[int, dict]:
+def record(campaign: Campaign, request: PledgeRequest) -> tuple[int, dict]:
     """Store a pledge or apply its new status. Returns ``(201 | 200, response body)``."""
-    attribution = attribute(campaign, pledge.ref, pledge.occurred_at.date())
-    item = _item(campaign, pledge, attribution)
-    client = tables.model_client()
-    try:
-        client.put_item(TableName=Event.Meta.table_name, Item=item.serialize(),
-                        ConditionExpression="attribute_not_exists(pk)",
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
-        return 201, to_dict(item)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise  # an outage: the route answers 503
-        stored = Event.from_raw_data(exc.response.get("Item") or _read(item))
-    if (int(stored.amount), stored.currency) != (pledge.amount, pledge.currency):
-        raise ApiError(409, "pledge_conflict",
-                       "This pledge_id was recorded with another amount or currency.")
-    if stored.status == "confirmed" and pledge.status != "confirmed":
-        stored = _change_status(stored, pledge.status)
+    attribution = attribute(campaign, request.ref, request.occurred_at.date())
+    pledge = Pledge(
+        campaign_id=campaign.id, pledge_id=request.pledge_id, amount=request.amount, currency=request.currency,
+        status=request.status, occurred_at=request.occurred_at,
+        goal_amount=request.amount if request.currency == campaign.goal_currency else 0,
+        channel=attribution.channel if attribution else "direct", code=attribution.code if attribution else None,
+        depth=attribution.depth if attribution else None, external_id=request.external_id,
+        request_token=events.new_token())
+    created, stored = events.insert_pledge(pledge)
+    if created:
+        return 201, to_dict(stored)
+    if (stored.amount, stored.currency) != (request.amount, request.currency):
+        raise ApiError(409, "pledge_conflict", "This pledge_id was recorded with another amount or currency.")
+    if stored.status == "confirmed" and request.status != "confirmed":
+        stored = events.end_pledge(campaign.id, stored.pledge_id, request.status)
     return 200, to_dict(stored)
 
 
-def _read(item: Event) -> dict:
-    client = tables.model_client()
-    response = client.get_item(TableName=Event.Meta.table_name, ConsistentRead=True,
-                               Key={"pk": {"S": item.pk}, "sk": {"S": item.sk}})
-    return response["Item"]
-
-
-def _change_status(stored: Event, status: str) -> Event:
-    """Confirmed → refunded/cancelled, once: a concurrent or repeated refund changes nothing."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        stored.update(actions=[Event.status.set(status)], condition=Event.status == "confirmed")
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        stored.refresh(consistent_read=True)
-    return stored
-
-
-def to_dict(item: Event) -> dict:
-    attribution = {"code": item.code, "channel": item.channel} if item.code else None
+def to_dict(pledge: Pledge) -> dict:
+    attribution = {"code": pledge.code, "channel": pledge.channel} if pledge.code else None
     return {
-        "pledge_id": item.sk[3:],
-        "amount": int(item.amount),
-        "currency": item.currency,
-        "status": item.status,
-        "occurred_at": v.iso(item.occurred_at),
+        "pledge_id": pledge.pledge_id,
+        "amount": pledge.amount,
+        "currency": pledge.currency,
+        "status": pledge.status,
+        "occurred_at": v.iso(pledge.occurred_at),
         "attribution": attribution,
     }

@@ -3,7 +3,8 @@
 The ``stripe`` library verifies the signature (and the 300 s tolerance); it is imported
 here only, when a webhook arrives. Checkout sessions become confirmed pledges keyed by
 the session id, so Stripe's redeliveries are replays; an alias item maps the payment
-intent back to the session for ``charge.refunded``.
+intent back to the session for ``charge.refunded``, and a refund that arrives before its
+checkout is remembered and applied when the checkout comes.
 """
 from __future__ import annotations
 
@@ -11,12 +12,10 @@ import json
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.domain import pledges
+from chalicelib.store import events
 from chalicelib.errors import bad_request
-from chalicelib.store.events import lane_of, partition
-from chalicelib.store.schema import Campaign, Event
+from chalicelib.store.records import Campaign
 from chalicelib.observability import logger
 from chalicelib.web.validation import is_int
 
@@ -39,7 +38,7 @@ def verify(campaign: Campaign, payload: bytes, signature: str | None) -> dict:
         raise bad_request("invalid_signature", "The Stripe signature does not verify.") from None
     try:
         event = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
         raise bad_request("invalid_json", "The signed body is not JSON.") from None
     data = event.get("data") if isinstance(event, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict) or \
@@ -47,10 +46,6 @@ def verify(campaign: Campaign, payload: bytes, signature: str | None) -> dict:
             not 0 < event["created"] < 10**10:
         raise bad_request("invalid_event", "The body is not a Stripe event.")
     return event
-
-
-def _alias_key(campaign_id: str, payment_intent: str) -> tuple[str, str]:
-    return partition(campaign_id, lane_of(payment_intent)), f"pi#{payment_intent}"
 
 
 def handle(campaign: Campaign, event: dict) -> dict:
@@ -68,7 +63,12 @@ def handle(campaign: Campaign, event: dict) -> dict:
 
 
 def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
-    """A paid checkout session: validated like any pledge, keyed by the session id."""
+    """A paid checkout session: validated like any pledge, keyed by the session id.
+
+    The payment intent's alias is written before the pledge, and a refund remembered for
+    it is looked for after: with the refund writing its memo before looking for the
+    alias, one of the two always sees the other, whatever order Stripe delivers them in.
+    """
     metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
     ref = session.get("client_reference_id") or metadata.get("ref")
     currency = session.get("currency")
@@ -78,25 +78,26 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
     if isinstance(ref, str):
         body["ref"] = ref
     intent = session.get("payment_intent")
-    pledge = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) else None)
-    if pledge.external_id:
-        pk, sk = _alias_key(campaign.id, pledge.external_id)
-        Event(pk, sk, kind="alias", campaign_id=campaign.id, external_id=pledge.pledge_id).save()
-    return pledges.record(campaign, pledge)[1]
+    request = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) and intent else None)
+    if request.external_id:
+        events.put_alias(campaign.id, request.external_id, request.pledge_id)
+    _, answer = pledges.record(campaign, request)
+    if request.external_id and events.refund_remembered(campaign.id, request.external_id):
+        _, answer = pledges.record(campaign, replace(request, status="refunded"))
+    return answer
 
 
 def _refund(campaign: Campaign, charge: dict, created: datetime) -> dict | None:
     intent = charge.get("payment_intent")
-    if not isinstance(intent, str) or not intent or charge.get("refunded") is not True:
-        logger.info("partial or unlinked refund ignored", extra={"charge": charge.get("id")})
+    if not isinstance(intent, str) or not intent or len(intent) > 200 or charge.get("refunded") is not True:
+        logger.info("partial or unlinked refund ignored", extra={"charge": str(charge.get("id"))[:100]})
         return None
-    try:
-        alias = Event.get(*_alias_key(campaign.id, intent), consistent_read=True)
-        stored = Event.get(*(partition(campaign.id, lane_of(alias.external_id)), f"pl#{alias.external_id}"),
-                           consistent_read=True)
-    except DoesNotExist:
-        logger.warning("refund for an unknown payment", extra={"payment_intent": intent})
+    events.remember_refund(campaign.id, intent, str(charge.get("id"))[:200])
+    pledge_id = events.pledge_of_payment(campaign.id, intent)
+    stored = events.get_pledge(campaign.id, pledge_id) if pledge_id else None
+    if stored is None:
+        logger.info("refund remembered until its checkout arrives", extra={"payment_intent": intent})
         return None
-    pledge = pledges.Pledge(pledge_id=alias.external_id, amount=int(stored.amount), currency=stored.currency,
-                            status="refunded", occurred_at=created)
-    return pledges.record(campaign, pledge)[1]
+    request = pledges.PledgeRequest(pledge_id=stored.pledge_id, amount=stored.amount, currency=stored.currency,
+                                    status="refunded", occurred_at=created)
+    return pledges.record(campaign, request)[1]

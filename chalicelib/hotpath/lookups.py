@@ -1,22 +1,25 @@
-"""The hot path's reads: a link by code and its campaign, from in-process caches.
+"""The hot path's reads: a link by code and its campaign, from bounded in-process caches.
 
 Codes are immutable, so a link is cached for the life of the container; a campaign for
 60 seconds (a creator's edit reaches every container within a minute). Misses read
-through the request-path client (``tables.request_client``), so a cold redirect builds
-one botocore client, not two.
+through the store's request-path client, so a cold redirect builds one botocore client.
+Routes that must see a campaign's latest state (creators' routes) read it through
+``domain.campaigns`` instead, from the same store function, uncached.
 """
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import NamedTuple
 
 from chalicelib.domain import ids
-from chalicelib.store import tables
 from chalicelib.errors import not_found
-from chalicelib.store.schema import Campaign, Link
+from chalicelib.store import campaigns, links
+from chalicelib.store.records import Campaign
 
 CAMPAIGN_TTL_SECONDS = 60
-_CACHE_LIMIT = 50_000
+LINK_CACHE_SIZE = 50_000
+CAMPAIGN_CACHE_SIZE = 1_000
 
 
 class LinkInfo(NamedTuple):
@@ -27,8 +30,15 @@ class LinkInfo(NamedTuple):
     depth: int
 
 
-_links: dict[str, LinkInfo] = {}
-_campaigns: dict[str, tuple[float, Campaign]] = {}
+_links: OrderedDict[str, LinkInfo] = OrderedDict()
+_campaigns: OrderedDict[str, tuple[float, Campaign]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict, key: str, value: object, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
 
 
 def link(code: str) -> LinkInfo | None:
@@ -37,13 +47,11 @@ def link(code: str) -> LinkInfo | None:
         return info
     if not ids.is_base62(code, 4, 16):
         return None
-    item = tables.fast_get(Link, code=code)
-    if item is None:
+    found = links.get(code, request_path=True)
+    if found is None:
         return None
-    info = LinkInfo(item.code, item.campaign_id, int(item.depth or 1))
-    if len(_links) >= _CACHE_LIMIT:
-        _links.clear()
-    _links[code] = info
+    info = LinkInfo(found.code, found.campaign_id, found.depth)
+    _remember(_links, code, info, LINK_CACHE_SIZE)
     return info
 
 
@@ -54,9 +62,9 @@ def campaign(campaign_id: str) -> Campaign | None:
         return hit[1]
     if not ids.is_base62(campaign_id, 1, 32):
         return None
-    found = tables.fast_get(Campaign, id=campaign_id)
+    found = campaigns.get(campaign_id, request_path=True)
     if found is not None:
-        _campaigns[campaign_id] = (now, found)
+        _remember(_campaigns, campaign_id, (now, found), CAMPAIGN_CACHE_SIZE)
     return found
 
 

@@ -15,7 +15,7 @@ import hmac
 from datetime import date, timedelta
 
 from chalicelib import config
-from chalicelib.domain.channels import CHANNELS
+from chalicelib.domain.channels import CHANNEL_OF_REF_CODE, REF_CODES
 from chalicelib.domain.ids import is_base62
 
 EPOCH = date(2020, 1, 1)
@@ -51,7 +51,7 @@ def _b36(number: int) -> str:
 
 
 def make_ref(campaign_id: str, code: str, channel: str, day: date) -> str:
-    body = f"{code}.{_B36[CHANNELS.index(channel)]}{_b36((day - EPOCH).days)}"
+    body = f"{code}.{REF_CODES[channel]}{_b36((day - EPOCH).days)}"
     return f"{body}.{_mac(derived_key('ref'), f'{campaign_id}.{body}', 8)}"
 
 
@@ -71,7 +71,7 @@ def code_of(ref: str) -> str:
 
 def parse_ref(campaign_id: str, ref: object) -> tuple[str, str, date] | None:
     """``(code, channel, day)`` of a genuine ref of this campaign, else ``None``."""
-    if not isinstance(ref, str) or len(ref) > 64:
+    if not isinstance(ref, str) or len(ref) > 64 or not ref.isascii():
         return None
     parts = _parts(ref)
     if len(parts) != 3:
@@ -82,7 +82,7 @@ def parse_ref(campaign_id: str, ref: object) -> tuple[str, str, date] | None:
     expected = _mac(derived_key("ref"), f"{campaign_id}.{code}.{middle}", 8)
     if not hmac.compare_digest(expected, mac):
         return None
-    channel_index = _B36.find(middle[0])
-    if not 0 <= channel_index < len(CHANNELS) or any(c not in _B36 for c in middle[1:]):
+    channel = CHANNEL_OF_REF_CODE.get(middle[0])
+    if channel is None or any(c not in _B36 for c in middle[1:]):
         return None
-    return code, CHANNELS[channel_index], EPOCH + timedelta(days=int(middle[1:], 36))
+    return code, channel, EPOCH + timedelta(days=int(middle[1:], 36))

@@ -1,24 +1,27 @@
 """The hot path: redirects (visits and previews) and share beacons.
 
-Each request makes exactly one synchronous DynamoDB write, with a short timeout and no
-retry storm. The link comes from an in-process cache and the campaign from a 60-second
-cache, so a warm redirect makes no read. If the write fails the fan is redirected all
-the same; the lost event is logged and counted (metric ``LostEvents``).
+Each request makes exactly one synchronous DynamoDB write with a short budget: a put
+of the fact under a key made from the request's own token, so a retry after a lost
+answer stores the same item, never a second click. If DynamoDB does not take it in
+time, the fact goes to the durable fallback (an SQS queue on AWS, a spool directory
+locally) and is applied later, idempotently. Only when both fail is it lost: counted
+(metric ``LostEvents``) and logged whole, so that it can be replayed by hand.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import asdict
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from chalicelib.hotpath import signing
-from chalicelib.store import tables
 from chalicelib.domain.channels import is_channel
-from chalicelib.errors import bad_request, unavailable
-from chalicelib.store.events import expiry, new_event, random_suffix, utc_now
+from chalicelib.hotpath import signing
+from chalicelib.domain.clock import utc_now
 from chalicelib.hotpath.lookups import LinkInfo, resolve
-from chalicelib.store.schema import Campaign, Event
 from chalicelib.observability import count, logger
+from chalicelib.store import events
+from chalicelib.store.records import Campaign, Fact
+from chalicelib.errors import bad_request, unavailable
 
 MAX_AGENT_LENGTH = 512
 
@@ -47,50 +50,44 @@ def redirect(code: str, channel_param: str | None, visit: Visit) -> str:
     channel = channel_param if is_channel(channel_param) else "direct"
     now = utc_now()
     ref = signing.make_ref(campaign.id, link.code, channel, now.date())
-    _record_visit(link, channel, visit, now)
+    record(_visit_fact(link, channel, visit, now))
     return destination(campaign.target_url, ref, channel, campaign.id)
 
 
-def _record_visit(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> None:
-    """One write: a preview for HEAD, else a visit that the aggregator classifies.
+def _visit_fact(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> Fact:
+    """A preview for HEAD, else a visit that the aggregator classifies (person or crawler).
 
-    Telling people from crawlers takes a 1,400-pattern regex; the aggregator does it
-    off the request path, from the user agent kept on the (expiring) visit item.
+    Telling people from crawlers takes a 1,400-pattern regex; the aggregator does it off
+    the request path, from the user agent kept on the (expiring) visit item.
     """
     day = now.date().isoformat()
-    common = dict(code=link.code, channel=channel, day=day, expires_at=expiry(now))
+    token = events.new_token()
+    if visit.method == "HEAD":
+        return Fact("preview", link.campaign_id, link.code, channel, day, token)
+    visitor = None if visit.private else signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
+    return Fact("visit", link.campaign_id, link.code, channel, day, token, visitor=visitor,
+                agent=visit.user_agent[:MAX_AGENT_LENGTH] or None)
+
+
+def record(fact: Fact) -> bool:
+    """Write the fact, or hand it to the fallback; ``False`` only when both failed."""
     try:
-        if visit.method == "HEAD":
-            _put(new_event(link.campaign_id, f"p#{day}#{random_suffix()}", kind="preview", **common))
-            return
-        if visit.private:
-            event = new_event(link.campaign_id, f"c#{day}#{random_suffix()}", kind="visit", **common)
-        else:
-            visitor = signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
-            event = new_event(link.campaign_id, f"v#{day}#{link.code}#{channel}#{visitor}", identity=visitor,
-                              kind="visit", **common)
-        event.agent = visit.user_agent[:MAX_AGENT_LENGTH] or None
-        _count_hit(event)
-    except Exception:
-        count("LostEvents")
-        logger.exception("visit not recorded", extra={"code": link.code, "channel": channel})
+        events.put_fact(fact)
+        return True
+    except Exception as write_error:
+        from chalicelib.store import fallback  # only a failed write pays for this import
 
-
-def _put(event: Event) -> None:
-    tables.request_client().put_item(TableName=Event.Meta.table_name, Item=event.serialize())
-
-
-def _count_hit(event: Event) -> None:
-    """``ADD hits 1`` and set the other attributes: the first hit inserts the item."""
-    attributes = event.serialize()
-    key = {name: attributes.pop(name) for name in ("pk", "sk")}
-    names = {f"#a{i}": name for i, name in enumerate(attributes)}
-    values = {f":a{i}": value for i, value in enumerate(attributes.values())}
-    tables.request_client().update_item(
-        TableName=Event.Meta.table_name, Key=key,
-        UpdateExpression="ADD hits :one SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(attributes))),
-        ExpressionAttributeNames=names, ExpressionAttributeValues={":one": {"N": "1"}, **values},
-    )
+        try:
+            if fallback.spool_fact(fact):
+                count("FallbackEvents")
+                logger.warning("fact sent to the fallback", extra={"error": repr(write_error)[:300],
+                                                                  "token": fact.token})
+                return True
+        except Exception:
+            logger.exception("fallback failed")
+    count("LostEvents")
+    logger.error("fact not recorded", extra={"fact": asdict(fact)})
+    return False
 
 
 def parse_share(body: object) -> tuple[LinkInfo, Campaign, str]:
@@ -107,13 +104,7 @@ def parse_share(body: object) -> tuple[LinkInfo, Campaign, str]:
 
 
 def record_share(link: LinkInfo, channel: str) -> None:
-    """A share button was pressed: one share event."""
-    now = utc_now()
-    day = now.date().isoformat()
-    try:
-        _put(new_event(link.campaign_id, f"s#{day}#{random_suffix()}", kind="share", code=link.code,
-                       channel=channel, day=day, expires_at=expiry(now)))
-    except Exception as exc:
-        count("LostEvents")
-        logger.exception("share not recorded", extra={"code": link.code, "channel": channel})
-        raise unavailable() from exc
+    """A share button was pressed: one share fact (``503`` only if it could not be kept at all)."""
+    day = utc_now().date().isoformat()
+    if not record(Fact("share", link.campaign_id, link.code, channel, day, events.new_token())):
+        raise unavailable()

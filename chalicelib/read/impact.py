@@ -8,8 +8,8 @@ from chalicelib.store import rollups
 def impact(code: str) -> tuple[dict, list[str]]:
     """The fan's counts (and rank when the leaderboard is on), with the campaign's origins."""
     _, campaign = lookups.resolve(code, "referrer")
-    item = rollups.read(campaign.id, f"ref#{code}")
-    body = {"code": code, "campaign": campaign.id, **rollups.counters(item), "amount": rollups.amounts(item)}
+    item = rollups.referrer(campaign.id, code)
+    body = {"code": code, "campaign": campaign.id, **item.counters(), "amount": item.amounts}
     if campaign.leaderboard != "off":
-        body["rank"] = rollups.rank(campaign.id, rollups.number(item.get("lb_score")))
+        body["rank"] = rollups.rank(campaign.id, item.get("lb_score"))
     return body, list(campaign.allowed_origins)

@@ -21,13 +21,12 @@ from chalicelib.domain import campaigns
 from chalicelib.store import rollups
 from chalicelib.errors import bad_request, unauthorized
 from chalicelib.web.http import json_response
-from chalicelib.store.schema import Campaign
+from chalicelib.store.records import COUNTERS, Campaign
 from chalicelib.read.widget_data import pseudonym
 
 MAX_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TOP_REFERRERS = 100
-COUNTS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
 
 
 def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -63,32 +62,33 @@ def _per(amounts: dict[str, int], denominator: int) -> dict[str, float]:
     return {currency: round(value / denominator, 2) for currency, value in amounts.items()} if denominator else {}
 
 
+def _amount(counts: Counter) -> dict[str, int]:
+    return {currency: value for currency, value in sorted(counts.items()) if value}
+
+
 def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
-    days = rollups.query_range(campaign.id, f"day#{start.isoformat()}", f"day#{end.isoformat()}#~")
-    daily: dict[str, Counter] = {}
+    daily: dict[str, Counter] = defaultdict(Counter)
+    daily_money: dict[str, Counter] = defaultdict(Counter)
     channels: dict[str, Counter] = defaultdict(Counter)
-    for item in days:
-        _, day, channel = item["sk"]["S"].split("#", 2)
-        counts = Counter({**rollups.counters(item), **{f"amt_{c}": v for c, v in rollups.amounts(item).items()}})
-        daily.setdefault(day, Counter()).update(counts)
-        channels[channel].update(counts)
+    channel_money: dict[str, Counter] = defaultdict(Counter)
+    for day, channel, item in rollups.days(campaign.id, start, end):
+        daily[day].update(item.counters())
+        daily_money[day].update(item.amounts)
+        channels[channel].update(item.counters())
+        channel_money[channel].update(item.amounts)
     totals = sum(channels.values(), Counter())
-    total_item = rollups.read(campaign.id, "total")
-    extras = {item["sk"]["S"]: item for item in rollups.query_range(campaign.id, "depth#", "direct")}
-    cascade = sorted(((int(sk[6:]), item) for sk, item in extras.items() if sk.startswith("depth#")))
-    direct = extras.get("direct", {})
-    referrers = rollups.number(total_item.get("referrers"))
-    fan_amount = rollups.number(total_item.get("fan_goal_amt"))
+    total_money = sum(channel_money.values(), Counter())
+    total_item = rollups.total(campaign.id)
+    cascade, direct = rollups.cascade(campaign.id)
+    referrers = total_item.get("referrers")
+    fan_amount = total_item.get("fan_goal_amt")
 
-    def amount(counts: Counter) -> dict[str, int]:
-        return {k[4:]: v for k, v in sorted(counts.items()) if k.startswith("amt_") and v}
-
-    def counts_of(counts: Counter, names=COUNTS) -> dict[str, int]:
-        return {name: counts[name] for name in names}
+    def counts_of(counts: Counter) -> dict[str, int]:
+        return {name: counts[name] for name in COUNTERS}
 
     channel_rows = []
     for channel, counts in sorted(channels.items(), key=lambda kv: (-kv[1]["pledges"], -kv[1]["clicks"], kv[0])):
-        money = amount(counts)
+        money = _amount(channel_money[channel])
         channel_rows.append({
             "channel": channel, **counts_of(counts), "amount": money,
             "conversion_rate": _ratio(counts["pledges"], counts["clicks"]),
@@ -96,36 +96,29 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
             "amount_per_share": _per(money, counts["shares"]),
         })
     referrer_rows = []
-    for rank, item in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1):
-        row = {"rank": rank, "clicks": rollups.number(item.get("clicks")),
-               "unique_clicks": rollups.number(item.get("unique_clicks")),
-               "pledges": rollups.number(item.get("pledges")), "amount": rollups.amounts(item),
-               "depth": rollups.number(item.get("depth"))}
+    for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1):
+        row: dict = {"rank": rank, "clicks": item.get("clicks"), "unique_clicks": item.get("unique_clicks"),
+                     "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
         if not public:
-            code = item["sk"]["S"][4:]
-            row = {"code": code, "name": item.get("name", {}).get("S") or pseudonym(code),
-                   "referred_by": item.get("referred_by", {}).get("S"), **row}
+            row = {"code": code, "name": item.name or pseudonym(code), "referred_by": item.referred_by, **row}
         referrer_rows.append(row)
-    by_depth = [{"depth": depth, "referrers": rollups.number(item.get("referrers")),
-                 "pledges": rollups.number(item.get("pledges")), "amount": rollups.amounts(item)}
-                for depth, item in cascade]
+    by_depth = [{"depth": depth, "referrers": item.get("referrers"), "pledges": item.get("pledges"),
+                 "amount": item.amounts} for depth, item in cascade]
     return {
         "campaign": campaign.id,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "public": public,
         "goal": campaign.goal(),
-        "totals": {**counts_of(totals), "amount": amount(totals), "referrers": referrers,
-                   "viral_coefficient": _ratio(rollups.number(total_item.get("children")), referrers),
+        "totals": {**counts_of(totals), "amount": _amount(total_money), "referrers": referrers,
+                   "viral_coefficient": _ratio(total_item.get("children"), referrers),
                    "conversion_rate": _ratio(totals["pledges"], totals["clicks"]),
                    "clicks_per_share": _ratio(totals["clicks"], totals["shares"])},
         "channels": channel_rows,
         "referrers": referrer_rows,
-        "daily": [{"date": day.isoformat(), **counts_of(daily.get(day.isoformat(), Counter()),
-                                                         ("shares", "previews", "clicks", "unique_clicks", "pledges")),
-                   "amount": amount(daily.get(day.isoformat(), Counter()))}
-                  for day in (start + timedelta(days=n) for n in range((end - start).days + 1))],
-        "direct": {"pledges": rollups.number(direct.get("pledges")), "amount": rollups.amounts(direct)},
+        "daily": [{"date": day, **counts_of(daily.get(day, Counter())), "amount": _amount(daily_money.get(day, Counter()))}
+                  for day in ((start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1))],
+        "direct": {"pledges": direct.get("pledges"), "amount": direct.amounts},
         "cascade": {"max_depth": max((row["depth"] for row in by_depth if row["referrers"]), default=0),
                     "by_depth": by_depth},
         "fan_amount": fan_amount,

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 
 from chalicelib.store import rollups
-from chalicelib.store.schema import Campaign
+from chalicelib.store.records import Campaign
 from chalicelib.hotpath.signing import derived_key
 
 LEADERBOARD_SIZE = 10
@@ -26,21 +26,20 @@ def leaderboard(campaign: Campaign, limit: int = LEADERBOARD_SIZE) -> list[dict]
     if campaign.leaderboard == "off":
         return []
     entries = []
-    for rank, item in enumerate(rollups.top_referrers(campaign.id, limit), start=1):
-        code = item["sk"]["S"][4:]
+    for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, limit), start=1):
         entries.append({
             "rank": rank,
-            "name": display_name(campaign, code, item.get("name", {}).get("S")),
-            "clicks": rollups.number(item.get("clicks")),
-            "pledges": rollups.number(item.get("pledges")),
-            "amount": rollups.number(item.get("goal_amt")),
+            "name": display_name(campaign, code, item.name),
+            "clicks": item.get("clicks"),
+            "pledges": item.get("pledges"),
+            "amount": item.get("goal_amt"),
         })
     return entries
 
 
 def widget(campaign: Campaign) -> dict:
-    total = rollups.read(campaign.id, "total")
-    fan_amount = rollups.number(total.get("fan_goal_amt"))
+    total = rollups.total(campaign.id)
+    fan_amount = total.get("fan_goal_amt")
     return {
         "id": campaign.id,
         "name": campaign.name,
@@ -48,10 +47,10 @@ def widget(campaign: Campaign) -> dict:
         "channels": list(campaign.channels),
         "share_text": campaign.share_text or campaign.name,
         "goal": campaign.goal(),
-        "raised": rollups.amounts(total),
-        "pledges": rollups.number(total.get("pledges")),
-        "referrers": rollups.number(total.get("referrers")),
-        "attribution": {"model": campaign.attribution_model, "window_days": int(campaign.window_days)},
+        "raised": total.amounts,
+        "pledges": total.get("pledges"),
+        "referrers": total.get("referrers"),
+        "attribution": {"model": campaign.attribution_model, "window_days": campaign.window_days},
         "leaderboard_mode": campaign.leaderboard,
         "leaderboard": leaderboard(campaign),
         "fan_amount": fan_amount,

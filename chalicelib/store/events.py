@@ -1,42 +1,218 @@
-"""Building event items: the one synchronous write behind every fact.
+"""Events-table items: facts, pledges, Stripe lookups; decoding stream images and campaign reads.
 
-An event's partition key is ``<campaign>#<lane>``. Facts with an identity (a pledge id,
-a visitor of the day, a new referrer) take the lane their identity hashes to, so the
-same fact always lands on the same item; the others take a random lane.
+Every write here gives the same result applied once or twice:
+- a fact (visit, preview, share) is a put under a key made from the request's token;
+- a pledge is a conditional put keyed by its id, and carries the token of the request
+  that created it, so a retry whose first attempt landed still learns it created it;
+- a status change is conditional on the current status;
+- aliases and refund memos are puts under deterministic keys.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import config
-from chalicelib.store.schema import Event
+from chalicelib.store import clients, codec, keys
+from chalicelib.store.records import Event, Fact, Pledge
+from chalicelib.store.schema import EventModel
 
-LANES = 16
-
-
-def lane_of(identity: str) -> int:
-    return hashlib.blake2b(identity.encode(), digest_size=2).digest()[0] % LANES
-
-
-def partition(campaign_id: str, lane: int) -> str:
-    return f"{campaign_id}#{lane:02d}"
+_EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__ if name not in ("campaign_id", "lane", "sk"))
+_IGNORED_KINDS = frozenset({"alias", "refund_memo"})
 
 
-def expiry(now: datetime) -> datetime:
-    return now + timedelta(days=config.event_ttl_days())
+def new_token() -> str:
+    """A request token: unguessable, 22 characters (fits DynamoDB's ClientRequestToken)."""
+    return secrets.token_urlsafe(16)
 
 
-def new_event(campaign_id: str, sk: str, identity: str | None = None, **attributes) -> Event:
-    """An event item in the lane of ``identity`` (random when none)."""
-    lane = lane_of(identity) if identity is not None else secrets.randbelow(LANES)
-    return Event(partition(campaign_id, lane), sk, campaign_id=campaign_id, **attributes)
+def _expiry(day: str) -> datetime:
+    """Raw facts are dropped ``RELAIS_EVENT_TTL_DAYS`` after the end of their day."""
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=config.event_ttl_days() + 1)
 
 
-def random_suffix() -> str:
-    return secrets.token_urlsafe(12)
+def fact_item(fact: Fact) -> dict:
+    """The item of a fact: its key is a function of the fact alone, so it can be replayed."""
+    if fact.kind == "visit":
+        identity = fact.token if fact.visitor is None else \
+            keys.visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
+        sk = keys.visit_sk(fact.day, fact.code, fact.channel, fact.visitor, fact.token)
+    elif fact.kind == "preview":
+        identity, sk = fact.token, keys.preview_sk(fact.day, fact.token)
+    elif fact.kind == "share":
+        identity, sk = fact.token, keys.share_sk(fact.day, fact.token)
+    else:
+        raise ValueError(f"not a fact kind: {fact.kind!r}")
+    return codec.to_item(EventModel, {
+        "pk": keys.event_pk(fact.campaign_id, keys.lane_of(identity)), "sk": sk, "kind": fact.kind,
+        "campaign_id": fact.campaign_id, "code": fact.code, "channel": fact.channel, "day": fact.day,
+        "visitor": fact.visitor, "agent": fact.agent, "expires_at": _expiry(fact.day),
+    })
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+def put_item(item: dict, request_path: bool = False) -> None:
+    """Put an events item as it is (a fact, or one replayed from the fallback)."""
+    client = clients.request() if request_path else clients.patient()
+    client.put_item(TableName=clients.table("events"), Item=item)
+
+
+def put_fact(fact: Fact) -> None:
+    """The request path's one write."""
+    put_item(fact_item(fact), request_path=True)
+
+
+# pledges ---------------------------------------------------------------------------------
+
+def _pledge_key(campaign_id: str, pledge_id: str) -> dict:
+    return {"pk": codec.s(keys.event_pk(campaign_id, keys.lane_of(pledge_id))), "sk": codec.s(keys.pledge_sk(pledge_id))}
+
+
+def _pledge_record(item: dict) -> Pledge:
+    v = codec.from_item(EventModel, item)
+    campaign_id, _ = keys.split_event_pk(v["pk"])
+    return Pledge(campaign_id=campaign_id, pledge_id=keys.pledge_id_of(v["sk"]), amount=int(v["amount"]),
+                  currency=v["currency"], status=v["status"], occurred_at=v["occurred_at"],
+                  goal_amount=int(v["goal_amount"] or 0), channel=v["channel"] or "direct", code=v["code"],
+                  depth=int(v["depth"]) if v["depth"] is not None else None, external_id=v["external_id"],
+                  request_token=v["rq"])
+
+
+def insert_pledge(pledge: Pledge) -> tuple[bool, Pledge]:
+    """``(True, pledge)`` when this call stored it; ``(False, stored)`` when the id existed.
+
+    One conditional put: on refusal DynamoDB returns the stored item with the error
+    (``ReturnValuesOnConditionCheckFailure``), so an exact replay costs no read. A
+    stored item carrying this call's own token was written by this call (a retried
+    put whose first answer was lost): it counts as created.
+    """
+    key = _pledge_key(pledge.campaign_id, pledge.pledge_id)
+    item = {**codec.to_item(EventModel, {
+        "kind": "pledge", "campaign_id": pledge.campaign_id, "amount": pledge.amount, "currency": pledge.currency,
+        "status": pledge.status, "goal_amount": pledge.goal_amount, "occurred_at": pledge.occurred_at,
+        "day": pledge.occurred_at.date().isoformat(), "external_id": pledge.external_id, "code": pledge.code,
+        "channel": pledge.channel, "depth": pledge.depth, "rq": pledge.request_token,
+        "pk": key["pk"]["S"], "sk": key["sk"]["S"]})}
+    try:
+        clients.patient().put_item(TableName=clients.table("events"), Item=item,
+                                   ConditionExpression="attribute_not_exists(pk)",
+                                   ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        return True, pledge
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        stored_item = getattr(exc, "response", {}).get("Item") or _get(key)
+    stored = _pledge_record(stored_item)
+    return stored.request_token is not None and stored.request_token == pledge.request_token, stored
+
+
+def _get(key: dict) -> dict:
+    return clients.patient().get_item(TableName=clients.table("events"), Key=key, ConsistentRead=True)["Item"]
+
+
+def get_pledge(campaign_id: str, pledge_id: str) -> Pledge | None:
+    response = clients.patient().get_item(TableName=clients.table("events"),
+                                          Key=_pledge_key(campaign_id, pledge_id), ConsistentRead=True)
+    return _pledge_record(response["Item"]) if "Item" in response else None
+
+
+def end_pledge(campaign_id: str, pledge_id: str, status: str) -> Pledge:
+    """Confirmed → ``status`` (refunded/cancelled), once; a repeat or concurrent change is a no-op."""
+    try:
+        response = clients.patient().update_item(
+            TableName=clients.table("events"), Key=_pledge_key(campaign_id, pledge_id),
+            UpdateExpression="SET #s = :new", ConditionExpression="#s = :confirmed",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":new": codec.s(status), ":confirmed": codec.s("confirmed")},
+            ReturnValues="ALL_NEW")
+        return _pledge_record(response["Attributes"])
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+    return _pledge_record(_get(_pledge_key(campaign_id, pledge_id)))
+
+
+# Stripe lookups ---------------------------------------------------------------------------
+
+def _lookup_key(campaign_id: str, identity: str, sk: str) -> dict:
+    return {"pk": codec.s(keys.event_pk(campaign_id, keys.lane_of(identity))), "sk": codec.s(sk)}
+
+
+def _put_lookup(campaign_id: str, payment_intent: str, sk: str, kind: str, value: str) -> None:
+    key = _lookup_key(campaign_id, payment_intent, sk)
+    item = codec.to_item(EventModel, {"pk": key["pk"]["S"], "sk": sk, "kind": kind, "campaign_id": campaign_id,
+                                      "external_id": value})
+    clients.patient().put_item(TableName=clients.table("events"), Item=item)
+
+
+def _get_lookup(campaign_id: str, payment_intent: str, sk: str) -> str | None:
+    response = clients.patient().get_item(TableName=clients.table("events"),
+                                          Key=_lookup_key(campaign_id, payment_intent, sk), ConsistentRead=True)
+    return codec.text(response["Item"].get("external_id")) if "Item" in response else None
+
+
+def put_alias(campaign_id: str, payment_intent: str, pledge_id: str) -> None:
+    _put_lookup(campaign_id, payment_intent, keys.alias_sk(payment_intent), "alias", pledge_id)
+
+
+def pledge_of_payment(campaign_id: str, payment_intent: str) -> str | None:
+    return _get_lookup(campaign_id, payment_intent, keys.alias_sk(payment_intent))
+
+
+def remember_refund(campaign_id: str, payment_intent: str, charge_id: str) -> None:
+    _put_lookup(campaign_id, payment_intent, keys.refund_memo_sk(payment_intent), "refund_memo", charge_id)
+
+
+def refund_remembered(campaign_id: str, payment_intent: str) -> bool:
+    return _get_lookup(campaign_id, payment_intent, keys.refund_memo_sk(payment_intent)) is not None
+
+
+# recount markers ---------------------------------------------------------------------------
+
+def put_recount_marker(campaign_id: str, lane: int, run: str, phase: str) -> None:
+    """A marker in one lane: the aggregator sees it in that lane's order (see ``aggregate.recount``)."""
+    item = codec.to_item(EventModel, {"pk": keys.event_pk(campaign_id, lane), "sk": keys.recount_marker_sk(run, phase),
+                                      "kind": "recount", "campaign_id": campaign_id, "external_id": run,
+                                      "status": phase})
+    clients.patient().put_item(TableName=clients.table("events"), Item=item)
+
+
+# reading events ----------------------------------------------------------------------------
+
+def decode(item: dict) -> Event:
+    """An events item (a stream image or a query result) as a record; ValueError if unusable."""
+    if not isinstance(item, dict):
+        raise ValueError("not an item")
+    for name in ("amount", "goal_amount", "depth"):
+        if name in item:
+            codec.number(item[name])  # rejects 1e309, NaN and other numbers that are not counts
+    values = codec.from_item(EventModel, item)
+    if not values["pk"] or not values["sk"] or not values["kind"]:
+        raise ValueError("an event needs pk, sk and kind")
+    campaign_id, lane = keys.split_event_pk(values["pk"])
+    fields = {name: values[name] for name in _EVENT_FIELDS}
+    for name in ("amount", "goal_amount", "depth"):
+        if fields[name] is not None:
+            fields[name] = int(fields[name])
+    return Event(campaign_id=campaign_id, lane=lane, sk=values["sk"], **fields)
+
+
+def is_ignored(event: Event) -> bool:
+    """Lookup items that are not facts (Stripe alias, refund memo)."""
+    return event.kind in _IGNORED_KINDS
+
+
+def campaign_items(campaign_id: str) -> Iterator[tuple[Event, dict]]:
+    """Every events item of a campaign, lane by lane (strongly consistent): the recount's input.
+    Yields the decoded record with the raw item (to compare with stream images)."""
+    for lane in range(keys.LANES):
+        kwargs: dict = {"TableName": clients.table("events"), "ConsistentRead": True,
+                        "KeyConditionExpression": "pk = :pk",
+                        "ExpressionAttributeValues": {":pk": codec.s(keys.event_pk(campaign_id, lane))}}
+        while True:
+            page = clients.patient().query(**kwargs)
+            for item in page.get("Items", []):
+                yield decode(item), item
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

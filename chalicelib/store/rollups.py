@@ -1,62 +1,361 @@
-"""Reading rollup items (written only by the aggregator)."""
+"""Rollup items: the counters readers read, and the aggregator's and recount's writes.
+
+A rollup item's numeric attributes are counters (``clicks``, ``amt_EUR``, ``lb_score``…)
+except ``depth`` and ``expires_at``; ``seq_<lane>`` remembers the last stream record of
+each events lane applied to it, which is what makes a replayed batch change nothing.
+"""
 from __future__ import annotations
 
-from chalicelib.store import tables
-from chalicelib.store.schema import Rollup
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
-COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
+from chalicelib.store import clients, codec, keys
+from chalicelib.store.records import Rollup
 
-
-def number(typed: dict | None) -> int:
-    return int(typed["N"]) if typed and "N" in typed else 0
-
-
-def amounts(item: dict) -> dict[str, int]:
-    """``{"EUR": 1250}`` from the item's ``amt_<currency>`` counters; zeros left out."""
-    return {name[4:]: number(value) for name, value in sorted(item.items())
-            if name.startswith("amt_") and number(value)}
+MAX_ATTEMPTS = 6
+_NOT_COUNTERS = frozenset({"depth", "expires_at"})
 
 
-def read(campaign_id: str, sk: str) -> dict:
-    """One rollup item in DynamoDB JSON (empty when nothing was counted yet)."""
-    client = tables.model_client()
-    response = client.get_item(TableName=Rollup.Meta.table_name,
-                               Key={"pk": {"S": campaign_id}, "sk": {"S": sk}})
+def _decode(item: dict) -> Rollup:
+    counts: dict[str, int] = {}
+    amounts: dict[str, int] = {}
+    for name, typed in item.items():
+        if not isinstance(typed, dict) or "N" not in typed or name in _NOT_COUNTERS:
+            continue
+        value = codec.number(typed)
+        if name.startswith("amt_"):
+            if value:
+                amounts[name[4:]] = value
+        else:
+            counts[name] = value
+    depth = item.get("depth")
+    return Rollup(counts=counts, amounts=dict(sorted(amounts.items())), name=codec.text(item.get("name")),
+                  referred_by=codec.text(item.get("referred_by")),
+                  depth=codec.number(depth) if depth is not None else None)
+
+
+def _key(pk: str, sk: str) -> dict:
+    return {"pk": codec.s(pk), "sk": codec.s(sk)}
+
+
+def _get_item(pk: str, sk: str, consistent: bool = False) -> dict:
+    response = clients.patient().get_item(TableName=clients.table("rollups"), Key=_key(pk, sk),
+                                          ConsistentRead=consistent)
     return response.get("Item", {})
 
 
-def counters(item: dict) -> dict[str, int]:
-    return {name: number(item.get(name)) for name in COUNTERS}
+def _query(**kwargs: Any) -> Iterable[dict]:
+    kwargs["TableName"] = clients.table("rollups")
+    while True:
+        page = clients.patient().query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _between(pk: str, low: str, high: str) -> Iterable[dict]:
+    return _query(KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                  ExpressionAttributeValues={":pk": codec.s(pk), ":low": codec.s(low), ":high": codec.s(high)})
+
+
+# reads -----------------------------------------------------------------------------------
+
+def total(campaign_id: str) -> Rollup:
+    return _decode(_get_item(campaign_id, keys.TOTAL))
+
+
+def referrer(campaign_id: str, code: str) -> Rollup:
+    return _decode(_get_item(campaign_id, keys.referrer_rollup_sk(code)))
+
+
+def days(campaign_id: str, start: date, end: date) -> list[tuple[str, str, Rollup]]:
+    """``(date, channel, counters)`` of every day item from ``start`` to ``end``."""
+    low, high = keys.day_range(start.isoformat(), end.isoformat())
+    return [(*keys.split_day_sk(item["sk"]["S"]), _decode(item)) for item in _between(campaign_id, low, high)]
+
+
+def cascade(campaign_id: str) -> tuple[list[tuple[int, Rollup]], Rollup]:
+    """The ``depth#<n>`` items (by depth) and the ``direct`` item."""
+    depths: list[tuple[int, Rollup]] = []
+    direct = Rollup()
+    low, high = keys.cascade_range()
+    for item in _between(campaign_id, low, high):
+        sk = item["sk"]["S"]
+        if sk == keys.DIRECT:
+            direct = _decode(item)
+        else:
+            depths.append((keys.depth_of(sk), _decode(item)))
+    return sorted(depths, key=lambda pair: pair[0]), direct
+
+
+def top_referrers(campaign_id: str, limit: int) -> list[tuple[str, Rollup]]:
+    """The first ``limit`` referrers in leaderboard order, from the index (no scan)."""
+    response = clients.patient().query(
+        TableName=clients.table("rollups"), IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
+        KeyConditionExpression="lb_pk = :campaign", ExpressionAttributeValues={":campaign": codec.s(campaign_id)})
+    return [(keys.code_of_referrer_rollup(item["sk"]["S"]), _decode(item)) for item in response.get("Items", [])]
 
 
 def rank(campaign_id: str, score: int) -> int:
     """1 + the number of this campaign's referrers with a higher score (from the index)."""
-    higher = Rollup.leaderboard.count(campaign_id, Rollup.lb_score > score)
-    return higher + 1
-
-
-def top_referrers(campaign_id: str, limit: int) -> list[dict]:
-    """The first ``limit`` referrer rollups in leaderboard order, from the index (no scan)."""
-    client = tables.model_client()
-    response = client.query(
-        TableName=Rollup.Meta.table_name, IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
-        KeyConditionExpression="lb_pk = :campaign", ExpressionAttributeValues={":campaign": {"S": campaign_id}},
-    )
-    return response.get("Items", [])
-
-
-def query_range(campaign_id: str, low: str, high: str) -> list[dict]:
-    """Every rollup item of a campaign whose sort key lies in ``[low, high]``, all pages."""
-    client = tables.model_client()
-    kwargs = {
-        "TableName": Rollup.Meta.table_name,
-        "KeyConditionExpression": "pk = :campaign AND sk BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {":campaign": {"S": campaign_id}, ":low": {"S": low}, ":high": {"S": high}},
-    }
-    items: list[dict] = []
+    higher = 0
+    kwargs: dict = {"TableName": clients.table("rollups"), "IndexName": "leaderboard", "Select": "COUNT",
+                    "KeyConditionExpression": "lb_pk = :campaign AND lb_score > :score",
+                    "ExpressionAttributeValues": {":campaign": codec.s(campaign_id), ":score": codec.n(score)}}
     while True:
-        page = client.query(**kwargs)
-        items.extend(page.get("Items", []))
+        page = clients.patient().query(**kwargs)
+        higher += page.get("Count", 0)
         if "LastEvaluatedKey" not in page:
-            return items
+            return higher + 1
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def counter_items(campaign_id: str) -> dict[str, Rollup]:
+    """Every counter item of a campaign by sort key (the recount's comparison)."""
+    return {item["sk"]["S"]: _decode(item) for item in _query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": codec.s(campaign_id)})
+        if item["sk"]["S"] != keys.RECOUNT_STATE}
+
+
+# the aggregator's writes --------------------------------------------------------------------
+
+@dataclass
+class Contribution:
+    """What one stream record adds to one rollup item."""
+
+    lane: str
+    seq: str
+    counters: Counter
+    fields: dict = field(default_factory=dict)
+
+
+def apply(campaign_id: str, sk: str, items: list[Contribution]) -> tuple[int, bool]:
+    """Add a batch's contributions to one rollup item: ``(writes made, whether it changed)``.
+
+    The write is conditioned on every lane's stored sequence number being below the
+    batch's first record of that lane. When it is not (a replayed batch, or the retried
+    half of a bisected one) we read what the item has applied and add only the newer
+    records, conditioned on the numbers read. Normally one write; a replay costs one
+    refused write and one read, and changes nothing.
+    """
+    stored: dict[str, str] | None = None
+    writes = 0
+    for _ in range(MAX_ATTEMPTS):
+        todo = items if stored is None else [c for c in items if c.seq > stored.get(c.lane, "")]
+        if not todo:
+            return writes, False
+        writes += 1
+        try:
+            _update(campaign_id, sk, todo, stored)
+            return writes, True
+        except Exception as exc:
+            if clients.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        item = _get_item(campaign_id, sk, consistent=True)
+        stored = {name[4:]: value["S"] for name, value in item.items() if name.startswith("seq_")}
+    raise RuntimeError(f"rollup {campaign_id}/{sk} kept changing under us")
+
+
+def _typed(value: Any) -> dict:
+    return codec.n(value) if isinstance(value, int) else codec.s(str(value))
+
+
+def _update(campaign_id: str, sk: str, todo: list[Contribution], stored: dict[str, str] | None) -> None:
+    counters: Counter = Counter()
+    sets: dict[str, Any] = {}
+    first: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for contribution in todo:
+        counters.update(contribution.counters)
+        sets.update(contribution.fields)
+        first[contribution.lane] = min(first.get(contribution.lane, contribution.seq), contribution.seq)
+        last[contribution.lane] = max(last.get(contribution.lane, ""), contribution.seq)
+    names: dict[str, str] = {}
+    values: dict[str, dict] = {}
+    adds, assignments, conditions = [], [], []
+    for i, (name, amount) in enumerate(sorted(counters.items())):
+        # ADD 0 is kept: it materialises a counter (a new referrer's lb_score puts it in the index).
+        names[f"#c{i}"], values[f":c{i}"] = name, codec.n(amount)
+        adds.append(f"#c{i} :c{i}")
+    for i, (name, value) in enumerate(sorted(sets.items())):
+        names[f"#f{i}"], values[f":f{i}"] = name, _typed(value)
+        assignments.append(f"#f{i} = :f{i}")
+    for i, lane in enumerate(sorted(last)):
+        names[f"#q{i}"], values[f":q{i}"] = f"seq_{lane}", codec.s(last[lane])
+        assignments.append(f"#q{i} = :q{i}")
+        if stored is None:
+            values[f":p{i}"] = codec.s(first[lane])
+            conditions.append(f"(attribute_not_exists(#q{i}) OR #q{i} < :p{i})")
+        elif lane in stored:
+            values[f":p{i}"] = codec.s(stored[lane])
+            conditions.append(f"#q{i} = :p{i}")
+        else:
+            conditions.append(f"attribute_not_exists(#q{i})")
+    expression = "SET " + ", ".join(assignments)
+    if adds:
+        expression += " ADD " + ", ".join(adds)
+    clients.patient().update_item(
+        TableName=clients.table("rollups"), Key=_key(campaign_id, sk), UpdateExpression=expression,
+        ConditionExpression=" AND ".join(conditions), ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values)
+
+
+def _batch_get(keys_: list[dict]) -> list[dict]:
+    found: list[dict] = []
+    for start in range(0, len(keys_), 100):
+        pending: dict = {clients.table("rollups"): {"Keys": keys_[start:start + 100], "ConsistentRead": True}}
+        while pending:
+            response = clients.patient().batch_get_item(RequestItems=pending)
+            found.extend(response.get("Responses", {}).get(clients.table("rollups"), []))
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def _batch_put(items: list[dict]) -> None:
+    for start in range(0, len(items), 25):
+        pending: dict = {clients.table("rollups"): [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        while pending:
+            pending = clients.patient().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def first_sightings(campaign_id: str, sightings: dict[tuple[str, str], tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which ``(lane, visitor identity)`` pairs this batch sees for the first time ever.
+
+    ``sightings`` maps each pair to ``(first sequence number in the batch, day)``. A
+    marker item per pair remembers the record that first saw it, so a replayed batch
+    finds its own marker and gets the same answer. A pair's records all live in one
+    lane, which one consumer reads in order, so markers need no conditional write.
+    """
+    if not sightings:
+        return set()
+    wanted = {pair: _key(keys.unique_marker_pk(campaign_id, pair[0]), keys.unique_marker_sk(pair[1]))
+              for pair in sightings}
+    stored = {(item["pk"]["S"], item["sk"]["S"]): item["first"]["S"] for item in _batch_get(list(wanted.values()))}
+    first: set[tuple[str, str]] = set()
+    new_markers = []
+    for pair, key in wanted.items():
+        seq, day = sightings[pair]
+        marker = stored.get((key["pk"]["S"], key["sk"]["S"]))
+        if marker is None:
+            expires = datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=3)
+            new_markers.append({**key, "first": codec.s(seq), "expires_at": codec.n(int(expires.timestamp()))})
+            first.add(pair)
+        elif marker == seq:
+            first.add(pair)
+    _batch_put(new_markers)
+    return first
+
+
+# recount ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecountState:
+    """A recount's progress, as the aggregator records it: per lane, the sequence numbers
+    of the start and end markers it has seen. Records of a lane between them are held."""
+
+    run: str
+    started: dict[str, str]
+    ended: dict[str, str]
+
+    def holds(self, lane: str, seq: str) -> bool:
+        return lane in self.started and self.started[lane] < seq and (lane not in self.ended or seq < self.ended[lane])
+
+
+def _state(item: dict) -> RecountState:
+    return RecountState(
+        run=item["run"]["S"],
+        started={name[6:]: value["S"] for name, value in item.items() if name.startswith("start_")},
+        ended={name[4:]: value["S"] for name, value in item.items() if name.startswith("end_")})
+
+
+def recount_states(campaign_ids: Iterable[str]) -> dict[str, RecountState]:
+    """The recount in progress (or last run) of each campaign that has one."""
+    items = _batch_get([_key(campaign_id, keys.RECOUNT_STATE) for campaign_id in sorted(set(campaign_ids))])
+    return {item["pk"]["S"]: _state(item) for item in items if "run" in item}
+
+
+def begin_recount(campaign_id: str, run: str) -> None:
+    expires = datetime.now(timezone.utc) + timedelta(days=7)
+    clients.patient().put_item(TableName=clients.table("rollups"), Item={
+        **_key(campaign_id, keys.RECOUNT_STATE), "run": codec.s(run), "expires_at": codec.n(int(expires.timestamp()))})
+
+
+def recount_state(campaign_id: str) -> RecountState | None:
+    item = _get_item(campaign_id, keys.RECOUNT_STATE, consistent=True)
+    return _state(item) if "run" in item else None
+
+
+def mark_lane(campaign_id: str, run: str, lane: str, phase: str, seq: str) -> None:
+    """The aggregator met ``run``'s start or end marker in ``lane`` at ``seq``."""
+    name = f"start_{lane}" if phase == "start" else f"end_{lane}"
+    try:
+        clients.patient().update_item(
+            TableName=clients.table("rollups"), Key=_key(campaign_id, keys.RECOUNT_STATE),
+            UpdateExpression="SET #m = :seq", ConditionExpression="#run = :run",
+            ExpressionAttributeNames={"#m": name, "#run": "run"},
+            ExpressionAttributeValues={":seq": codec.s(seq), ":run": codec.s(run)})
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise  # a marker of an abandoned run: nothing to record
+
+
+@dataclass(frozen=True)
+class Held:
+    """A stream record held back during a recount: its event's key and new image, and
+    what it would have added to each rollup item."""
+
+    lane: str
+    seq: str
+    event_key: tuple[str, str]
+    new_image: dict | None
+    contributions: dict[str, dict[str, int]]
+    fields: dict[str, dict]
+
+
+def hold(campaign_id: str, run: str, held: Held) -> None:
+    """Keep one record aside (a put under its sequence number: a replay stores it once)."""
+    expires = datetime.now(timezone.utc) + timedelta(days=7)
+    body = {"event_key": list(held.event_key), "new_image": held.new_image,
+            "contributions": held.contributions, "fields": held.fields}
+    clients.patient().put_item(TableName=clients.table("rollups"), Item={
+        **_key(keys.held_pk(campaign_id), keys.held_sk(run, held.lane, held.seq)),
+        "body": codec.s(json.dumps(body, sort_keys=True)), "expires_at": codec.n(int(expires.timestamp()))})
+
+
+def held_records(campaign_id: str, run: str) -> list[Held]:
+    out = []
+    for item in _query(KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+                       ExpressionAttributeValues={":pk": codec.s(keys.held_pk(campaign_id)),
+                                                  ":run": codec.s(keys.held_prefix(run))}, ConsistentRead=True):
+        _, lane, seq = item["sk"]["S"].split("#", 2)
+        body = json.loads(item["body"]["S"])
+        out.append(Held(lane, seq, tuple(body["event_key"]), body["new_image"], body["contributions"], body["fields"]))
+    return sorted(out, key=lambda h: (h.lane, h.seq))
+
+
+def correct(campaign_id: str, sk: str, delta: dict[str, int], fields: dict[str, Any], run: str) -> None:
+    """Add a recount's correction to one item, once per run (a retried write changes nothing)."""
+    names = {"#rc": "recount_run"}
+    values: dict[str, dict] = {":run": codec.s(run)}
+    assignments = ["#rc = :run"]
+    adds = []
+    for i, (name, amount) in enumerate(sorted(delta.items())):
+        names[f"#c{i}"], values[f":c{i}"] = name, codec.n(amount)
+        adds.append(f"#c{i} :c{i}")
+    for i, (name, value) in enumerate(sorted(fields.items())):
+        names[f"#f{i}"], values[f":f{i}"] = name, _typed(value)
+        assignments.append(f"#f{i} = :f{i}")
+    expression = "SET " + ", ".join(assignments) + (" ADD " + ", ".join(adds) if adds else "")
+    try:
+        clients.patient().update_item(
+            TableName=clients.table("rollups"), Key=_key(campaign_id, sk), UpdateExpression=expression,
+            ConditionExpression="attribute_not_exists(#rc) OR #rc <> :run",
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise

@@ -1,9 +1,13 @@
-"""The four DynamoDB tables, as PynamoDB models: the one source of truth for their schema.
+"""The four DynamoDB tables, declared once as PynamoDB models.
 
-``docs/architecture.md`` explains each key and the access pattern it serves; the CDK
-stack and ``chalicelib.tables.create_tables`` both read their definitions from here.
-Table names, endpoint and region are bound from config at call time by
-``chalicelib.tables.bind``, never at import.
+These classes are the schema, nothing more: :mod:`chalicelib.store.specs` reads them
+(through PynamoDB's public attribute and index declarations) to create the tables
+locally and to define them in the CDK stack, and :mod:`chalicelib.store.codec` uses
+their public ``serialize``/``from_raw_data`` to convert items. No code calls DynamoDB
+through them: every request goes through the store's own botocore clients
+(:mod:`chalicelib.store.clients`), so table names and endpoints come from config at
+call time and PynamoDB's connection internals are never touched.
+``docs/architecture.md`` explains each key; :mod:`chalicelib.store.keys` builds them.
 """
 from __future__ import annotations
 
@@ -20,37 +24,21 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
-class _Model(Model):
-    """Every model operation goes through here: bound to the tables config names now, with
-    the botocore client ``chalicelib.tables`` shares."""
-
-    @classmethod
-    def _get_connection(cls):
-        from chalicelib.store import tables
-
-        tables.bind()
-        connection = super()._get_connection()
-        if connection.connection._client is None:
-            connection.connection._client = tables.model_client()
-        return connection
-
-
 class _Meta:
-    """``tables.bind`` fills name, region and host, and gives the models shared clients."""
+    """Placeholders: the store names tables from config (``config.table_name``) at call time."""
 
     table_name = "unbound"
     region = "us-east-1"
-    host = None
     billing_mode = "PAY_PER_REQUEST"
 
 
-class Milestone(MapAttribute):
+class MilestoneMap(MapAttribute):
     amount = NumberAttribute()
     label = UnicodeAttribute()
 
 
-class Campaign(_Model):
-    """One campaign. Key: ``id``. Read by id on every public and creator route."""
+class CampaignModel(Model):
+    """One campaign. Key: ``id``."""
 
     class Meta(_Meta):
         pass
@@ -69,31 +57,16 @@ class Campaign(_Model):
     leaderboard = UnicodeAttribute(default="pseudonymous")
     public_stats = BooleanAttribute(default=False)
     ends_at = UTCDateTimeAttribute(null=True)
-    milestones = ListAttribute(of=Milestone, default=list)
+    milestones = ListAttribute(of=MilestoneMap, default=list)
     stripe_webhook_secret = UnicodeAttribute(null=True)
     key_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
-    def goal(self) -> dict | None:
-        if self.goal_currency is None:
-            return None
-        return {"amount": int(self.goal_amount or 0), "currency": self.goal_currency}
 
-    def milestone_progress(self, fan_amount: int) -> list[dict]:
-        """Each milestone, reached when fans have brought its amount (goal currency)."""
-        return [{"amount": int(m.amount), "label": m.label, "reached": fan_amount >= int(m.amount)}
-                for m in self.milestones]
-
-
-class Link(_Model):
-    """A fan's referral link. Key: ``code`` (immutable, cached by the redirect).
-
-    The same table holds e-mail claims: ``code = "@<campaign>:<hmac(email)>"`` with
-    ``target`` = the link's code, written with a conditional put so that one e-mail gets
-    one link per campaign even under concurrent requests. Codes are base62, so the ``@``
-    prefix never collides.
-    """
+class LinkModel(Model):
+    """A fan's referral link (key ``code``), or an e-mail claim (key ``@<campaign>:<digest>``,
+    ``target`` = the claimed link's code). ``rq`` is the token of the request that created it."""
 
     class Meta(_Meta):
         pass
@@ -105,18 +78,16 @@ class Link(_Model):
     referred_by = UnicodeAttribute(null=True)
     depth = NumberAttribute(default=0)
     target = UnicodeAttribute(null=True)
+    rq = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
-class Event(_Model):
-    """Every fact (visit, preview, share, pledge, new referrer) is one item here.
+class EventModel(Model):
+    """Every fact is one item here. Key: ``pk = "<campaign>#<lane>"``, ``sk`` per fact.
 
-    Key: ``pk = "<campaign>#<lane>"`` with lane 0..15, ``sk`` unique per fact. Sixteen
-    lanes spread a viral campaign's writes over partitions; the aggregator remembers the
-    last applied stream sequence number per lane on each rollup item, which makes
-    replays exact. The stream (NEW_AND_OLD_IMAGES) feeds the aggregator; ``expires_at``
-    lets DynamoDB drop raw visit/preview/share events once they are counted. Pledge
-    items have no TTL: the pledge item is its own idempotency record.
+    The stream (NEW_AND_OLD_IMAGES) feeds the aggregator; ``expires_at`` lets DynamoDB
+    drop raw visits, previews and shares once counted. Pledges and new referrers never
+    expire: a recount can always rebuild them.
     """
 
     class Meta(_Meta):
@@ -129,7 +100,7 @@ class Event(_Model):
     code = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     day = UnicodeAttribute(null=True)
-    hits = NumberAttribute(null=True)
+    visitor = UnicodeAttribute(null=True)
     agent = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
@@ -139,6 +110,7 @@ class Event(_Model):
     name = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
     external_id = UnicodeAttribute(null=True)
+    rq = UnicodeAttribute(null=True)
     occurred_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
@@ -154,15 +126,15 @@ class LeaderboardIndex(GlobalSecondaryIndex):
     lb_score = NumberAttribute(range_key=True)
 
 
-class Rollup(_Model):
-    """Counters maintained by the aggregator only. Key: ``pk = campaign id``, ``sk``:
+class RollupModel(Model):
+    """Counters maintained by the aggregator (and repaired by the recount).
 
-    - ``total``: campaign totals; ``day#<date>#<channel>``: the daily series per channel;
-    - ``ref#<code>``: one fan's totals; ``depth#<n>``: the referral cascade; ``direct``.
-
-    Counter attributes (``clicks``, ``amt_EUR``…) and per-lane sequence numbers
-    (``seq_<lane>``) are written by name through the low-level client; the declared ones
-    below are those other code reads by name.
+    Key: ``pk = campaign id`` for counters (``total``, ``day#<date>#<channel>``,
+    ``ref#<code>``, ``depth#<n>``, ``direct``) and the recount's state; ``pk =
+    "<campaign>#<lane>"`` for the aggregator's unique-visitor markers (spread like the
+    events) and ``"<campaign>#rc"`` for records held during a recount. Counter
+    attributes (``clicks``, ``amt_EUR``…) and per-lane sequence numbers (``seq_<lane>``)
+    are written by name; the declared ones are those with a fixed meaning.
     """
 
     class Meta(_Meta):
@@ -175,12 +147,13 @@ class Rollup(_Model):
     name = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
     depth = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
     leaderboard = LeaderboardIndex()
 
 
 ALL_MODELS: dict[str, type[Model]] = {
-    "campaigns": Campaign,
-    "links": Link,
-    "events": Event,
-    "rollups": Rollup,
+    "campaigns": CampaignModel,
+    "links": LinkModel,
+    "events": EventModel,
+    "rollups": RollupModel,
 }

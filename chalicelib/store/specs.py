@@ -1,10 +1,10 @@
 """Table definitions read from the PynamoDB models, so the models stay the one source of truth.
 
-``chalicelib/models.py`` already declares every key, index, stream and TTL attribute for
-``chalicelib.tables.create_tables`` (local and tests). Reading the same declarations here
-means a new index or key change reaches AWS by redeploying, never by editing two files.
-This module has no CDK dependency: it turns a model class into plain data that
-``infra.stack`` maps onto ``aws_dynamodb.Table``.
+``chalicelib/store/schema.py`` declares every key, index, stream and TTL attribute once.
+``chalicelib.store.tables.create_tables`` (local and tests) and ``infra.stack`` (AWS) both
+build their tables from the plain data this module reads out of those declarations,
+through PynamoDB's public attribute and index API, so a new index or key change reaches
+every environment from one edit. No CDK dependency here.
 """
 from __future__ import annotations
 

@@ -1,106 +1,73 @@
-"""Binding the models to the tables named by config, and creating them.
-
-PynamoDB fixes a model's table name and endpoint in ``Meta`` at class definition;
-``bind`` rewrites them from config whenever they differ, so the same process can serve
-tests, ``chalice local`` and Lambda.
-
-It also hands out the botocore clients, built from one session: PynamoDB would build a
-session and a client per model, loading the DynamoDB service description each time.
-Every model shares one patient client. The redirect and share beacons write through
-``request_client`` instead: short timeouts and one quick retry, so that a throttled or
-stalled write costs a redirect well under a second (the visit is dropped and counted,
-never retried for 25 s).
-"""
+"""Creating the tables from their model declarations (``make dev``, tests), and the
+table-wide calls the local tooling needs. On AWS the CDK stack creates the tables from
+the same declarations (:mod:`chalicelib.store.specs`)."""
 from __future__ import annotations
 
-import botocore.config
-import botocore.session
-from pynamodb.models import Model
+from collections.abc import Iterator
 
-from chalicelib import config
-from chalicelib.store.schema import ALL_MODELS, Event
-
-REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
-                                 retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base
-PATIENT = botocore.config.Config(connect_timeout=2, read_timeout=10, parameter_validation=False,
-                                 retries={"total_max_attempts": 4, "mode": "standard"})
-
-_bound: tuple | None = None
-_session: botocore.session.Session | None = None
-_clients: dict = {}
+from chalicelib.store import clients
+from chalicelib.store.schema import ALL_MODELS
+from chalicelib.store.specs import TableSpec, table_spec
 
 
-def bind() -> None:
-    """Point every model at the tables the current config names. Cheap when unchanged."""
-    global _bound
-    wanted = (
-        config.region(),
-        config.dynamodb_endpoint(),
-        tuple(config.table_name(base) for base in ALL_MODELS),
-    )
-    if wanted == _bound:
-        return
-    region, host, names = wanted
-    _clients.clear()
-    for model, name in zip(ALL_MODELS.values(), names):
-        model.Meta.table_name = name
-        model.Meta.region = region
-        model.Meta.host = host
-        model._connection = None
-    _bound = wanted
+def _create_arguments(name: str, spec: TableSpec) -> dict:
+    keys = [spec.partition_key, spec.sort_key] + [k for index in spec.indexes
+                                                  for k in (index.partition_key, index.sort_key)]
+    definitions = {key.name: key.type for key in keys if key is not None}
+
+    def schema(partition, sort) -> list[dict]:
+        return [{"AttributeName": partition.name, "KeyType": "HASH"}] + \
+            ([{"AttributeName": sort.name, "KeyType": "RANGE"}] if sort else [])
+
+    arguments: dict = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in sorted(definitions.items())],
+        "KeySchema": schema(spec.partition_key, spec.sort_key),
+    }
+    for wanted, flag in (("GlobalSecondaryIndexes", True), ("LocalSecondaryIndexes", False)):
+        indexes = [{"IndexName": index.name, "KeySchema": schema(index.partition_key, index.sort_key),
+                    "Projection": {"ProjectionType": index.projection,
+                                   **({"NonKeyAttributes": list(index.non_key_attributes)}
+                                      if index.non_key_attributes else {})}}
+                   for index in spec.indexes if index.is_global is flag]
+        if indexes:
+            arguments[wanted] = indexes
+    if spec.stream_view_type:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
+    return arguments
 
 
-def _client(budget: botocore.config.Config):
-    global _session
-    if budget not in _clients:
-        bind()
-        region, host, _ = _bound
-        _session = _session or botocore.session.get_session()
-        _clients[budget] = _session.create_client("dynamodb", region_name=region, endpoint_url=host, config=budget)
-    return _clients[budget]
-
-
-def model_client():
-    """The client every model uses (PynamoDB's connections are given it)."""
-    return _client(PATIENT)
-
-
-def request_client():
-    """The client of the request path: its cached-lookup misses and its one write."""
-    return _client(REQUEST)
-
-
-def fast_get(model: type[Model], **key: str) -> Model | None:
-    """One item by its string key, through the request-path client."""
-    response = request_client().get_item(TableName=model.Meta.table_name,
-                                         Key={name: {"S": value} for name, value in key.items()})
-    item = response.get("Item")
-    return model.from_raw_data(item) if item else None
-
-
-def create_tables(wait: bool = True) -> list[str]:
-    """Create every missing table from its model definition, with stream and TTL."""
-    bind()
+def create_tables() -> list[str]:
+    """Create every missing table from its model, with its stream and TTL; returns the new names."""
+    client = clients.patient()
+    existing = set(client.list_tables().get("TableNames", []))
     created = []
-    for model in ALL_MODELS.values():
-        if not model.exists():
-            model.create_table(wait=wait)
-            created.append(model.Meta.table_name)
-        if model._ttl_attribute() is not None:
-            _enable_ttl(model)
+    for base, model in ALL_MODELS.items():
+        name = clients.table(base)
+        spec = table_spec(model)
+        if name not in existing:
+            client.create_table(**_create_arguments(name, spec))
+            client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            created.append(name)
+        if spec.ttl_attribute:
+            status = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"].get("TimeToLiveStatus")
+            if status not in ("ENABLED", "ENABLING"):
+                client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": spec.ttl_attribute})
     return created
 
 
-def _enable_ttl(model: type[Model]) -> None:
-    client = model_client()
-    status = client.describe_time_to_live(TableName=model.Meta.table_name)
-    if status["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
-        return
-    client.update_time_to_live(
-        TableName=model.Meta.table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": model._ttl_attribute().attr_name},
-    )
-
-
 def events_stream_arn() -> str:
-    return model_client().describe_table(TableName=Event.Meta.table_name)["Table"]["LatestStreamArn"]
+    return clients.patient().describe_table(TableName=clients.table("events"))["Table"]["LatestStreamArn"]
+
+
+def scan(base: str) -> Iterator[dict]:
+    """Every item of a table, page by page (local tooling and tests only: never a request path)."""
+    kwargs: dict = {"TableName": clients.table(base)}
+    while True:
+        page = clients.patient().scan(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

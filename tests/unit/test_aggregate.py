@@ -10,16 +10,22 @@ from tests.unit.conftest import number, rollup
 _seq = itertools.count(10**20)
 
 
-def click_record(campaign, code, channel, visitor, hits, day="2026-11-01", lane="03", old_hits=None):
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def click_record(campaign, code, channel, visitor, day="2026-11-01", lane="03", rewritten=False):
+    """The stream record of one click: a fact item of its own (``rewritten``: the same item
+    written again, as a fallback replay of a write that had landed does)."""
+    token = ids.random_base62(22)
     image = {
-        "pk": {"S": f"{campaign}#{lane}"}, "sk": {"S": f"v#{day}#{code}#{channel}#{visitor}"},
-        "kind": {"S": "visit"}, "agent": {"S": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}, "campaign_id": {"S": campaign}, "code": {"S": code},
-        "channel": {"S": channel}, "day": {"S": day}, "hits": {"N": str(hits)},
+        "pk": {"S": f"{campaign}#{lane}"}, "sk": {"S": f"v#{day}#{code}#{channel}#{visitor}#{token}"},
+        "kind": {"S": "visit"}, "agent": {"S": FIREFOX}, "campaign_id": {"S": campaign}, "code": {"S": code},
+        "channel": {"S": channel}, "day": {"S": day}, "visitor": {"S": visitor},
     }
     ddb = {"Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image, "SequenceNumber": str(next(_seq))}
-    if old_hits is not None:
-        ddb["OldImage"] = {**image, "hits": {"N": str(old_hits)}}
-    return {"eventID": ids.random_base62(20), "eventName": "MODIFY" if old_hits else "INSERT", "dynamodb": ddb}
+    if rewritten:
+        ddb["OldImage"] = dict(image)
+    return {"eventID": ids.random_base62(20), "eventName": "MODIFY" if rewritten else "INSERT", "dynamodb": ddb}
 
 
 def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
@@ -27,7 +33,7 @@ def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
     rng = random.Random(7)
     codes = [ids.link_code() for _ in range(50)]
     channels = ["x", "whatsapp", "email"]
-    records = [click_record(campaign, rng.choice(codes), rng.choice(channels), f"v{i}", 1, lane=f"{i % 16:02d}")
+    records = [click_record(campaign, rng.choice(codes), rng.choice(channels), f"v{i}", lane=f"{i % 16:02d}")
                for i in range(1000)]
     result = aggregate.handle_records(records)
     touched = {"total"} | {f"day#2026-11-01#{c}" for c in channels} | \
@@ -40,8 +46,10 @@ def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
 def test_a_replayed_or_partly_replayed_batch_changes_nothing(dynamodb):
     campaign = ids.campaign_id()
     code = ids.link_code()
-    records = [click_record(campaign, code, "x", f"v{i}", 1, lane=f"{i % 4:02d}") for i in range(40)]
-    records.append(click_record(campaign, code, "x", "v0", 2, lane="00", old_hits=1))
+    records = [click_record(campaign, code, "x", f"v{i}", lane=f"{i % 4:02d}") for i in range(40)]
+    records.append(click_record(campaign, code, "x", "v0", lane="00"))  # v0's second click
+    rewritten = click_record(campaign, code, "x", "v1", lane="01", rewritten=True)  # a fact written twice
+    records.append(rewritten)
     aggregate.handle_records(records[:15])  # a bisected first half
     aggregate.handle_records(records)  # then the whole batch again
     again = aggregate.handle_records(records[10:30])
@@ -52,11 +60,11 @@ def test_a_replayed_or_partly_replayed_batch_changes_nothing(dynamodb):
 
 def test_unknown_event_shapes_are_skipped_without_failing_the_batch(dynamodb):
     campaign = ids.campaign_id()
-    good = click_record(campaign, "abcd1234", "x", "v", 1)
-    strange = click_record(campaign, "abcd1234", "x", "w", 1)
+    good = click_record(campaign, "abcd1234", "x", "v")
+    strange = click_record(campaign, "abcd1234", "x", "w")
     strange["dynamodb"]["NewImage"]["kind"] = {"S": "teleport"}
     broken = {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "x#01"}}}}
-    removed = {**click_record(campaign, "abcd1234", "x", "z", 1), "eventName": "REMOVE"}
+    removed = {**click_record(campaign, "abcd1234", "x", "z"), "eventName": "REMOVE"}
     result = aggregate.handle_records([strange, broken, good, removed])
     assert result["skipped"] == 2
     assert number(rollup(campaign, "total"), "clicks") == 1
@@ -86,3 +94,20 @@ def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
     assert number(kid, "lb_score") == 1500 * aggregate.SCORE_SCALE + 1
     assert number(rollup(campaign, "depth#2"), "pledges") == 1
     assert number(rollup(campaign, "direct"), "amt_USD") == 700
+
+
+def test_a_record_with_an_impossible_number_is_skipped_and_the_rest_of_the_batch_counts(dynamodb):
+    campaign = ids.campaign_id()
+
+    def pledge(sk, amount):
+        image = {"pk": {"S": f"{campaign}#05"}, "sk": {"S": sk}, "campaign_id": {"S": campaign},
+                 "kind": {"S": "pledge"}, "channel": {"S": "direct"}, "day": {"S": "2026-11-02"},
+                 "status": {"S": "confirmed"}, "amount": {"N": amount}, "currency": {"S": "EUR"},
+                 "goal_amount": {"N": "0"}}
+        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": str(next(_seq))}}
+
+    result = aggregate.handle_records([pledge("pl#a", "1e309"), pledge("pl#b", "NaN"), pledge("pl#c", "2.5"),
+                                       pledge("pl#d", "1200"), click_record(campaign, "abcd1234", "x", "v")])
+    assert result["skipped"] == 3
+    total = rollup(campaign, "total")
+    assert (number(total, "pledges"), number(total, "amt_EUR"), number(total, "clicks")) == (1, 1200, 1)

@@ -138,10 +138,10 @@ def test_cascade_depth_follows_referred_by(api, campaign, poller):
 def test_a_database_timeout_on_the_pledge_write_is_503_and_the_retry_counts_once(api, campaign, monkeypatch, poller):
     from botocore.exceptions import ReadTimeoutError
 
-    from chalicelib.store import tables
+    from chalicelib.store import clients
 
     c, key = campaign
-    real = tables.model_client()
+    real = clients.patient()
 
     class TimingOut:
         def __getattr__(self, name):
@@ -150,14 +150,10 @@ def test_a_database_timeout_on_the_pledge_write_is_503_and_the_retry_counts_once
         def put_item(self, **kwargs):
             raise ReadTimeoutError(endpoint_url="http://dynamodb")
 
-    monkeypatch.setattr(tables, "model_client", lambda: TimingOut())
-    from chalicelib.store.schema import Event
-
-    Event._connection = None
+    monkeypatch.setattr(clients, "patient", lambda: TimingOut())
     response = pledge(api, c, key, pledge_id="slow")
     assert response.status_code == 503 and response.data["error"]["code"] == "unavailable"
     monkeypatch.undo()
-    Event._connection = None
     assert pledge(api, c, key, pledge_id="slow").status_code == 201
     poller.drain()
     assert number(rollup(c["id"], "total"), "pledges") == 1

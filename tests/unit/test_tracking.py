@@ -113,10 +113,10 @@ class ThrottledClient:
 
 @pytest.fixture
 def throttled(monkeypatch):
-    from chalicelib.store import tables
+    from chalicelib.store import clients
 
-    client = ThrottledClient(tables.request_client())
-    monkeypatch.setattr(tables, "request_client", lambda: client)
+    client = ThrottledClient(clients.request())
+    monkeypatch.setattr(clients, "request", lambda: client)
     return client
 
 

@@ -1,0 +1,95 @@
+"""Where a request-path fact goes when DynamoDB did not take it within the budget.
+
+The fact's item is complete and keyed by its request token, so applying it later is an
+idempotent put: if the first write did land after all (its answer was lost), the replay
+stores the same item again and nothing counts twice (the aggregator sees a MODIFY with
+identical images, which adds nothing).
+
+- On AWS (``RELAIS_FALLBACK_QUEUE_URL``): an SQS message, sent with its own short budget;
+  the ``fallback`` Lambda (app.py) applies each message, reporting failures per message
+  so that SQS retries only those, then its dead-letter queue.
+- Locally (``RELAIS_FALLBACK_DIR``): one file per fact, fsynced before the request is
+  answered; ``make dev`` drains the directory every second.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import botocore.config
+
+from chalicelib import config
+from chalicelib.store import clients, events
+from chalicelib.store.records import Fact
+
+SQS_BUDGET = botocore.config.Config(connect_timeout=0.25, read_timeout=0.5,
+                                    retries={"total_max_attempts": 2, "mode": "standard"})
+
+
+def spool(item: dict, token: str) -> bool:
+    """Hand the item to the durable fallback; ``False`` when there is none or it failed too."""
+    queue = config.fallback_queue_url()
+    if queue:
+        clients.sqs(SQS_BUDGET).send_message(QueueUrl=queue, MessageBody=json.dumps({"item": item, "token": token}))
+        return True
+    directory = config.fallback_dir()
+    if directory:
+        _write_durably(Path(directory), token, json.dumps({"item": item, "token": token}))
+        return True
+    return False
+
+
+def spool_fact(fact: Fact) -> bool:
+    return spool(events.fact_item(fact), fact.token)
+
+
+def _write_durably(directory: Path, token: str, body: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{token}.json"
+    temporary = directory / f".{token}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(descriptor, body.encode())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, final)
+    directory_descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_descriptor)
+    finally:
+        os.close(directory_descriptor)
+
+
+def _apply(body: str) -> None:
+    message = json.loads(body)
+    events.put_item(message["item"])
+
+
+def drain_local() -> int:
+    """Apply every spooled fact, oldest first; a file is removed only once its put succeeded."""
+    directory = config.fallback_dir()
+    if not directory or not os.path.isdir(directory):
+        return 0
+    applied = 0
+    for path in sorted(Path(directory).glob("*.json"), key=lambda p: p.stat().st_mtime):
+        _apply(path.read_text())
+        path.unlink()
+        applied += 1
+    return applied
+
+
+def apply_queue_messages(records: list[dict[str, Any]]) -> dict:
+    """The SQS consumer: apply each message; report those that failed for a retry."""
+    from chalicelib.observability import logger
+
+    failures = []
+    for record in records:
+        try:
+            _apply(record["body"])
+        except Exception:
+            logger.exception("fallback fact not applied", extra={"message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record.get("messageId")})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,157 @@
+"""Every key shape of every table: one builder (and parser where one is read back) each.
+
+``docs/architecture.md`` has the table of shapes; nothing outside the store builds or
+slices a key. Events spread over ``LANES`` partition keys per campaign; a fact with an
+identity (a pledge id, a visitor of the day, a referrer's code, a request token) always
+takes the lane its identity hashes to, so writing it again hits the same item.
+"""
+from __future__ import annotations
+
+import hashlib
+
+LANES = 16
+
+
+def lane_of(identity: str) -> int:
+    return hashlib.blake2b(identity.encode(), digest_size=2).digest()[0] % LANES
+
+
+def lane_name(lane: int) -> str:
+    return f"{lane:02d}"
+
+
+def event_pk(campaign_id: str, lane: int) -> str:
+    return f"{campaign_id}#{lane_name(lane)}"
+
+
+def split_event_pk(pk: str) -> tuple[str, str]:
+    """``(campaign id, lane)`` of an events-table partition key."""
+    campaign_id, sep, lane = pk.rpartition("#")
+    if not sep or not campaign_id or len(lane) != 2 or not lane.isdigit():
+        raise ValueError(f"not an events partition key: {pk!r}")
+    return campaign_id, lane
+
+
+# events: sort keys ---------------------------------------------------------------------
+
+def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:
+    """What makes a visit unique: one visitor, one link, one channel, one UTC day."""
+    return f"{day}#{code}#{channel}#{visitor}"
+
+
+def visit_sk(day: str, code: str, channel: str, visitor: str | None, token: str) -> str:
+    if visitor is None:
+        return f"c#{day}#{token}"
+    return f"v#{visitor_identity(day, code, channel, visitor)}#{token}"
+
+
+def preview_sk(day: str, token: str) -> str:
+    return f"p#{day}#{token}"
+
+
+def share_sk(day: str, token: str) -> str:
+    return f"s#{day}#{token}"
+
+
+def referrer_sk(code: str) -> str:
+    return f"r#{code}"
+
+
+def pledge_sk(pledge_id: str) -> str:
+    return f"pl#{pledge_id}"
+
+
+def pledge_id_of(sk: str) -> str:
+    if not sk.startswith("pl#"):
+        raise ValueError(f"not a pledge key: {sk!r}")
+    return sk[3:]
+
+
+def alias_sk(payment_intent: str) -> str:
+    """Stripe payment intent → the checkout session (pledge id) it paid."""
+    return f"pi#{payment_intent}"
+
+
+def refund_memo_sk(payment_intent: str) -> str:
+    """A Stripe refund that arrived before its checkout, remembered until the checkout comes."""
+    return f"rf#{payment_intent}"
+
+
+def recount_marker_sk(run: str, phase: str) -> str:
+    return f"rc#{run}#{phase}"
+
+
+# links ---------------------------------------------------------------------------------
+
+def email_claim_key(campaign_id: str, email_digest: str) -> str:
+    """Codes are base62, so the ``@`` prefix never collides with a link."""
+    return f"@{campaign_id}:{email_digest}"
+
+
+# rollups -------------------------------------------------------------------------------
+
+TOTAL = "total"
+DIRECT = "direct"
+RECOUNT_STATE = "recount"
+
+
+def day_sk(day: str, channel: str) -> str:
+    return f"day#{day}#{channel}"
+
+
+def day_range(start: str, end: str) -> tuple[str, str]:
+    """The sort-key bounds of every ``day#`` item from ``start`` to ``end`` (dates, inclusive)."""
+    return f"day#{start}", f"day#{end}#~"
+
+
+def split_day_sk(sk: str) -> tuple[str, str]:
+    """``(date, channel)`` of a ``day#`` sort key."""
+    prefix, day, channel = sk.split("#", 2)
+    if prefix != "day":
+        raise ValueError(f"not a day key: {sk!r}")
+    return day, channel
+
+
+def referrer_rollup_sk(code: str) -> str:
+    return f"ref#{code}"
+
+
+def code_of_referrer_rollup(sk: str) -> str:
+    if not sk.startswith("ref#"):
+        raise ValueError(f"not a referrer rollup key: {sk!r}")
+    return sk[4:]
+
+
+def depth_sk(depth: int) -> str:
+    return f"depth#{depth}"
+
+
+def depth_of(sk: str) -> int:
+    if not sk.startswith("depth#"):
+        raise ValueError(f"not a cascade key: {sk!r}")
+    return int(sk[6:])
+
+
+def cascade_range() -> tuple[str, str]:
+    """Bounds that hold every ``depth#`` item and ``direct`` (sorted between them)."""
+    return "depth#", DIRECT
+
+
+def unique_marker_pk(campaign_id: str, lane: str) -> str:
+    return f"{campaign_id}#{lane}"
+
+
+def unique_marker_sk(identity: str) -> str:
+    return f"u#{identity}"
+
+
+def held_pk(campaign_id: str) -> str:
+    return f"{campaign_id}#rc"
+
+
+def held_sk(run: str, lane: str, seq: str) -> str:
+    return f"{run}#{lane}#{seq}"
+
+
+def held_prefix(run: str) -> str:
+    return f"{run}#"

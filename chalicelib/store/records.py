@@ -1,0 +1,133 @@
+"""The typed records services deal in. The store converts them to and from items."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
+"""The counts every rollup level carries (plus money, per currency)."""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    amount: int
+    label: str
+
+
+@dataclass
+class Campaign:
+    id: str
+    name: str
+    target_url: str
+    key_hash: str
+    created_at: datetime
+    updated_at: datetime
+    allowed_origins: list[str] = field(default_factory=list)
+    goal_amount: int | None = None
+    goal_currency: str | None = None
+    locale: str = "en"
+    channels: list[str] = field(default_factory=list)
+    share_text: str | None = None
+    attribution_model: str = "last_click"
+    window_days: int = 30
+    leaderboard: str = "pseudonymous"
+    public_stats: bool = False
+    ends_at: datetime | None = None
+    milestones: list[Milestone] = field(default_factory=list)
+    stripe_webhook_secret: str | None = None
+
+    def goal(self) -> dict | None:
+        if self.goal_currency is None:
+            return None
+        return {"amount": int(self.goal_amount or 0), "currency": self.goal_currency}
+
+    def milestone_progress(self, fan_amount: int) -> list[dict]:
+        """Each milestone, reached when fans have brought its amount (goal currency)."""
+        return [{"amount": m.amount, "label": m.label, "reached": fan_amount >= m.amount} for m in self.milestones]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A fan's referral link. ``depth`` is 1 for a fan nobody referred."""
+
+    code: str
+    campaign_id: str
+    created_at: datetime
+    name: str | None = None
+    email: str | None = None
+    referred_by: str | None = None
+    depth: int = 1
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A visit, preview or share: one item per request, keyed by the request's token, so
+    writing it twice (a retry, a replay from the fallback queue) stores it once."""
+
+    kind: str  # "visit" | "preview" | "share"
+    campaign_id: str
+    code: str
+    channel: str
+    day: str
+    token: str
+    visitor: str | None = None  # keyed hash of the visitor (visits only; None under DNT/GPC)
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Pledge:
+    """A stored pledge. ``code``/``channel``/``depth`` are its attribution (``code`` None: direct)."""
+
+    campaign_id: str
+    pledge_id: str
+    amount: int
+    currency: str
+    status: str
+    occurred_at: datetime
+    goal_amount: int = 0
+    channel: str = "direct"
+    code: str | None = None
+    depth: int | None = None
+    external_id: str | None = None
+    request_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An events-table item as the aggregator and the recount read it (any kind)."""
+
+    campaign_id: str
+    lane: str
+    sk: str
+    kind: str
+    code: str | None = None
+    channel: str | None = None
+    day: str | None = None
+    visitor: str | None = None
+    agent: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    status: str | None = None
+    goal_amount: int | None = None
+    depth: int | None = None
+    name: str | None = None
+    referred_by: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup item's counters (``clicks``, ``referrers``, ``lb_score``…), money per
+    currency, and the names a referrer's item carries."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    amounts: dict[str, int] = field(default_factory=dict)
+    name: str | None = None
+    referred_by: str | None = None
+    depth: int | None = None
+
+    def get(self, counter: str) -> int:
+        return self.counts.get(counter, 0)
+
+    def counters(self) -> dict[str, int]:
+        return {name: self.get(name) for name in COUNTERS}
