@@ -181,13 +181,17 @@ def _first_sightings(changes: list[Change]) -> set[tuple[str, str, str, str]]:
     return firsts
 
 
-def _recount_marker(change: Change, states: dict[str, RecountState]) -> None:
-    """Record that this lane reached a recount's start or end marker."""
+def _recount_marker(change: Change, states: dict[str, RecountState]) -> tuple[str, str, str, str, str] | None:
+    """This lane reached a recount's start or end marker: hold (or stop holding) from here.
+
+    Returned for :func:`handle_records` to record once this batch's earlier records are
+    applied: the recount reads the rollups as soon as every lane's start is recorded.
+    """
     state, run, phase = states.get(change.campaign_id), change.new.external_id, change.new.status
     if state is None or run != state.run or phase not in ("start", "end"):
-        return
-    rollups.mark_lane(change.campaign_id, run, change.lane, phase, change.seq)
+        return None
     (state.started if phase == "start" else state.ended)[change.lane] = change.seq
+    return change.campaign_id, run, change.lane, phase, change.seq
 
 
 def handle_records(records: Iterable[dict]) -> dict:
@@ -196,10 +200,13 @@ def handle_records(records: Iterable[dict]) -> dict:
     states = rollups.recount_states({change.campaign_id for change in changes}) if changes else {}
     firsts = _first_sightings(changes)
     pending: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
+    marks = []
     held = 0
     for change in changes:
         if change.new.kind == "recount":
-            _recount_marker(change, states)
+            mark = _recount_marker(change, states)
+            if mark:
+                marks.append(mark)
             continue
         try:
             identity = unique_identity(change.new)
@@ -224,5 +231,7 @@ def handle_records(records: Iterable[dict]) -> dict:
         for sk, counters in delta.items():
             pending[(change.campaign_id, sk)].append(Contribution(change.lane, change.seq, counters, sets.get(sk, {})))
     outcomes = [rollups.apply(campaign, sk, items) for (campaign, sk), items in pending.items()]
+    for mark in marks:
+        rollups.mark_lane(*mark)
     return {"records": total, "skipped": skipped, "held": held, "items": len(pending),
             "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}

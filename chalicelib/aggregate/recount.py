@@ -1,0 +1,240 @@
+"""Rebuild a campaign's counters from its events, exactly, while traffic continues.
+
+The aggregator applies stream records in each events lane's order; the events table
+holds the facts. A recount must compare the two at one consistent point per lane, or
+records in flight would count twice or not at all. It gets one with markers:
+
+1. It writes a *start* marker into each of the campaign's 16 lanes. When the aggregator
+   meets a lane's marker it records the marker's sequence number, and from then on
+   *holds* that lane's records for this campaign aside (an item per record, with the
+   record's new image and its contributions) instead of applying them. Once all 16
+   start markers are recorded, the campaign's rollups no longer move: they are read.
+2. It reads every event of the campaign (strongly consistent) and computes what the
+   rollups should hold from them, with the aggregator's own ``contributions``.
+3. It writes an *end* marker into each lane; the aggregator stops holding that lane's
+   records at its marker and applies later ones as usual.
+4. Held records that the read in step 2 had not seen yet (their new image is not what
+   the read found, nor earlier than it) are added to the target. The difference between
+   target and the rollups of step 1 is added to each rollup item, once per run.
+
+Records applied after an end marker land on top of the correction; addition commutes,
+so the order does not matter. ``CHECK`` mode runs steps 1-4 and changes nothing.
+
+What can be rebuilt: pledges and new referrers never expire, so their figures always
+are. Raw visits, previews and shares expire ``RELAIS_EVENT_TTL_DAYS`` after their day:
+for days older than that, those counters are kept as they are, and a referrer's own
+click counters are kept whenever such days exist (they have no per-day breakdown).
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+from chalicelib import config
+from chalicelib.aggregate import counting
+from chalicelib.domain.clock import utc_now
+from chalicelib.store import events, keys, rollups
+from chalicelib.store.records import Rollup
+
+FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks")
+WAIT_SECONDS = 120
+
+
+class RecountError(RuntimeError):
+    """The recount could not reach a consistent point (the aggregator is not running)."""
+
+
+@dataclass
+class Difference:
+    sk: str
+    counter: str
+    stored: int
+    rebuilt: int
+
+
+@dataclass
+class Report:
+    campaign_id: str
+    run: str
+    events_read: int
+    held: int
+    items: int
+    differences: list[Difference] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def lines(self) -> list[str]:
+        head = (f"campaign {self.campaign_id}: {self.events_read} events read, {self.held} records held, "
+                f"{self.items} rollup items compared, {len(self.differences)} counters differ")
+        rows = [f"  {d.sk:<40} {d.counter:<16} stored {d.stored:>12}  rebuilt {d.rebuilt:>12}  "
+                f"({d.rebuilt - d.stored:+d})" for d in self.differences]
+        notes = [f"  kept as stored (raw facts expired): {note}" for note in self.kept]
+        tail = ["  corrected." if self.applied else ("  nothing to correct." if not self.differences
+                                                     else "  CHECK only: nothing changed.")]
+        return [head, *rows, *notes, *tail]
+
+
+def _wait_for(campaign_id: str, run: str, phase: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = rollups.recount_state(campaign_id)
+        marks = (state.started if phase == "start" else state.ended) if state and state.run == run else {}
+        if len(marks) == keys.LANES:
+            return
+        if time.monotonic() > deadline:
+            raise RecountError(f"the aggregator met {len(marks)} of {keys.LANES} {phase} markers within "
+                               f"{timeout:.0f} s: is the events stream being consumed?")
+        time.sleep(0.2)
+
+
+def _mark(campaign_id: str, run: str, phase: str, timeout: float) -> None:
+    for lane in range(keys.LANES):
+        events.put_recount_marker(campaign_id, lane, run, phase)
+    _wait_for(campaign_id, run, phase, timeout)
+
+
+@dataclass
+class _Target:
+    counters: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    fields: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+
+    def add(self, contributions: dict[str, Any], fields: dict[str, dict[str, Any]]) -> None:
+        for sk, counters in contributions.items():
+            self.counters[sk].update(counters)
+        for sk, values in fields.items():
+            self.fields[sk].update(values)
+
+
+def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, str], dict], int]:
+    """The target from every event read, and what the read saw of each event (by key)."""
+    target = _Target()
+    seen: dict[tuple[str, str], dict] = {}
+    visitors: set[str] = set()
+    read = 0
+    for event, item in events.campaign_items(campaign_id):
+        read += 1
+        seen[(item["pk"]["S"], event.sk)] = item
+        if event.kind in counting.FACTS and (event.day or "") < horizon:
+            continue  # a raw fact of a day whose facts may have expired: its counters are kept
+        unique = True
+        if event.kind == "visit" and counting.is_person_visit(event):
+            identity = counting.unique_identity(event)
+            unique = identity is None or identity not in visitors
+            if identity:
+                visitors.add(identity)
+        try:
+            target.add(counting.contributions(event, unique), counting.fields(event))
+        except ValueError:
+            continue  # what the aggregator skips, the recount skips
+    return target, seen, read
+
+
+def _add_unseen_held(target: _Target, held: list[rollups.Held], seen: dict[tuple[str, str], dict]) -> None:
+    """Held records the event read had not seen yet are still to count."""
+    by_event: dict[tuple[str, str], list[rollups.Held]] = defaultdict(list)
+    for record in held:
+        by_event[tuple(record.event_key)].append(record)  # type: ignore[arg-type]
+    for key, records in by_event.items():
+        records.sort(key=lambda r: r.seq)
+        read = seen.get(key)
+        included = max((i for i, r in enumerate(records) if r.new_image == read), default=-1)
+        for record in records[included + 1:]:
+            target.add(record.contributions, record.fields)
+
+
+def _keep_expired(target: _Target, stored: dict[str, Rollup], horizon: str, report: Report) -> None:
+    """Counters rebuilt from raw facts keep their stored values where those facts may be gone."""
+    old_days = {sk: item for sk, item in stored.items() if sk.startswith("day#") and keys.split_day_sk(sk)[0] < horizon}
+    if not old_days:
+        return
+    for sk, item in old_days.items():
+        for name in FACT_COUNTERS:
+            target.counters[sk][name] = item.get(name)
+    old = Counter({name: sum(item.get(name) for item in old_days.values()) for name in FACT_COUNTERS})
+    target.counters[keys.TOTAL].update(old)
+    for sk, item in stored.items():
+        if sk.startswith("ref#"):
+            for name in FACT_COUNTERS:
+                target.counters[sk][name] = item.get(name)
+    report.kept.append(f"{len(old_days)} day items before {horizon}, their share of the totals, "
+                       "and referrers' click counters")
+
+
+def _differences(target: _Target, stored: dict[str, Rollup]) -> list[Difference]:
+    out = []
+    for sk in sorted(set(target.counters) | set(stored)):
+        have = stored.get(sk, Rollup())
+        current = {**have.counts, **{f"amt_{c}": v for c, v in have.amounts.items()}}
+        wanted = target.counters.get(sk, Counter())
+        for name in sorted(set(current) | set(wanted)):
+            if current.get(name, 0) != wanted.get(name, 0):
+                out.append(Difference(sk, name, current.get(name, 0), wanted.get(name, 0)))
+    return out
+
+
+def recount(campaign_id: str, check_only: bool = False, timeout: float = WAIT_SECONDS,
+            progress: Callable[[str], None] = lambda line: None) -> Report:
+    run = events.new_token()
+    horizon = (utc_now().date() - timedelta(days=config.event_ttl_days())).isoformat()
+    rollups.begin_recount(campaign_id, run)
+    progress("waiting for the aggregator to meet the start markers…")
+    _mark(campaign_id, run, "start", timeout)
+    stored = rollups.counter_items(campaign_id)
+    progress(f"rollups frozen ({len(stored)} items); reading events…")
+    target, seen, read = _rebuild(campaign_id, horizon)
+    progress(f"{read} events read; waiting for the end markers…")
+    _mark(campaign_id, run, "end", timeout)
+    held = rollups.held_records(campaign_id, run)
+    _add_unseen_held(target, held, seen)
+    report = Report(campaign_id, run, read, len(held), len(set(target.counters) | set(stored)))
+    _keep_expired(target, stored, horizon, report)
+    report.differences = _differences(target, stored)
+    if not check_only:
+        deltas: dict[str, dict[str, int]] = defaultdict(dict)
+        for difference in report.differences:
+            deltas[difference.sk][difference.counter] = difference.rebuilt - difference.stored
+        for sk in sorted(set(deltas) | {sk for sk in target.fields if sk not in stored}):
+            rollups.correct(campaign_id, sk, deltas.get(sk, {}), target.fields.get(sk, {}), run)
+        report.applied = bool(deltas)
+    return report
+
+
+def _local_endpoint() -> None:
+    """Under ``make dev``, find the running stack's DynamoDB endpoint in its data dir."""
+    import os
+    from pathlib import Path
+
+    if config.dynamodb_endpoint() or not config.is_local():
+        return
+    path = Path(os.environ.get("RELAIS_DATA_DIR") or ".relais") / "dynamodb-endpoint"
+    if not path.exists():
+        raise SystemExit(f"no running local stack found ({path} is missing): start `make dev` first")
+    os.environ["RELAIS_DYNAMODB_ENDPOINT"] = path.read_text().strip()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make recount CAMPAIGN=<id> [CHECK=1] [STAGE=<stage>]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Rebuild a campaign's counters from its events.")
+    parser.add_argument("--campaign", required=True)
+    parser.add_argument("--check", action="store_true", help="only report the differences")
+    parser.add_argument("--timeout", type=float, default=WAIT_SECONDS)
+    args = parser.parse_args(argv)
+    _local_endpoint()
+    try:
+        report = recount(args.campaign, check_only=args.check, timeout=args.timeout, progress=print)
+    except RecountError as exc:
+        print(f"recount failed: {exc}")
+        return 2
+    print("\n".join(report.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
