@@ -16,6 +16,8 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
+LAMBDA_MEMORY_MB = (128, 10240)
+
 
 class SettingsError(ValueError):
     """A context value that would synthesize a broken or unsafe stack."""
@@ -37,6 +39,7 @@ class StageSettings:
     log_retention_days: int = 30
     api_memory_mb: int = 512
     aggregator_memory_mb: int = 256
+    fallback_memory_mb: int = 256
     domain_name: str | None = None
     certificate_arn: str | None = None
     public_url: str | None = None
@@ -55,14 +58,22 @@ class StageSettings:
         for name in (self.admin_token_param, self.secret_param):
             if not PARAMETER_PATTERN.match(name):
                 raise SettingsError(f"SSM parameter name {name!r} must be a full path like /relais/prod/secret")
-        if self.throttle_rate_limit <= 0 or self.throttle_burst_limit <= 0:
-            raise SettingsError("throttle limits must be positive")
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise SettingsError(f"logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
+        self._check_capacity()
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise SettingsError("domainName and certificateArn go together")
         if self.public_url and not self.public_url.startswith("https://"):
             raise SettingsError("publicUrl must be an https:// URL")
+
+    def _check_capacity(self) -> None:
+        """Throttles, function memory and log retention: values AWS would refuse or that make no sense."""
+        if self.throttle_rate_limit <= 0 or self.throttle_burst_limit <= 0:
+            raise SettingsError("throttle limits must be positive")
+        low, high = LAMBDA_MEMORY_MB
+        for memory in (self.api_memory_mb, self.aggregator_memory_mb, self.fallback_memory_mb):
+            if not low <= memory <= high:
+                raise SettingsError(f"function memory {memory} MB must be within {low}–{high} MB")
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise SettingsError(f"logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
 
     @property
     def table_prefix(self) -> str:

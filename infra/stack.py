@@ -1,5 +1,5 @@
 """The Relais stack: four tables, the Chalice app with one role per function, the stream
-aggregator's wiring, stage throttling, alarms and outputs.
+aggregator's wiring, the request path's fallback queue, stage throttling, alarms and outputs.
 
 Shape of the decisions (``docs/deploy.md`` has the operator's view):
 
@@ -10,6 +10,12 @@ Shape of the decisions (``docs/deploy.md`` has the operator's view):
   stack hands Chalice its own roles and grants each one only what its function does.
 - The aggregator is the only path from events to counters: a poison record must neither
   stop it (bisect, bounded retries and record age) nor vanish (on-failure queue + alarm).
+- The request path makes one synchronous write with a short budget; when it fails, the fact
+  goes to an SQS queue that the ``Fallback`` function applies later with an idempotent
+  ``PutItem`` (a DLQ and alarms catch what it cannot apply). Nothing acknowledged is lost
+  unless both fail (``LostEvents``).
+- Every DynamoDB grant is an explicit action list on named tables and indexes (the
+  ``*_TABLE_ACTIONS`` maps below): no ``grant_read_write_data``, no action on ``*``.
 """
 from __future__ import annotations
 
@@ -38,11 +44,13 @@ from infra.settings import StageSettings
 
 API_FUNCTION = "APIHandler"
 AGGREGATOR_FUNCTION = "Aggregator"
+FALLBACK_FUNCTION = "Fallback"
+"""``@app.lambda_function(name="fallback")`` in app.py: Chalice names its resource like this."""
 REST_API = "RestAPI"
 SKIPPED_RECORDS_METRIC = "SkippedEvents"
-"""What ``chalicelib.aggregate`` counts when it skips a record it cannot read (a poison record)."""
+"""What ``chalicelib.aggregate.counting`` counts when it skips a record it cannot read (a poison record)."""
 LOST_EVENTS_METRIC = "LostEvents"
-"""What ``chalicelib.tracking`` counts when a redirect could not write its event (throttling)."""
+"""What ``chalicelib.hotpath.tracking`` counts when a fact was neither written nor sent to the fallback queue."""
 METRICS_SERVICE = "relais"
 """The ``service`` dimension ``chalicelib.observability`` puts on every metric."""
 
@@ -51,6 +59,51 @@ API_TIMEOUT_SECONDS = 10
 AGGREGATOR_TIMEOUT_SECONDS = 120
 """One batch of 500 records costs a few hundred conditional writes at most; 120 s leaves
 room for DynamoDB throttling back-off without letting a stuck batch hold its shard for long."""
+
+FALLBACK_TIMEOUT_SECONDS = 30
+"""Ten idempotent ``PutItem`` calls with the patient client's retries fit many times over."""
+FALLBACK_VISIBILITY_TIMEOUT = cdk.Duration.seconds(6 * FALLBACK_TIMEOUT_SECONDS)
+"""AWS's rule for a queue feeding Lambda: at least six times the function's timeout, so a
+message being processed (or retried by the poller) is not handed to a second invocation."""
+FALLBACK_BATCH_SIZE = 10
+FALLBACK_MAX_RECEIVES = 5
+"""Deliveries before a fact moves to the dead-letter queue: 5 × 3 min of DynamoDB trouble."""
+FALLBACK_MAX_CONCURRENCY = 5
+"""The backlog drains at a bounded rate instead of competing with the request path for a
+throttled table; the queue keeps facts for 14 days, and an alarm watches their age."""
+FALLBACK_QUEUE_AGE_ALARM = cdk.Duration.minutes(15)
+QUEUE_RETENTION = cdk.Duration.days(14)
+"""SQS's maximum. A standard queue's message keeps its first enqueue time in the DLQ."""
+
+# What each function may do on each table: exact action lists, nothing on ``*``.
+# The request path (redirect, beacons, landing, referrers, pledges, Stripe, stats, widget):
+API_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "campaigns": ("GetItem", "PutItem", "UpdateItem"),
+    # A referrer is one TransactWriteItems: the link and its e-mail claim (conditional Puts
+    # here) and the new-referrer fact (a Put on events). IAM authorizes each item by its
+    # action: PutItem, and ConditionCheckItem for a check on a link the transaction does
+    # not write.
+    "links": ("GetItem", "PutItem", "ConditionCheckItem"),
+    "events": ("GetItem", "PutItem", "UpdateItem"),
+    "rollups": ("GetItem", "Query", "BatchGetItem"),
+}
+API_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("rollups", "leaderboard"): ("Query",),
+}
+AGGREGATOR_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "BatchWriteItem"),
+}
+FALLBACK_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "events": ("PutItem",),
+}
+FALLBACK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                             "sqs:ChangeMessageVisibility")
+RECOUNT_OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
+    "events": ("Query", "PutItem"),
+    "rollups": ("Query", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem"),
+}
+"""``make recount`` runs with an operator's own credentials; no role of the stack gets
+these. ``docs/deploy.md`` lists them for the operator's policy."""
 
 STREAM_BATCH_SIZE = 500
 STREAM_BATCHING_WINDOW = cdk.Duration.seconds(5)
@@ -114,19 +167,26 @@ class RelaisStack(cdk.Stack):
         self.tables = {base: self._table(base, table_spec(model)) for base, model in ALL_MODELS.items()}
         self.api_role = self._function_role("ApiRole", "the API handler (routes in app.py)")
         self.aggregator_role = self._function_role("AggregatorRole", "the events-stream aggregator")
+        self.fallback_role = self._function_role("FallbackRole", "the fallback-queue consumer")
         self.api_log_group = self._log_group("ApiLogs", f"/aws/lambda/relais-{settings.stage}-api", self.api_role)
         self.aggregator_log_group = self._log_group(
             "AggregatorLogs", f"/aws/lambda/relais-{settings.stage}-aggregator", self.aggregator_role)
+        self.fallback_log_group = self._log_group(
+            "FallbackLogs", f"/aws/lambda/relais-{settings.stage}-fallback", self.fallback_role)
 
         self.chalice = self._chalice_app(source_dir)
         self._configure_function(API_FUNCTION, self.api_role, settings.api_memory_mb,
                                  API_TIMEOUT_SECONDS, self.api_log_group)
         self._configure_function(AGGREGATOR_FUNCTION, self.aggregator_role, settings.aggregator_memory_mb,
                                  AGGREGATOR_TIMEOUT_SECONDS, self.aggregator_log_group)
+        self._configure_function(FALLBACK_FUNCTION, self.fallback_role, settings.fallback_memory_mb,
+                                 FALLBACK_TIMEOUT_SECONDS, self.fallback_log_group)
         self._configure_rest_api()
 
+        self.fallback_dead_letters, self.fallback_queue = self._fallback_queues()
         self._grant_api_handler()
         self.failure_queue = self._wire_aggregator()
+        self._wire_fallback()
 
         self.alarm_topic = sns.Topic(self, "Alarms", display_name=f"Relais {settings.stage} alarms")
         if settings.alarm_email:
@@ -253,10 +313,25 @@ class RelaisStack(cdk.Stack):
 
     # Permissions --------------------------------------------------------------------
 
+    def _grant_tables(self, role: iam.Role, table_actions: dict[str, tuple[str, ...]],
+                      index_actions: dict[tuple[str, str], tuple[str, ...]] | None = None) -> None:
+        """One statement per table (and per named index): exactly the listed actions."""
+        for base, actions in table_actions.items():
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=[f"dynamodb:{action}" for action in actions], resources=[self.tables[base].table_arn]))
+        for (base, index), actions in (index_actions or {}).items():
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=[f"dynamodb:{action}" for action in actions],
+                resources=[f"{self.tables[base].table_arn}/index/{index}"]))
+
     def _grant_api_handler(self) -> None:
-        for base in ("campaigns", "links", "events"):
-            self.tables[base].grant_read_write_data(self.api_role)
-        self.tables["rollups"].grant_read_data(self.api_role)
+        self._grant_tables(self.api_role, API_TABLE_ACTIONS, API_INDEX_ACTIONS)
+        # The fallback: only sending, only to its own queue (no GetQueueUrl: the URL is in
+        # RELAIS_FALLBACK_QUEUE_URL; no attributes, no receiving).
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sqs:SendMessage"], resources=[self.fallback_queue.queue_arn]))
+        self.chalice.get_resource(API_FUNCTION).add_property_override(
+            "Environment.Variables.RELAIS_FALLBACK_QUEUE_URL", self.fallback_queue.queue_url)
         self.api_role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ssm:GetParameter"],
             resources=[self._parameter_arn(self.settings.admin_token_param),
@@ -279,7 +354,7 @@ class RelaisStack(cdk.Stack):
         The grants below scope every stream action to the events table's stream.
         """
         events = self.tables["events"]
-        self.tables["rollups"].grant_read_write_data(self.aggregator_role)
+        self._grant_tables(self.aggregator_role, AGGREGATOR_TABLE_ACTIONS)
         events.grant_stream(self.aggregator_role, "dynamodb:DescribeStream", "dynamodb:GetRecords",
                             "dynamodb:GetShardIterator")
         self.aggregator_role.add_to_principal_policy(iam.PolicyStatement(
@@ -313,6 +388,54 @@ class RelaisStack(cdk.Stack):
         mapping.node.add_dependency(self.aggregator_role)
         mapping.node.add_dependency(self.aggregator_log_group)
         return failure_queue
+
+    def _fallback_queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)``: the request path's facts that missed their write.
+
+        Each message is one complete events-table item (DynamoDB JSON) and its token; the
+        key is deterministic, so applying it twice, or after the original write did land
+        after all, changes nothing.
+        """
+        dead_letters = sqs.Queue(
+            self, "FallbackDeadLetterQueue",
+            retention_period=QUEUE_RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        queue = sqs.Queue(
+            self, "FallbackQueue",
+            retention_period=QUEUE_RETENTION,
+            visibility_timeout=FALLBACK_VISIBILITY_TIMEOUT,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=FALLBACK_MAX_RECEIVES),
+        )
+        return dead_letters, queue
+
+    def _wire_fallback(self) -> None:
+        """Fallback queue → ``Fallback`` function, reporting the messages it could not apply.
+
+        ``SqsEventSource`` is not used: it grants ``sqs:GetQueueUrl`` too. The consumer's
+        role gets the four actions Lambda's poller needs, and ``PutItem`` on events only.
+        """
+        self._grant_tables(self.fallback_role, FALLBACK_TABLE_ACTIONS)
+        self.fallback_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(FALLBACK_CONSUMER_ACTIONS), resources=[self.fallback_queue.queue_arn]))
+        function = lambda_.Function.from_function_attributes(
+            self, "FallbackFunction",
+            function_arn=self.chalice.get_resource(FALLBACK_FUNCTION).get_att("Arn").to_string(),
+            role=self.fallback_role, same_environment=True)
+        mapping = lambda_.EventSourceMapping(
+            self, "FallbackMessages",
+            target=function,
+            event_source_arn=self.fallback_queue.queue_arn,
+            batch_size=FALLBACK_BATCH_SIZE,
+            report_batch_item_failures=True,
+            max_concurrency=FALLBACK_MAX_CONCURRENCY,
+        )
+        # Lambda checks the role can read the queue when it creates the mapping.
+        mapping.node.add_dependency(self.fallback_role)
+        mapping.node.add_dependency(self.fallback_log_group)
 
     # Alarms and outputs -------------------------------------------------------------
 
@@ -351,13 +474,25 @@ class RelaisStack(cdk.Stack):
                 lambda_metric(AGGREGATOR_FUNCTION, "IteratorAge", "Maximum", cdk.Duration.minutes(1)),
                 120_000, 5, 5, "Counters are more than 2 minutes behind the events stream"),
             "ApiLostEvents": (app_metric(LOST_EVENTS_METRIC), 0, 1, 1,
-                              "Redirects answered but could not record their event (DynamoDB throttling?)"),
+                              "A fact was neither written nor sent to the fallback queue: lost "
+                              "(DynamoDB and SQS both failing?)"),
             "AggregatorSkippedRecords": (app_metric(SKIPPED_RECORDS_METRIC), 0, 1, 1,
                                          "The aggregator skipped stream records it could not read: not counted"),
             "AggregatorFailureQueueDepth": (
                 self.failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum",
                                                                                  period=five_minutes),
-                0, 1, 1, "The aggregator gave up on a batch: see docs/deploy.md, 'Failed batches'"),
+                0, 1, 1, "The aggregator gave up on a batch: see docs/deploy.md, 'Failed batches: runbook'"),
+            "FallbackDeadLetters": (
+                self.fallback_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                                         period=five_minutes),
+                0, 1, 1, "Facts the fallback could not apply in 5 attempts: see docs/deploy.md, 'The fallback queue'"),
+            "FallbackQueueAge": (
+                self.fallback_queue.metric_approximate_age_of_oldest_message(statistic="Maximum",
+                                                                            period=five_minutes),
+                FALLBACK_QUEUE_AGE_ALARM.to_seconds(), 1, 1,
+                "Facts have waited more than 15 minutes on the fallback queue: counts are behind"),
+            "FallbackErrors": (lambda_metric(FALLBACK_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                               "The fallback consumer crashed or timed out: its messages will be retried"),
         }
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         alarms = {}
@@ -390,6 +525,10 @@ class RelaisStack(cdk.Stack):
                       description="Subscribe on-call here (or deploy with -c alarmEmail=...)")
         cdk.CfnOutput(self, "AggregatorFailureQueueUrl", value=self.failure_queue.queue_url,
                       description="Batches the aggregator gave up on (shard and sequence range)")
+        cdk.CfnOutput(self, "FallbackQueueUrl", value=self.fallback_queue.queue_url,
+                      description="Facts the request path could not write in time, applied by the Fallback function")
+        cdk.CfnOutput(self, "FallbackDeadLetterQueueUrl", value=self.fallback_dead_letters.queue_url,
+                      description="Facts the Fallback function could not apply (see docs/deploy.md)")
         if self.settings.domain_name:
             cdk.CfnOutput(self, "CustomDomainTarget",
                           value=self.chalice.get_resource("ApiGatewayCustomDomain")

@@ -35,6 +35,9 @@ def synth_with_options(tmp_path_factory) -> Synthesized:
         "adminTokenParam": "/custom/path/admin",
         "secretParam": "/custom/path/secret",
         "secretsVersion": "2",
+        "apiMemoryMb": 1024,
+        "aggregatorMemoryMb": "512",
+        "fallbackMemoryMb": 384,
     })
 
 

@@ -40,6 +40,10 @@ class Synthesized:
     def of_type(self, resource_type: str) -> dict[str, dict]:
         return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
 
+    def logical_id(self, construct: Any) -> str:
+        """Logical id of a construct of the stack (``stack.fallback_queue`` …) in the template."""
+        return self.stack.resolve(construct.node.default_child.logical_id)
+
     def table_ids(self) -> dict[str, str]:
         """Logical id of each table by its base name (``events`` …)."""
         prefix = self.stack.settings.table_prefix

@@ -5,11 +5,26 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION
+from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, FALLBACK_FUNCTION
 
-TABLE_READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
-TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION)
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem",
+                             "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:PartiQLDelete"}
+
+# What each function's code does, table by table (docs/deploy.md, "Permissions"). Exact sets:
+# a grant the code does not need fails as surely as a missing one.
+API_TABLE_ACTIONS = {
+    "campaigns": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    # referrer creation: a TransactWriteItems of Puts and ConditionChecks on links, Puts on events
+    "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
+    "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "rollups": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
+}
+AGGREGATOR_ROLLUPS_ACTIONS = {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query",
+                              "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+FALLBACK_CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                             "sqs:ChangeMessageVisibility"}
 
 
 def _as_list(value: Any) -> list:
@@ -52,6 +67,25 @@ def _table_arn(synth, base: str) -> dict:
     return {"Fn::GetAtt": [synth.table_ids()[base], "Arn"]}
 
 
+def _index_arn(synth, base: str, index: str) -> dict:
+    return {"Fn::Join": ["", [_table_arn(synth, base), f"/index/{index}"]]}
+
+
+def _queue_arn(synth, queue) -> dict:
+    return {"Fn::GetAtt": [synth.logical_id(queue), "Arn"]}
+
+
+def _grants(synth, role: str, prefix: str) -> set[tuple[str, str]]:
+    """``{(action, resource as JSON)}`` of the role's ``prefix`` actions (``dynamodb:``, ``sqs:`` …)."""
+    return {(action, json.dumps(resource, sort_keys=True)) for actions, resources in _allowed(synth, role)
+            for action in actions if action.startswith(prefix) for resource in resources}
+
+
+def _expected(grants: dict[str, set[str]], resources: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(action, json.dumps(resources[name], sort_keys=True)) for name, actions in grants.items()
+            for action in actions}
+
+
 def test_no_iam_statement_allows_every_action(synth):
     for owner, statement in _statements(synth):
         if statement["Effect"] != "Allow":
@@ -62,28 +96,30 @@ def test_no_iam_statement_allows_every_action(synth):
         assert not synth.resources[name]["Properties"].get("ManagedPolicyArns"), name
 
 
-def test_no_dynamodb_action_is_allowed_on_every_resource(synth):
+def test_no_action_is_allowed_on_every_resource(synth):
     for owner, statement in _statements(synth):
-        actions = _as_list(statement["Action"])
-        if statement["Effect"] == "Allow" and any(a.startswith("dynamodb:") for a in actions):
+        if statement["Effect"] == "Allow":
             assert "*" not in _as_list(statement["Resource"]), (owner, statement)
 
 
 def test_each_function_runs_with_its_own_role(synth):
-    api_role, aggregator_role = _role_of(synth, API_FUNCTION), _role_of(synth, AGGREGATOR_FUNCTION)
-    assert api_role != aggregator_role
-    assert set(synth.of_type("AWS::IAM::Role")) == {api_role, aggregator_role}
+    roles = [_role_of(synth, function) for function in FUNCTIONS]
+    assert len(set(roles)) == len(FUNCTIONS)
+    assert set(synth.of_type("AWS::IAM::Role")) == set(roles)
 
 
-def test_api_handler_reads_and_writes_campaigns_links_events_and_only_reads_rollups(synth):
+def test_api_handler_may_do_exactly_what_the_request_path_does_on_each_table(synth):
     role = _role_of(synth, API_FUNCTION)
-    for base in ("campaigns", "links", "events"):
-        assert TABLE_READS | TABLE_WRITES <= _actions_on(synth, role, _table_arn(synth, base)), base
-    rollups = _actions_on(synth, role, _table_arn(synth, "rollups"))
-    assert TABLE_READS <= rollups
-    assert not rollups & TABLE_WRITES
-    leaderboard = {"Fn::Join": ["", [_table_arn(synth, "rollups"), "/index/*"]]}
-    assert "dynamodb:Query" in _actions_on(synth, role, leaderboard)
+    resources = {base: _table_arn(synth, base) for base in API_TABLE_ACTIONS}
+    resources["leaderboard"] = _index_arn(synth, "rollups", "leaderboard")
+    assert _grants(synth, role, "dynamodb:") == _expected(
+        {**API_TABLE_ACTIONS, "leaderboard": {"dynamodb:Query"}}, resources)
+
+
+def test_api_handler_can_neither_delete_scan_nor_batch_write(synth):
+    granted = {action for action, _ in _grants(synth, _role_of(synth, API_FUNCTION), "dynamodb:")}
+    assert not granted & NEVER_ON_THE_REQUEST_PATH
+    assert not [action for action in granted if "*" in action]
 
 
 def test_api_handler_cannot_read_the_events_stream(synth):
@@ -94,12 +130,42 @@ def test_api_handler_cannot_read_the_events_stream(synth):
 def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream(synth):
     role = _role_of(synth, AGGREGATOR_FUNCTION)
     events = synth.table_ids()["events"]
-    assert TABLE_READS | TABLE_WRITES <= _actions_on(synth, role, _table_arn(synth, "rollups"))
+    assert _actions_on(synth, role, _table_arn(synth, "rollups")) == AGGREGATOR_ROLLUPS_ACTIONS
     for base in ("campaigns", "links", "events"):
         assert not _actions_on(synth, role, _table_arn(synth, base)), base
-    assert STREAM_READS <= _actions_on(synth, role, {"Fn::GetAtt": [events, "StreamArn"]})
+    assert _actions_on(synth, role, {"Fn::GetAtt": [events, "StreamArn"]}) == STREAM_READS
     assert _actions_on(synth, role, {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}) == {
         "dynamodb:ListStreams"}
+    stream_and_tables = {json.dumps(r, sort_keys=True) for r in (
+        _table_arn(synth, "rollups"), {"Fn::GetAtt": [events, "StreamArn"]},
+        {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]})}
+    assert {resource for _, resource in _grants(synth, role, "dynamodb:")} == stream_and_tables
+
+
+def test_fallback_consumer_may_only_put_events(synth):
+    role = _role_of(synth, FALLBACK_FUNCTION)
+    assert _grants(synth, role, "dynamodb:") == {("dynamodb:PutItem", json.dumps(_table_arn(synth, "events")))}
+
+
+def test_fallback_consumer_may_only_consume_its_own_queue(synth):
+    role = _role_of(synth, FALLBACK_FUNCTION)
+    queue = json.dumps(_queue_arn(synth, synth.stack.fallback_queue))
+    assert _grants(synth, role, "sqs:") == {(action, queue) for action in FALLBACK_CONSUMER_ACTIONS}
+    services = {action.split(":")[0] for actions, _ in _allowed(synth, role) for action in actions}
+    assert services == {"logs", "dynamodb", "sqs"}
+
+
+def test_api_handler_may_only_send_to_the_fallback_queue(synth):
+    role = _role_of(synth, API_FUNCTION)
+    assert _grants(synth, role, "sqs:") == {
+        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.fallback_queue)))}
+
+
+def test_no_function_may_delete_items_a_recount_is_run_by_an_operator(synth):
+    """``make recount`` deletes and rewrites rollups with an operator's own credentials."""
+    for function in FUNCTIONS:
+        granted = {action for action, _ in _grants(synth, _role_of(synth, function), "dynamodb:")}
+        assert "dynamodb:DeleteItem" not in granted, function
 
 
 def test_only_the_api_handler_reads_the_two_secret_parameters_and_nothing_else_in_ssm(synth):
@@ -142,7 +208,8 @@ def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth
 
 
 def test_functions_write_logs_only_to_their_own_log_group(synth):
-    for function, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs")):
+    for function, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs"),
+                            (FALLBACK_FUNCTION, "FallbackLogs")):
         logs = [(actions, resources) for actions, resources in _allowed(synth, _role_of(synth, function))
                 if any(a.startswith("logs:") for a in actions)]
         assert logs == [({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [group, "Arn"]}])]

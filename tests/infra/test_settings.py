@@ -28,6 +28,11 @@ def test_context_keys_are_camel_case_and_numbers_may_come_as_strings():
     assert settings.alarm_email == "ops@example.org"
 
 
+def test_each_function_has_a_memory_key_with_its_own_default():
+    settings = StageSettings.from_context(Context(fallbackMemoryMb="512"))
+    assert (settings.api_memory_mb, settings.aggregator_memory_mb, settings.fallback_memory_mb) == (512, 256, 512)
+
+
 def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
     cert = "arn:aws:acm:us-east-1:123456789012:certificate/x"
     assert StageSettings(domain_name="go.example.org", certificate_arn=cert).effective_public_url == (
@@ -44,6 +49,8 @@ def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
     {"secret_param": "/relais/*"},
     {"throttle_rate_limit": 0},
     {"log_retention_days": 31},
+    {"fallback_memory_mb": 64},
+    {"api_memory_mb": 20480},
     {"domain_name": "go.example.org"},
     {"public_url": "http://go.example.org"},
 ])

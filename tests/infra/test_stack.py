@@ -6,27 +6,44 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from infra.stack import (
     AGGREGATOR_FUNCTION,
     API_FUNCTION,
-    LOST_EVENTS_METRIC,
-    METRICS_SERVICE,
-    SKIPPED_RECORDS_METRIC,
+    FALLBACK_FUNCTION,
     STREAM_BATCH_SIZE,
     STREAM_RETRY_ATTEMPTS,
 )
 from tests.infra.synthesis import OFFLINE_ENV, REPO_ROOT
+
+FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION)
 
 
 def _function(synth, name: str) -> dict:
     return synth.resources[name]["Properties"]
 
 
-def test_both_functions_get_table_names_stage_and_secret_parameter_names(synth):
+def _mapping_from(synth, source: dict) -> dict:
+    """The one event source mapping reading ``source`` (a stream or queue ARN)."""
+    (mapping,) = [m for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["EventSourceArn"] == source]
+    return mapping
+
+
+def _stream_mapping(synth) -> dict:
+    return _mapping_from(synth, {"Fn::GetAtt": [synth.table_ids()["events"], "StreamArn"]})
+
+
+def _fallback_mapping(synth) -> dict:
+    return _mapping_from(synth, {"Fn::GetAtt": [synth.logical_id(synth.stack.fallback_queue), "Arn"]})
+
+
+def _function_name_of(function: str) -> dict:
+    return {"Fn::Select": [6, {"Fn::Split": [":", {"Fn::GetAtt": [function, "Arn"]}]}]}
+
+
+def test_every_function_gets_table_names_stage_and_secret_parameter_names(synth):
     table_ids = synth.table_ids()
-    for name in (API_FUNCTION, AGGREGATOR_FUNCTION):
+    for name in FUNCTIONS:
         variables = _function(synth, name)["Environment"]["Variables"]
         assert variables["RELAIS_STAGE"] == "prod"
         for base, logical_id in table_ids.items():
@@ -35,41 +52,37 @@ def test_both_functions_get_table_names_stage_and_secret_parameter_names(synth):
         assert variables["RELAIS_SECRET_PARAM"] == "/relais/prod/secret"
 
 
-def test_changing_the_secrets_version_changes_both_functions_configuration(synth, synth_with_options):
-    for name in (API_FUNCTION, AGGREGATOR_FUNCTION):
+def test_changing_the_secrets_version_changes_every_functions_configuration(synth, synth_with_options):
+    for name in FUNCTIONS:
         assert _function(synth, name)["Environment"]["Variables"]["RELAIS_SECRETS_VERSION"] == "1"
         assert _function(synth_with_options, name)["Environment"]["Variables"]["RELAIS_SECRETS_VERSION"] == "2"
 
 
 def test_no_secret_value_travels_in_the_template(synth):
-    for name in (API_FUNCTION, AGGREGATOR_FUNCTION):
+    for name in FUNCTIONS:
         variables = _function(synth, name)["Environment"]["Variables"]
         assert "RELAIS_ADMIN_TOKEN" not in variables
         assert "RELAIS_SECRET" not in variables
 
 
 def test_functions_log_to_their_own_group_with_retention(synth):
-    for name, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs")):
+    for name, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs"),
+                        (FALLBACK_FUNCTION, "FallbackLogs")):
         assert _function(synth, name)["LoggingConfig"] == {"LogGroup": {"Ref": group}}
         assert synth.resources[group]["Properties"]["RetentionInDays"] == 30
 
 
 def test_aggregator_consumes_the_events_stream_from_trim_horizon(synth):
-    events = synth.table_ids()["events"]
-    synth.template.resource_count_is("AWS::Lambda::EventSourceMapping", 1)
-    synth.template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
-        "EventSourceArn": {"Fn::GetAtt": [events, "StreamArn"]},
-        "FunctionName": {"Fn::Select": [6, {"Fn::Split": [":", {"Fn::GetAtt": [AGGREGATOR_FUNCTION, "Arn"]}]}]},
-        "StartingPosition": "TRIM_HORIZON",
-        "BatchSize": STREAM_BATCH_SIZE,
-        "MaximumBatchingWindowInSeconds": 5,
-    })
+    properties = _stream_mapping(synth)["Properties"]
+    assert properties["FunctionName"] == _function_name_of(AGGREGATOR_FUNCTION)
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["BatchSize"] == STREAM_BATCH_SIZE
+    assert properties["MaximumBatchingWindowInSeconds"] == 5
 
 
 def test_a_failing_batch_is_bisected_retried_a_bounded_number_of_times_then_sent_to_the_failure_queue(synth):
-    (queue_id,) = synth.of_type("AWS::SQS::Queue")
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
+    queue_id = synth.logical_id(synth.stack.failure_queue)
+    properties = _stream_mapping(synth)["Properties"]
     assert properties["BisectBatchOnFunctionError"] is True
     assert 0 < properties["MaximumRetryAttempts"] == STREAM_RETRY_ATTEMPTS <= 100
     assert 60 <= properties["MaximumRecordAgeInSeconds"] < 24 * 3600
@@ -77,18 +90,54 @@ def test_a_failing_batch_is_bisected_retried_a_bounded_number_of_times_then_sent
     assert "FunctionResponseTypes" not in properties, "the aggregator fails whole batches; it reports no items"
 
 
-def test_failure_queue_keeps_messages_for_two_weeks_encrypted(synth):
-    synth.template.has_resource_properties("AWS::SQS::Queue", {
-        "MessageRetentionPeriod": 14 * 24 * 3600,
-        "SqsManagedSseEnabled": True,
-    })
+def test_every_queue_keeps_messages_for_two_weeks_encrypted_and_refuses_plain_http(synth):
+    queues = synth.of_type("AWS::SQS::Queue")
+    assert {synth.logical_id(q) for q in (synth.stack.failure_queue, synth.stack.fallback_queue,
+                                          synth.stack.fallback_dead_letters)} <= set(queues)
+    policies = synth.of_type("AWS::SQS::QueuePolicy").values()
+    for queue_id, queue in queues.items():
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, queue_id
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True, queue_id
+        (policy,) = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
+        assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= \
+            policy["Properties"]["PolicyDocument"]["Statement"][0].items(), queue_id
 
 
-def test_the_event_source_mapping_waits_for_the_aggregators_permissions(synth):
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
-    policy_id = next(name for name, policy in synth.of_type("AWS::IAM::Policy").items()
-                     if name.startswith("AggregatorRole"))
-    assert policy_id in mapping["DependsOn"]
+def test_the_event_source_mappings_wait_for_their_functions_permissions_and_log_groups(synth):
+    for mapping, role, group in ((_stream_mapping(synth), "AggregatorRole", "AggregatorLogs"),
+                                 (_fallback_mapping(synth), "FallbackRole", "FallbackLogs")):
+        policy_id = next(name for name in synth.of_type("AWS::IAM::Policy") if name.startswith(f"{role}Default"))
+        assert {policy_id, group} <= set(mapping["DependsOn"])
+
+
+def test_a_fact_the_fallback_cannot_apply_goes_to_the_dead_letter_queue_after_five_receives(synth):
+    queue = synth.resources[synth.logical_id(synth.stack.fallback_queue)]["Properties"]
+    dead_letters = synth.logical_id(synth.stack.fallback_dead_letters)
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+                                      "maxReceiveCount": 5}
+    assert "RedrivePolicy" not in synth.resources[dead_letters]["Properties"]
+
+
+def test_the_fallback_queue_hides_a_message_for_six_times_the_consumers_timeout(synth):
+    """AWS's rule for Lambda on SQS: a message still being processed is not handed out again."""
+    queue = synth.resources[synth.logical_id(synth.stack.fallback_queue)]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * _function(synth, FALLBACK_FUNCTION)["Timeout"]
+
+
+def test_the_fallback_function_applies_the_queue_in_batches_of_ten_reporting_each_failed_message(synth):
+    properties = _fallback_mapping(synth)["Properties"]
+    assert properties["FunctionName"] == _function_name_of(FALLBACK_FUNCTION)
+    assert properties["BatchSize"] == 10
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= properties["ScalingConfig"]["MaximumConcurrency"] <= 10
+    assert _function(synth, FALLBACK_FUNCTION)["Handler"] == "app.fallback"
+
+
+def test_only_the_api_handler_knows_the_fallback_queue_url(synth):
+    queue_ref = {"Ref": synth.logical_id(synth.stack.fallback_queue)}
+    assert _function(synth, API_FUNCTION)["Environment"]["Variables"]["RELAIS_FALLBACK_QUEUE_URL"] == queue_ref
+    for name in (AGGREGATOR_FUNCTION, FALLBACK_FUNCTION):
+        assert "RELAIS_FALLBACK_QUEUE_URL" not in _function(synth, name)["Environment"]["Variables"], name
 
 
 def test_api_stage_is_throttled(synth):
@@ -100,75 +149,17 @@ def test_api_stage_is_throttled(synth):
     })
 
 
-def test_api_handler_fails_fast_and_the_aggregator_has_room_for_a_batch(synth):
+def test_api_handler_fails_fast_and_the_aggregator_and_fallback_have_room_for_a_batch(synth):
     api, aggregator = _function(synth, API_FUNCTION), _function(synth, AGGREGATOR_FUNCTION)
+    fallback = _function(synth, FALLBACK_FUNCTION)
     assert api["Timeout"] <= 15 and api["MemorySize"] == 512
     assert aggregator["Timeout"] >= 60 and aggregator["MemorySize"] == 256
+    assert 10 <= fallback["Timeout"] <= 60 and fallback["MemorySize"] == 256
 
 
-def _alarm_metrics(alarm: dict) -> set[tuple[str, str]]:
-    properties = alarm["Properties"]
-    if "MetricName" in properties:
-        return {(properties["Namespace"], properties["MetricName"])}
-    return {(m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
-            for m in properties["Metrics"] if "MetricStat" in m}
-
-
-def _dimension(alarm: dict, name: str) -> object:
-    return next(d["Value"] for d in alarm["Properties"]["Dimensions"] if d["Name"] == name)
-
-
-def test_alarms_cover_api_5xx_rate_function_errors_iterator_age_and_failure_queue_depth(synth):
-    alarms = synth.of_type("AWS::CloudWatch::Alarm")
-    by_metric: dict[tuple[str, str], list[dict]] = {}
-    for alarm in alarms.values():
-        for metric in _alarm_metrics(alarm):
-            by_metric.setdefault(metric, []).append(alarm)
-
-    (api_rate,) = by_metric[("AWS/ApiGateway", "5XXError")]
-    assert ("AWS/ApiGateway", "Count") in _alarm_metrics(api_rate), "a rate, not a raw count"
-    assert any("errors / requests" in m.get("Expression", "") for m in api_rate["Properties"]["Metrics"])
-
-    errors = by_metric[("AWS/Lambda", "Errors")]
-    assert {json.dumps(_dimension(a, "FunctionName")) for a in errors} == {
-        json.dumps({"Ref": API_FUNCTION}), json.dumps({"Ref": AGGREGATOR_FUNCTION})}
-
-    (iterator_age,) = by_metric[("AWS/Lambda", "IteratorAge")]
-    assert _dimension(iterator_age, "FunctionName") == {"Ref": AGGREGATOR_FUNCTION}
-    assert iterator_age["Properties"]["Statistic"] == "Maximum"
-
-    (queue_depth,) = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
-    assert queue_depth["Properties"]["Threshold"] == 0
-    assert queue_depth["Properties"]["ComparisonOperator"] == "GreaterThanThreshold"
-
-
-@pytest.mark.parametrize("metric", [SKIPPED_RECORDS_METRIC, LOST_EVENTS_METRIC])
-def test_skipped_or_lost_events_raise_an_alarm_in_the_stages_own_metrics_namespace(synth, metric):
-    namespace = _function(synth, AGGREGATOR_FUNCTION)["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
-    assert namespace == "Relais/prod"
-    (alarm,) = [a for a in synth.of_type("AWS::CloudWatch::Alarm").values()
-                if a["Properties"].get("MetricName") == metric]
-    assert alarm["Properties"]["Namespace"] == namespace
-    assert alarm["Properties"]["Dimensions"] == [{"Name": "service", "Value": METRICS_SERVICE}]
-    assert (alarm["Properties"]["Threshold"], alarm["Properties"]["ComparisonOperator"]) == (0, "GreaterThanThreshold")
-
-
-@pytest.mark.parametrize("metric", [SKIPPED_RECORDS_METRIC, LOST_EVENTS_METRIC])
-def test_the_application_still_counts_the_metrics_the_alarms_watch(metric):
-    """An alarm on a metric nobody emits any more would stay green forever."""
-    sources = "".join(path.read_text() for path in (REPO_ROOT / "chalicelib").glob("*.py"))
-    assert f'count("{metric}"' in sources
-    observability = (REPO_ROOT / "chalicelib" / "observability.py").read_text()
-    assert f'SERVICE = "{METRICS_SERVICE}"' in observability
-
-
-def test_every_alarm_notifies_the_alarm_topic(synth):
-    (topic_id,) = synth.of_type("AWS::SNS::Topic")
-    alarms = synth.of_type("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
-    for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+def test_each_functions_memory_comes_from_its_own_context_key(synth_with_options):
+    memory = {name: _function(synth_with_options, name)["MemorySize"] for name in FUNCTIONS}
+    assert memory == {API_FUNCTION: 1024, AGGREGATOR_FUNCTION: 512, FALLBACK_FUNCTION: 384}
 
 
 def test_outputs_give_the_api_url_and_the_widget_snippet(synth):
@@ -178,6 +169,15 @@ def test_outputs_give_the_api_url_and_the_widget_snippet(synth):
     snippet = outputs["WidgetSnippet"]["Value"]["Fn::Join"][1]
     assert snippet[0] == '<script src="https://'
     assert snippet[-1] == '/api/widget.js" data-campaign="ID" async></script>'
+
+
+def test_outputs_give_the_operators_every_queue_they_may_have_to_look_at(synth):
+    outputs = synth.template_json["Outputs"]
+    stack = synth.stack
+    for output, queue in (("AggregatorFailureQueueUrl", stack.failure_queue),
+                          ("FallbackQueueUrl", stack.fallback_queue),
+                          ("FallbackDeadLetterQueueUrl", stack.fallback_dead_letters)):
+        assert outputs[output]["Value"] == {"Ref": synth.logical_id(queue)}, output
 
 
 def test_a_custom_domain_maps_the_api_and_becomes_the_public_url(synth_with_options):
