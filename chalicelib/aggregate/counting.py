@@ -25,9 +25,10 @@ from typing import Any
 
 from chalicelib.aggregate.bots import is_bot
 from chalicelib.observability import count, logger
-from chalicelib.store import events, keys, rollups
-from chalicelib.store.records import Event
+from chalicelib.store import events, rollups
+from chalicelib.store.records import DIRECT, TOTAL, Event, RollupId, day_id, depth_id, referrer_id, visitor_identity
 from chalicelib.store.rollups import Contribution, Held, RecountState
+from chalicelib.store.stream import Change, decode_record
 
 SCORE_SCALE = 1_000_000  # leaderboard score = amount in goal currency × scale + pledges
 FACTS = ("visit", "preview", "share")
@@ -41,10 +42,10 @@ def unique_identity(event: Event) -> str | None:
     """What a person's visit is unique by (``None``: DNT/GPC visits count as unique each)."""
     if event.visitor is None or not (event.day and event.code and event.channel):
         return None
-    return keys.visitor_identity(event.day, event.code, event.channel, event.visitor)
+    return visitor_identity(event.day, event.code, event.channel, event.visitor)
 
 
-def contributions(event: Event, unique: bool = True) -> dict[str, Counter]:
+def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
     """The counters one event item adds to each rollup item (by sort key)."""
     kind, day, channel, code = event.kind, event.day, event.channel, event.code
     if kind in FACTS:
@@ -56,43 +57,43 @@ def contributions(event: Event, unique: bool = True) -> dict[str, Counter]:
             counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
         else:
             counters = Counter({f"{kind}s": 1})
-        return {keys.TOTAL: counters, keys.day_sk(day, channel): counters, keys.referrer_rollup_sk(code): counters}
+        return {TOTAL: counters, day_id(day, channel): counters, referrer_id(code): counters}
     if kind == "pledge":
         return _pledge(event)
     if kind == "referrer":
         if code is None or event.depth is None:
             raise ValueError("referrer event without code or depth")
-        result = {keys.TOTAL: Counter(referrers=1), keys.depth_sk(event.depth): Counter(referrers=1),
-                  keys.referrer_rollup_sk(code): Counter(lb_score=0)}
+        result = {TOTAL: Counter(referrers=1), depth_id(event.depth): Counter(referrers=1),
+                  referrer_id(code): Counter(lb_score=0)}
         if event.referred_by:
-            result[keys.TOTAL] += Counter(children=1)
-            result[keys.referrer_rollup_sk(event.referred_by)] = Counter(children=1)
+            result[TOTAL] += Counter(children=1)
+            result[referrer_id(event.referred_by)] = Counter(children=1)
         return result
     if kind == "recount" or events.is_ignored(event):
         return {}
     raise ValueError(f"unknown event kind {kind!r}")
 
 
-def _pledge(event: Event) -> dict[str, Counter]:
+def _pledge(event: Event) -> dict[RollupId, Counter]:
     if event.status != "confirmed":
         return {}
     if event.amount is None or event.currency is None or not event.day:
         raise ValueError("pledge without amount, currency or day")
     goal = event.goal_amount or 0
     money = Counter({"pledges": 1, f"amt_{event.currency}": event.amount})
-    result = {keys.TOTAL: money + Counter(goal_amt=goal), keys.day_sk(event.day, event.channel or "direct"): money}
+    result = {TOTAL: money + Counter(goal_amt=goal), day_id(event.day, event.channel or "direct"): money}
     if event.code:
         if event.depth is None:
             raise ValueError("attributed pledge without depth")
-        result[keys.TOTAL] += Counter(fan_goal_amt=goal)
-        result[keys.referrer_rollup_sk(event.code)] = money + Counter(goal_amt=goal, lb_score=goal * SCORE_SCALE + 1)
-        result[keys.depth_sk(event.depth)] = money
+        result[TOTAL] += Counter(fan_goal_amt=goal)
+        result[referrer_id(event.code)] = money + Counter(goal_amt=goal, lb_score=goal * SCORE_SCALE + 1)
+        result[depth_id(event.depth)] = money
     else:
-        result[keys.DIRECT] = money
+        result[DIRECT] = money
     return result
 
 
-def fields(event: Event) -> dict[str, dict[str, Any]]:
+def fields(event: Event) -> dict[RollupId, dict[str, Any]]:
     """Values a new referrer sets on its own rollup item (names for the leaderboard)."""
     if event.kind != "referrer" or event.code is None:
         return {}
@@ -101,51 +102,18 @@ def fields(event: Event) -> dict[str, dict[str, Any]]:
         values["name"] = event.name
     if event.referred_by:
         values["referred_by"] = event.referred_by
-    return {keys.referrer_rollup_sk(event.code): values}
+    return {referrer_id(event.code): values}
 
 
-@dataclass
-class Change:
-    """One stream record, decoded."""
-
-    name: str  # INSERT | MODIFY
-    lane: str
-    seq: str
-    new: Event
-    old: Event | None
-    key: tuple[str, str]
-    new_image: dict
-
-    @property
-    def campaign_id(self) -> str:
-        return self.new.campaign_id
-
-
-def decode_record(record: dict) -> Change | None:
-    """A Lambda DynamoDB-stream record as a change, ``None`` for a removal; ValueError if unusable."""
-    name = record.get("eventName")
-    if name == "REMOVE":
-        return None  # TTL expiry of an event already counted
-    if name not in ("INSERT", "MODIFY"):
-        raise ValueError(f"unknown eventName {name!r}")
-    ddb = record["dynamodb"]
-    new = events.decode(ddb["NewImage"])
-    old = events.decode(ddb["OldImage"]) if name == "MODIFY" and ddb.get("OldImage") else None
-    seq = str(ddb["SequenceNumber"])
-    if not seq.isdigit() or len(seq) > 40:
-        raise ValueError("bad sequence number")
-    return Change(name, new.lane, seq.zfill(40), new, old, (ddb["NewImage"]["pk"]["S"], new.sk), ddb["NewImage"])
-
-
-def _delta(change: Change, unique: bool) -> dict[str, Counter]:
+def _delta(change: Change, unique: bool) -> dict[RollupId, Counter]:
     if change.new.kind in FACTS:
         return contributions(change.new, unique) if change.name == "INSERT" else {}
-    delta: dict[str, Counter] = defaultdict(Counter)
-    for sk, counters in contributions(change.new).items():
-        delta[sk].update(counters)
+    delta: dict[RollupId, Counter] = defaultdict(Counter)
+    for rollup, counters in contributions(change.new).items():
+        delta[rollup].update(counters)
     if change.old is not None:
-        for sk, counters in contributions(change.old).items():
-            delta[sk].subtract(counters)
+        for rollup, counters in contributions(change.old).items():
+            delta[rollup].subtract(counters)
     return dict(delta)
 
 
@@ -199,7 +167,7 @@ def handle_records(records: Iterable[dict]) -> dict:
     changes, skipped, total = _decode_all(records)
     states = rollups.recount_states({change.campaign_id for change in changes}) if changes else {}
     firsts = _first_sightings(changes)
-    pending: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
+    pending: dict[tuple[str, RollupId], list[Contribution]] = defaultdict(list)
     marks = []
     held = 0
     for change in changes:
@@ -217,20 +185,21 @@ def handle_records(records: Iterable[dict]) -> dict:
             count("SkippedEvents")
             logger.warning("stream record skipped", extra={"reason": str(exc)[:300]})
             continue
-        for sk in sets:
-            delta.setdefault(sk, Counter())
+        for rollup in sets:
+            delta.setdefault(rollup, Counter())
         if not delta:
             continue
         state = states.get(change.campaign_id)
         if state is not None and state.holds(change.lane, change.seq):
             rollups.hold(change.campaign_id, state.run, Held(
                 change.lane, change.seq, change.key, change.new_image,
-                {sk: dict(counters) for sk, counters in delta.items()}, sets))
+                {rollup: dict(counters) for rollup, counters in delta.items()}, sets))
             held += 1
             continue
-        for sk, counters in delta.items():
-            pending[(change.campaign_id, sk)].append(Contribution(change.lane, change.seq, counters, sets.get(sk, {})))
-    outcomes = [rollups.apply(campaign, sk, items) for (campaign, sk), items in pending.items()]
+        for rollup, counters in delta.items():
+            pending[(change.campaign_id, rollup)].append(
+                Contribution(change.lane, change.seq, counters, sets.get(rollup, {})))
+    outcomes = [rollups.apply(campaign, rollup, items) for (campaign, rollup), items in pending.items()]
     for mark in marks:
         rollups.mark_lane(*mark)
     return {"records": total, "skipped": skipped, "held": held, "items": len(pending),

@@ -36,9 +36,10 @@ from typing import Any, Callable
 from chalicelib import config
 from chalicelib.aggregate import counting
 from chalicelib.domain.clock import utc_now
-from chalicelib.store import events, keys, rollups
-from chalicelib.store.records import Rollup
+from chalicelib.store import events, rollups
+from chalicelib.store.records import TOTAL, Rollup, RollupId
 
+LANES = events.LANES
 FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks")
 WAIT_SECONDS = 120
 
@@ -49,7 +50,7 @@ class RecountError(RuntimeError):
 
 @dataclass
 class Difference:
-    sk: str
+    rollup: RollupId
     counter: str
     stored: int
     rebuilt: int
@@ -69,7 +70,7 @@ class Report:
     def lines(self) -> list[str]:
         head = (f"campaign {self.campaign_id}: {self.events_read} events read, {self.held} records held, "
                 f"{self.items} rollup items compared, {len(self.differences)} counters differ")
-        rows = [f"  {d.sk:<40} {d.counter:<16} stored {d.stored:>12}  rebuilt {d.rebuilt:>12}  "
+        rows = [f"  {str(d.rollup):<40} {d.counter:<16} stored {d.stored:>12}  rebuilt {d.rebuilt:>12}  "
                 f"({d.rebuilt - d.stored:+d})" for d in self.differences]
         notes = [f"  kept as stored (raw facts expired): {note}" for note in self.kept]
         tail = ["  corrected." if self.applied else ("  nothing to correct." if not self.differences
@@ -82,30 +83,30 @@ def _wait_for(campaign_id: str, run: str, phase: str, timeout: float) -> None:
     while True:
         state = rollups.recount_state(campaign_id)
         marks = (state.started if phase == "start" else state.ended) if state and state.run == run else {}
-        if len(marks) == keys.LANES:
+        if len(marks) == LANES:
             return
         if time.monotonic() > deadline:
-            raise RecountError(f"the aggregator met {len(marks)} of {keys.LANES} {phase} markers within "
+            raise RecountError(f"the aggregator met {len(marks)} of {LANES} {phase} markers within "
                                f"{timeout:.0f} s: is the events stream being consumed?")
         time.sleep(0.2)
 
 
 def _mark(campaign_id: str, run: str, phase: str, timeout: float) -> None:
-    for lane in range(keys.LANES):
+    for lane in range(LANES):
         events.put_recount_marker(campaign_id, lane, run, phase)
     _wait_for(campaign_id, run, phase, timeout)
 
 
 @dataclass
 class _Target:
-    counters: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    fields: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    counters: dict[RollupId, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    fields: dict[RollupId, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
 
-    def add(self, contributions: dict[str, Any], fields: dict[str, dict[str, Any]]) -> None:
-        for sk, counters in contributions.items():
-            self.counters[sk].update(counters)
-        for sk, values in fields.items():
-            self.fields[sk].update(values)
+    def add(self, contributions: dict[RollupId, Any], fields: dict[RollupId, dict[str, Any]]) -> None:
+        for rollup, counters in contributions.items():
+            self.counters[rollup].update(counters)
+        for rollup, values in fields.items():
+            self.fields[rollup].update(values)
 
 
 def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, str], dict], int]:
@@ -114,9 +115,9 @@ def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, s
     seen: dict[tuple[str, str], dict] = {}
     visitors: set[str] = set()
     read = 0
-    for event, item in events.campaign_items(campaign_id):
+    for event, key, image in events.campaign_items(campaign_id):
         read += 1
-        seen[(item["pk"]["S"], event.sk)] = item
+        seen[key] = image
         if event.kind in counting.FACTS and (event.day or "") < horizon:
             continue  # a raw fact of a day whose facts may have expired: its counters are kept
         unique = True
@@ -136,7 +137,7 @@ def _add_unseen_held(target: _Target, held: list[rollups.Held], seen: dict[tuple
     """Held records the event read had not seen yet are still to count."""
     by_event: dict[tuple[str, str], list[rollups.Held]] = defaultdict(list)
     for record in held:
-        by_event[tuple(record.event_key)].append(record)  # type: ignore[arg-type]
+        by_event[record.event_key].append(record)
     for key, records in by_event.items():
         records.sort(key=lambda r: r.seq)
         read = seen.get(key)
@@ -145,33 +146,33 @@ def _add_unseen_held(target: _Target, held: list[rollups.Held], seen: dict[tuple
             target.add(record.contributions, record.fields)
 
 
-def _keep_expired(target: _Target, stored: dict[str, Rollup], horizon: str, report: Report) -> None:
+def _keep_expired(target: _Target, stored: dict[RollupId, Rollup], horizon: str, report: Report) -> None:
     """Counters rebuilt from raw facts keep their stored values where those facts may be gone."""
-    old_days = {sk: item for sk, item in stored.items() if sk.startswith("day#") and keys.split_day_sk(sk)[0] < horizon}
+    old_days = {rollup: item for rollup, item in stored.items() if rollup.level == "day" and rollup.day < horizon}
     if not old_days:
         return
-    for sk, item in old_days.items():
+    for rollup, item in old_days.items():
         for name in FACT_COUNTERS:
-            target.counters[sk][name] = item.get(name)
+            target.counters[rollup][name] = item.get(name)
     old = Counter({name: sum(item.get(name) for item in old_days.values()) for name in FACT_COUNTERS})
-    target.counters[keys.TOTAL].update(old)
-    for sk, item in stored.items():
-        if sk.startswith("ref#"):
+    target.counters[TOTAL].update(old)
+    for rollup, item in stored.items():
+        if rollup.level == "referrer":
             for name in FACT_COUNTERS:
-                target.counters[sk][name] = item.get(name)
+                target.counters[rollup][name] = item.get(name)
     report.kept.append(f"{len(old_days)} day items before {horizon}, their share of the totals, "
                        "and referrers' click counters")
 
 
-def _differences(target: _Target, stored: dict[str, Rollup]) -> list[Difference]:
+def _differences(target: _Target, stored: dict[RollupId, Rollup]) -> list[Difference]:
     out = []
-    for sk in sorted(set(target.counters) | set(stored)):
-        have = stored.get(sk, Rollup())
+    for rollup in sorted(set(target.counters) | set(stored)):
+        have = stored.get(rollup, Rollup())
         current = {**have.counts, **{f"amt_{c}": v for c, v in have.amounts.items()}}
-        wanted = target.counters.get(sk, Counter())
+        wanted = target.counters.get(rollup, Counter())
         for name in sorted(set(current) | set(wanted)):
             if current.get(name, 0) != wanted.get(name, 0):
-                out.append(Difference(sk, name, current.get(name, 0), wanted.get(name, 0)))
+                out.append(Difference(rollup, name, current.get(name, 0), wanted.get(name, 0)))
     return out
 
 
@@ -193,11 +194,11 @@ def recount(campaign_id: str, check_only: bool = False, timeout: float = WAIT_SE
     _keep_expired(target, stored, horizon, report)
     report.differences = _differences(target, stored)
     if not check_only:
-        deltas: dict[str, dict[str, int]] = defaultdict(dict)
+        deltas: dict[RollupId, dict[str, int]] = defaultdict(dict)
         for difference in report.differences:
-            deltas[difference.sk][difference.counter] = difference.rebuilt - difference.stored
-        for sk in sorted(set(deltas) | {sk for sk in target.fields if sk not in stored}):
-            rollups.correct(campaign_id, sk, deltas.get(sk, {}), target.fields.get(sk, {}), run)
+            deltas[difference.rollup][difference.counter] = difference.rebuilt - difference.stored
+        for rollup in sorted(set(deltas) | {r for r in target.fields if r not in stored}):
+            rollups.correct(campaign_id, rollup, deltas.get(rollup, {}), target.fields.get(rollup, {}), run)
         report.applied = bool(deltas)
     return report
 

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib import config
 from chalicelib.store import clients, codec, keys
-from chalicelib.store.records import Event, Fact, Pledge
+from chalicelib.store.records import Event, Fact, Pledge, visitor_identity
 from chalicelib.store.schema import EventModel
 
+LANES = keys.LANES
 _EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__ if name not in ("campaign_id", "lane", "sk"))
 _IGNORED_KINDS = frozenset({"alias", "refund_memo"})
 
@@ -36,7 +37,7 @@ def fact_item(fact: Fact) -> dict:
     """The item of a fact: its key is a function of the fact alone, so it can be replayed."""
     if fact.kind == "visit":
         identity = fact.token if fact.visitor is None else \
-            keys.visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
+            visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
         sk = keys.visit_sk(fact.day, fact.code, fact.channel, fact.visitor, fact.token)
     elif fact.kind == "preview":
         identity, sk = fact.token, keys.preview_sk(fact.day, fact.token)
@@ -202,9 +203,9 @@ def is_ignored(event: Event) -> bool:
     return event.kind in _IGNORED_KINDS
 
 
-def campaign_items(campaign_id: str) -> Iterator[tuple[Event, dict]]:
+def campaign_items(campaign_id: str) -> Iterator[tuple[Event, tuple[str, str], dict]]:
     """Every events item of a campaign, lane by lane (strongly consistent): the recount's input.
-    Yields the decoded record with the raw item (to compare with stream images)."""
+    Yields the record, its key and its image (as a stream record would carry it)."""
     for lane in range(keys.LANES):
         kwargs: dict = {"TableName": clients.table("events"), "ConsistentRead": True,
                         "KeyConditionExpression": "pk = :pk",
@@ -212,7 +213,7 @@ def campaign_items(campaign_id: str) -> Iterator[tuple[Event, dict]]:
         while True:
             page = clients.patient().query(**kwargs)
             for item in page.get("Items", []):
-                yield decode(item), item
+                yield decode(item), (item["pk"]["S"], item["sk"]["S"]), item
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

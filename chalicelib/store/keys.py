@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
+from chalicelib.store.records import RollupId
+
 LANES = 16
 
 
@@ -34,15 +36,10 @@ def split_event_pk(pk: str) -> tuple[str, str]:
 
 # events: sort keys ---------------------------------------------------------------------
 
-def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:
-    """What makes a visit unique: one visitor, one link, one channel, one UTC day."""
-    return f"{day}#{code}#{channel}#{visitor}"
-
-
 def visit_sk(day: str, code: str, channel: str, visitor: str | None, token: str) -> str:
     if visitor is None:
         return f"c#{day}#{token}"
-    return f"v#{visitor_identity(day, code, channel, visitor)}#{token}"
+    return f"v#{day}#{code}#{channel}#{visitor}#{token}"
 
 
 def preview_sk(day: str, token: str) -> str:
@@ -135,6 +132,32 @@ def depth_of(sk: str) -> int:
 def cascade_range() -> tuple[str, str]:
     """Bounds that hold every ``depth#`` item and ``direct`` (sorted between them)."""
     return "depth#", DIRECT
+
+
+def rollup_sk(rollup: RollupId) -> str:
+    if rollup.level == "day":
+        return day_sk(rollup.day, rollup.channel)
+    if rollup.level == "referrer":
+        return referrer_rollup_sk(rollup.code)
+    if rollup.level == "depth":
+        return depth_sk(rollup.depth)
+    if rollup.level in (TOTAL, DIRECT):
+        return rollup.level
+    raise ValueError(f"no such rollup level: {rollup.level!r}")
+
+
+def rollup_id(sk: str) -> RollupId:
+    """The id of a counter item's sort key (ValueError for the recount's state item)."""
+    if sk in (TOTAL, DIRECT):
+        return RollupId(sk)
+    if sk.startswith("day#"):
+        day, channel = split_day_sk(sk)
+        return RollupId("day", day=day, channel=channel)
+    if sk.startswith("ref#"):
+        return RollupId("referrer", code=code_of_referrer_rollup(sk))
+    if sk.startswith("depth#"):
+        return RollupId("depth", depth=depth_of(sk))
+    raise ValueError(f"not a counter item: {sk!r}")
 
 
 def unique_marker_pk(campaign_id: str, lane: str) -> str:

@@ -115,6 +115,43 @@ class Event:
     external_id: str | None = None
 
 
+def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:
+    """What a visit is unique by: one visitor, one link, one channel, one UTC day."""
+    return f"{day}|{code}|{channel}|{visitor}"
+
+
+@dataclass(frozen=True, order=True)
+class RollupId:
+    """Which rollup item: the campaign's ``total``, a ``day`` and channel, a ``referrer``,
+    a cascade ``depth`` or the ``direct`` pledges. The store maps it to a key."""
+
+    level: str
+    day: str = ""
+    channel: str = ""
+    code: str = ""
+    depth: int = 0
+
+    def __str__(self) -> str:
+        detail = {"day": f" {self.day} {self.channel}", "referrer": f" {self.code}", "depth": f" {self.depth}"}
+        return self.level + detail.get(self.level, "")
+
+
+TOTAL = RollupId("total")
+DIRECT = RollupId("direct")
+
+
+def day_id(day: str, channel: str) -> RollupId:
+    return RollupId("day", day=day, channel=channel)
+
+
+def referrer_id(code: str) -> RollupId:
+    return RollupId("referrer", code=code)
+
+
+def depth_id(depth: int) -> RollupId:
+    return RollupId("depth", depth=depth)
+
+
 @dataclass(frozen=True)
 class Rollup:
     """One rollup item's counters (``clicks``, ``referrers``, ``lb_score``…), money per

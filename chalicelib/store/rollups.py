@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.store import clients, codec, keys
-from chalicelib.store.records import Rollup
+from chalicelib.store.records import Rollup, RollupId
 
 MAX_ATTEMPTS = 6
 _NOT_COUNTERS = frozenset({"depth", "expires_at"})
@@ -115,9 +115,9 @@ def rank(campaign_id: str, score: int) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def counter_items(campaign_id: str) -> dict[str, Rollup]:
-    """Every counter item of a campaign by sort key (the recount's comparison)."""
-    return {item["sk"]["S"]: _decode(item) for item in _query(
+def counter_items(campaign_id: str) -> dict[RollupId, Rollup]:
+    """Every counter item of a campaign (the recount's comparison)."""
+    return {keys.rollup_id(item["sk"]["S"]): _decode(item) for item in _query(
         KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": codec.s(campaign_id)})
         if item["sk"]["S"] != keys.RECOUNT_STATE}
 
@@ -134,7 +134,7 @@ class Contribution:
     fields: dict = field(default_factory=dict)
 
 
-def apply(campaign_id: str, sk: str, items: list[Contribution]) -> tuple[int, bool]:
+def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> tuple[int, bool]:
     """Add a batch's contributions to one rollup item: ``(writes made, whether it changed)``.
 
     The write is conditioned on every lane's stored sequence number being below the
@@ -143,6 +143,7 @@ def apply(campaign_id: str, sk: str, items: list[Contribution]) -> tuple[int, bo
     records, conditioned on the numbers read. Normally one write; a replay costs one
     refused write and one read, and changes nothing.
     """
+    sk = keys.rollup_sk(rollup)
     stored: dict[str, str] | None = None
     writes = 0
     for _ in range(MAX_ATTEMPTS):
@@ -313,15 +314,16 @@ class Held:
     seq: str
     event_key: tuple[str, str]
     new_image: dict | None
-    contributions: dict[str, dict[str, int]]
-    fields: dict[str, dict]
+    contributions: dict[RollupId, dict[str, int]]
+    fields: dict[RollupId, dict]
 
 
 def hold(campaign_id: str, run: str, held: Held) -> None:
     """Keep one record aside (a put under its sequence number: a replay stores it once)."""
     expires = datetime.now(timezone.utc) + timedelta(days=7)
     body = {"event_key": list(held.event_key), "new_image": held.new_image,
-            "contributions": held.contributions, "fields": held.fields}
+            "contributions": {keys.rollup_sk(r): c for r, c in held.contributions.items()},
+            "fields": {keys.rollup_sk(r): f for r, f in held.fields.items()}}
     clients.patient().put_item(TableName=clients.table("rollups"), Item={
         **_key(keys.held_pk(campaign_id), keys.held_sk(run, held.lane, held.seq)),
         "body": codec.s(json.dumps(body, sort_keys=True)), "expires_at": codec.n(int(expires.timestamp()))})
@@ -334,11 +336,13 @@ def held_records(campaign_id: str, run: str) -> list[Held]:
                                                   ":run": codec.s(keys.held_prefix(run))}, ConsistentRead=True):
         _, lane, seq = item["sk"]["S"].split("#", 2)
         body = json.loads(item["body"]["S"])
-        out.append(Held(lane, seq, tuple(body["event_key"]), body["new_image"], body["contributions"], body["fields"]))
+        out.append(Held(lane, seq, (body["event_key"][0], body["event_key"][1]), body["new_image"],
+                        {keys.rollup_id(sk): c for sk, c in body["contributions"].items()},
+                        {keys.rollup_id(sk): f for sk, f in body["fields"].items()}))
     return sorted(out, key=lambda h: (h.lane, h.seq))
 
 
-def correct(campaign_id: str, sk: str, delta: dict[str, int], fields: dict[str, Any], run: str) -> None:
+def correct(campaign_id: str, rollup: RollupId, delta: dict[str, int], fields: dict[str, Any], run: str) -> None:
     """Add a recount's correction to one item, once per run (a retried write changes nothing)."""
     names = {"#rc": "recount_run"}
     values: dict[str, dict] = {":run": codec.s(run)}
@@ -353,8 +357,8 @@ def correct(campaign_id: str, sk: str, delta: dict[str, int], fields: dict[str, 
     expression = "SET " + ", ".join(assignments) + (" ADD " + ", ".join(adds) if adds else "")
     try:
         clients.patient().update_item(
-            TableName=clients.table("rollups"), Key=_key(campaign_id, sk), UpdateExpression=expression,
-            ConditionExpression="attribute_not_exists(#rc) OR #rc <> :run",
+            TableName=clients.table("rollups"), Key=_key(campaign_id, keys.rollup_sk(rollup)),
+            UpdateExpression=expression, ConditionExpression="attribute_not_exists(#rc) OR #rc <> :run",
             ExpressionAttributeNames=names, ExpressionAttributeValues=values)
     except Exception as exc:
         if clients.error_code(exc) != "ConditionalCheckFailedException":
