@@ -9,12 +9,12 @@ from bench.common import report
 def run() -> None:
     from chalicelib.aggregate import counting as aggregate
     from chalicelib.domain import ids
-    from tests.unit.test_aggregate import click_record
+    from harness.stream import click_record
 
     rng = random.Random(1)
     campaign = ids.campaign_id()
     codes = [ids.link_code() for _ in range(50)]
-    records = [click_record(campaign, rng.choice(codes), rng.choice(["x", "whatsapp", "email"]), f"visitor{i}", 1,
+    records = [click_record(campaign, rng.choice(codes), rng.choice(["x", "whatsapp", "email"]), f"visitor{i}",
                             lane=f"{i % 16:02d}") for i in range(1000)]
     result = aggregate.handle_records(records)
     report("Aggregator: 1,000 clicks, 3 channels, 50 referrers",

@@ -31,8 +31,7 @@ BASELINE = textwrap.dedent("""
 
 
 def _seed() -> str:
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import links
+    from chalicelib.domain import campaigns, links
 
     campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1"})
     link, _ = links.create(campaign, {"name": "Bench fan"})

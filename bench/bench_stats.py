@@ -20,11 +20,8 @@ RESOURCE = "/v1/campaigns/{campaign_id}/stats"
 
 def _small_campaign() -> tuple[str, str]:
     from app import aggregator, app
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import links
-    from chalicelib.hotpath import lookups
-    from chalicelib.domain import pledges
-    from chalicelib.hotpath import tracking
+    from chalicelib.domain import campaigns, links, pledges
+    from chalicelib.hotpath import lookups, tracking
     from dev.stream_poller import StreamPoller
 
     poller = StreamPoller(aggregator, start="LATEST")
@@ -49,8 +46,7 @@ def _small_campaign() -> tuple[str, str]:
 def _scaled_copy(source_id: str, factor: int) -> tuple[str, str]:
     """A campaign whose rollups are the source's, every counter × ``factor``."""
     from chalicelib.domain import campaigns
-    from chalicelib.store import rollups
-    from chalicelib.store import tables
+    from chalicelib.store import rollups, tables
     from chalicelib.store.schema import Rollup
 
     campaign, key = campaigns.create({"name": "Large", "target_url": "https://example.org/",

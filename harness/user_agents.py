@@ -1,5 +1,9 @@
 """Real user agents: link-preview fetchers and crawlers, and people's browsers (in-app too)."""
 
+# The person every unit test that is not about user agents visits with: a desktop Chrome.
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/131.0.0.0 Safari/537.36")
+
 PREVIEW_AGENTS = {
     "facebook": "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
     "facebook-catalog": "facebookcatalog/1.0",

@@ -15,8 +15,8 @@ from typing import Iterator
 import pytest
 
 from dev.stack import ROOT
+from harness.stack import LocalStack, start_stack, stop_stack
 from tests.browser import support
-from tests.integration.conftest import LocalStack, start_stack, stop_stack
 
 CHROMIUM = os.environ.get("RELAIS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

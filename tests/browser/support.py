@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import requests
 
-from tests.integration.conftest import LocalStack
+from harness.stack import LocalStack
 
 # Headless Chromium says "HeadlessChrome" in its user agent, and Relais rightly counts such
 # visits as previews (bots), not clicks. The fans of these tests are people: a desktop Chrome.

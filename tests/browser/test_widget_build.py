@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from bench.bench_widget import BUDGET, gzipped_size
 from dev.stack import ROOT
+from harness.widget import BUDGET, gzipped_size
 
 
 def test_the_shipped_widget_is_the_build_of_its_source():

@@ -3,74 +3,9 @@ subprocesses on free ports, spoken to over HTTP. The stack's own poller is off: 
 drain the events stream with the same poller, in this process, when they need counts."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-import requests
 
-from dev.stack import ROOT, free_port
-
-
-@dataclass
-class LocalStack:
-    api: str
-    demo: str
-    dynamodb: str
-    admin_token: str
-    data_dir: Path
-    process: subprocess.Popen
-
-    def create_campaign(self, **overrides) -> tuple[dict, str]:
-        body = {"name": "Integration", "target_url": "https://example.org/campaign", **overrides}
-        response = requests.post(f"{self.api}/v1/campaigns", json=body,
-                                 headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=10)
-        assert response.status_code == 201, response.text
-        return response.json()["campaign"], response.json()["api_key"]
-
-    def new_fan(self, campaign_id: str, name: str = "Fan", **extra) -> dict:
-        response = requests.post(f"{self.api}/v1/campaigns/{campaign_id}/referrers",
-                                 json={"name": name, **extra}, timeout=10)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-
-def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
-    ports = {"RELAIS_PORT": free_port(), "RELAIS_DEMO_PORT": free_port(), "RELAIS_DYNAMODB_PORT": free_port()}
-    env = {**os.environ, **{k: str(v) for k, v in ports.items()},
-           "RELAIS_DATA_DIR": str(data_dir), "RELAIS_POLLER": poller}
-    for name in ("RELAIS_PUBLIC_URL", "RELAIS_ADMIN_TOKEN", "RELAIS_SECRET"):
-        env.pop(name, None)
-    log = open(data_dir.parent / f"{data_dir.name}-stack.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "dev.stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    api = f"http://127.0.0.1:{ports['RELAIS_PORT']}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the local stack exited early; see {log.name}")
-        try:
-            if requests.get(f"{api}/healthz", timeout=1).status_code == 200 and \
-                    requests.get(f"http://127.0.0.1:{ports['RELAIS_DEMO_PORT']}/", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the local stack did not come up within 90 s")
-    return LocalStack(api=api, demo=f"http://127.0.0.1:{ports['RELAIS_DEMO_PORT']}",
-                      dynamodb=f"http://127.0.0.1:{ports['RELAIS_DYNAMODB_PORT']}",
-                      admin_token=(data_dir / "admin-token").read_text().strip(), data_dir=data_dir, process=process)
-
-
-def stop_stack(stack: LocalStack) -> None:
-    stack.process.send_signal(signal.SIGTERM)
-    stack.process.wait(30)
+from harness.stack import start_stack, stop_stack
 
 
 @pytest.fixture(scope="package")

@@ -1,8 +1,8 @@
 """The local stack over real HTTP: health, campaigns, auth, hostile input, persistence."""
 import requests
 
-from tests.integration.conftest import start_stack, stop_stack
-from tests.unit.test_campaigns import HOSTILE_TARGET_URLS
+from harness.inputs import HOSTILE_TARGET_URLS
+from harness.stack import start_stack, stop_stack
 
 
 def test_healthz_answers_200(stack):

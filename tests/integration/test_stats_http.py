@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
+from harness.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
 
 CHANNELS = ("x", "whatsapp", "email", "telegram")
 HUMANS = list(HUMAN_AGENTS.values())

@@ -16,7 +16,7 @@ import zxingcpp
 
 from dev.dynamodb_proxy import DynamoDBProxy
 from dev.stack import ROOT, free_port
-from tests.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
+from harness.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
 
 
 def fan_counts(stack, poller, code):

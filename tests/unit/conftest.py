@@ -5,8 +5,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-ADMIN = "test-operator-token"
-
+from harness.inprocess import ADMIN
 
 UNIT_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -84,16 +83,3 @@ def poller(dynamodb):
 
     return StreamPoller(aggregator)
 
-
-def rollup(campaign_id, sk):
-    """A rollup item as DynamoDB holds it (read straight from the table, not through the store)."""
-    from chalicelib.store import clients
-
-    response = clients.patient().get_item(TableName=clients.table("rollups"),
-                                          Key={"pk": {"S": campaign_id}, "sk": {"S": sk}}, ConsistentRead=True)
-    return response.get("Item", {})
-
-
-def number(item, name):
-    """A counter of a rollup item in DynamoDB JSON; 0 when it was never counted."""
-    return int(item.get(name, {"N": "0"})["N"])

@@ -1,31 +1,11 @@
 """The stream aggregator on synthetic stream records (unit tier)."""
-import itertools
 import random
 from collections import Counter
 
 from chalicelib.aggregate import counting as aggregate
 from chalicelib.domain import ids
-from tests.unit.conftest import number, rollup
-
-_seq = itertools.count(10**20)
-
-
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-
-
-def click_record(campaign, code, channel, visitor, day="2026-11-01", lane="03", rewritten=False):
-    """The stream record of one click: a fact item of its own (``rewritten``: the same item
-    written again, as a fallback replay of a write that had landed does)."""
-    token = ids.random_base62(22)
-    image = {
-        "pk": {"S": f"{campaign}#{lane}"}, "sk": {"S": f"v#{day}#{code}#{channel}#{visitor}#{token}"},
-        "kind": {"S": "visit"}, "agent": {"S": FIREFOX}, "campaign_id": {"S": campaign}, "code": {"S": code},
-        "channel": {"S": channel}, "day": {"S": day}, "visitor": {"S": visitor},
-    }
-    ddb = {"Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image, "SequenceNumber": str(next(_seq))}
-    if rewritten:
-        ddb["OldImage"] = dict(image)
-    return {"eventID": ids.random_base62(20), "eventName": "MODIFY" if rewritten else "INSERT", "dynamodb": ddb}
+from harness.inprocess import number, rollup
+from harness.stream import click_record, next_sequence_number
 
 
 def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
@@ -76,7 +56,7 @@ def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
     def record(sk, **attributes):
         image = {"pk": {"S": f"{campaign}#05"}, "sk": {"S": sk}, "campaign_id": {"S": campaign}}
         image.update({k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in attributes.items()})
-        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": str(next(_seq))}}
+        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": next_sequence_number()}}
 
     aggregate.handle_records([
         record("r#root", kind="referrer", code="root1234", depth=1, name="Root"),
@@ -104,7 +84,7 @@ def test_a_record_with_an_impossible_number_is_skipped_and_the_rest_of_the_batch
                  "kind": {"S": "pledge"}, "channel": {"S": "direct"}, "day": {"S": "2026-11-02"},
                  "status": {"S": "confirmed"}, "amount": {"N": amount}, "currency": {"S": "EUR"},
                  "goal_amount": {"N": "0"}}
-        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": str(next(_seq))}}
+        return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": next_sequence_number()}}
 
     result = aggregate.handle_records([pledge("pl#a", "1e309"), pledge("pl#b", "NaN"), pledge("pl#c", "2.5"),
                                        pledge("pl#d", "1200"), click_record(campaign, "abcd1234", "x", "v")])

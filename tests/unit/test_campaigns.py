@@ -1,41 +1,8 @@
 """Campaigns API: creation, validation, keys and authorization (unit tier)."""
 import pytest
 
-from tests.unit.conftest import ADMIN
-
-HOSTILE_TARGET_URLS = [
-    "http://example.org/",                       # not https
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)",
-    "data:text/html,<script>alert(1)</script>",
-    "//evil.example.com/",                        # protocol-relative
-    "https:evil.example.com",                     # no authority
-    "https:/evil.example.com",
-    "https:\\\\evil.example.com",
-    "https://example.org\\@evil.example.com",     # backslash trick
-    "https://user:pass@example.org/",             # user-info
-    "https://example.org@evil.example.com/",
-    "https://1.2.3.4/",                           # IP literal
-    "https://[::1]/",
-    "https://[2001:db8::1]/",
-    "https://2130706433/",                        # decimal IP
-    "https://0x7f000001/",                        # hex IP
-    "https://0177.0.0.1/",                        # octal IP
-    "https://localhost/",
-    "https://intranet/",                          # no TLD
-    "https://example.org/\x00",                   # control characters
-    "https://example.org/\r\nLocation: https://evil.example.com",
-    "https://exa mple.org/",
-    "https://example.org:8443/",                  # non-standard port
-    "https://ex%61mple.org/",                     # percent-encoded host
-    "https://еxample.org/",                       # Cyrillic е (homograph)
-    "https://example.org/" + "a" * 2100,          # overlong
-    "ftp://example.org/",
-    "",
-    "   https://example.org/",
-    "https://-example.org/",
-    "https://example.local/",
-]
+from harness.inprocess import ADMIN
+from harness.inputs import HOSTILE_TARGET_URLS
 
 
 def test_operator_creates_a_campaign_with_a_key_shown_once(api):

@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.unit.conftest import number, rollup
-from tests.unit.test_tracking import CHROME
+from harness.inprocess import number, rollup
+from harness.user_agents import CHROME
 
 
 @pytest.fixture

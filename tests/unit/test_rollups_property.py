@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.conftest import number, rollup
+from harness.inprocess import number, rollup
 
 FANS, VISITORS, PLEDGE_IDS = 3, 4, 5
 CHANNELS = ("x", "whatsapp", "email")

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.unit.test_tracking import CHROME
+from harness.user_agents import CHROME
 
 
 @pytest.fixture

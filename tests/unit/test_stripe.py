@@ -5,7 +5,7 @@ import time
 import pytest
 import stripe
 
-from tests.unit.conftest import rollup
+from harness.inprocess import rollup
 
 SECRET = "whsec_unit_test_secret_123"
 

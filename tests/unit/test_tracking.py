@@ -3,9 +3,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.unit.conftest import rollup
-
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+from harness.inprocess import rollup
+from harness.user_agents import CHROME
 
 
 @pytest.fixture

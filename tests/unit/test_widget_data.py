@@ -1,7 +1,7 @@
 """The widget's data route and the static assets (unit tier)."""
 import pytest
 
-from tests.unit.test_tracking import CHROME
+from harness.user_agents import CHROME
 
 
 def test_widget_data_shows_progress_leaderboard_and_milestones(api, poller):
