@@ -1,0 +1,244 @@
+"""Every write path, under every way a network fails, ends with exact figures.
+
+A fault-injecting DynamoDB proxy (``dev/dynamodb_proxy.py``) sits between a ``chalice
+local`` of its own and the local stack's DynamoDB. For each write path we run a small
+concurrent workload while one matching write in two is faulted — refused (``throttle``),
+dropped before it arrives (``drop``), applied with its answer lost (``lose_answer``: the
+client retries a write that landed), or stalled past the client's timeout then applied
+(``stall``) — with clients retrying what was not acknowledged, as a creator's server
+would. Then the counts must equal what was acknowledged, exactly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import stripe
+
+from dev.dynamodb_proxy import DynamoDBProxy
+from dev.stack import ROOT, free_port
+from harness.user_agents import HUMAN_AGENTS
+
+MODES = ("throttle", "drop", "lose_answer", "stall")
+OPERATIONS = 6
+SECRET = "whsec_fault_matrix_secret_7"
+BROWSER = HUMAN_AGENTS["firefox-linux"]
+
+
+class FaultyApi:
+    """``chalice local`` talking to DynamoDB through the fault proxy; the stack drains its spool."""
+
+    def __init__(self, stack, tmp_path: Path) -> None:
+        self.proxy = DynamoDBProxy(stack.dynamodb, stall_seconds=0.6)
+        port = free_port()
+        env = {**os.environ, "RELAIS_DYNAMODB_ENDPOINT": self.proxy.url, "RELAIS_STAGE": "local",
+               "RELAIS_FALLBACK_DIR": str(stack.data_dir / "fallback"),
+               "RELAIS_ADMIN_TOKEN": stack.admin_token,
+               "RELAIS_SECRET": (stack.data_dir / "secret").read_text().strip(),
+               "RELAIS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        self.log = tmp_path / "chalice.log"
+        self.server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(port),
+             "--stage", "local", "--no-autoreload"], cwd=ROOT, env=env, stdout=open(self.log, "wb"),
+            stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or self.server.poll() is not None:
+                    raise RuntimeError(f"chalice local did not start; see {self.log}") from None
+                time.sleep(0.1)
+
+    def close(self) -> None:
+        self.server.terminate()
+        self.server.wait(10)
+        self.proxy.close()
+
+
+@pytest.fixture(scope="module")
+def faulty(stack, tmp_path_factory):
+    api = FaultyApi(stack, tmp_path_factory.mktemp("faulty"))
+    yield api
+    api.close()
+
+
+def until_acknowledged(send, accepted=(200, 201, 202, 204, 302), attempts=20):
+    """What a careful client does: retry until the answer says the write was taken.
+
+    The answer carries ``retried``: whether an earlier attempt went unanswered (the write
+    may have landed then, so this answer may be the replay's ``200``)."""
+    retried = False
+    for _ in range(attempts):
+        try:
+            response = send()
+        except requests.RequestException:
+            retried = True
+            continue
+        if response.status_code in accepted:
+            response.retried = retried
+            return response
+        assert response.status_code in (429, 500, 502, 503, 504), response.text
+        retried = True
+    raise AssertionError("never acknowledged")
+
+
+def settle(stack, poller, timeout=30.0) -> None:
+    """Wait for the stack to apply the spooled facts, then count everything written."""
+    spool = stack.data_dir / "fallback"
+    deadline = time.monotonic() + timeout
+    while spool.exists() and any(spool.glob("*.json")):
+        assert time.monotonic() < deadline, "the fallback spool was not drained"
+        time.sleep(0.2)
+    poller.drain()
+
+
+def stats(api_url, cid, key) -> dict:
+    response = requests.get(f"{api_url}/v1/campaigns/{cid}/stats", headers={"Authorization": f"Bearer {key}"},
+                            timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def concurrently(work, count=OPERATIONS):
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(work, range(count)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clicks_and_previews_count_once_each(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign()
+    code = stack.new_fan(campaign["id"], "Fan")["code"]
+    faulty.proxy.inject(mode, every=2, table="relais-local-events")
+    try:
+        def click(i):
+            return requests.get(f"{faulty.url}/r/{code}?c=x", headers={"User-Agent": f"{BROWSER} n{i}"},
+                                allow_redirects=False, timeout=10)
+
+        def preview(_):
+            return requests.head(f"{faulty.url}/r/{code}?c=whatsapp", allow_redirects=False, timeout=10)
+
+        clicks = concurrently(click)
+        previews = concurrently(preview)
+    finally:
+        faulty.proxy.heal()
+    assert [r.status_code for r in clicks + previews] == [302] * (2 * OPERATIONS)
+    settle(stack, poller)
+    totals = stats(stack.api, campaign["id"], key)["totals"]
+    assert (totals["clicks"], totals["unique_clicks"], totals["previews"]) == (OPERATIONS, OPERATIONS, OPERATIONS)
+    assert faulty.proxy.faulted[(mode, "PutItem")] >= OPERATIONS // 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shares_count_once_each(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign()
+    code = stack.new_fan(campaign["id"], "Fan")["code"]
+    faulty.proxy.inject(mode, every=2, table="relais-local-events")
+    try:
+        answers = concurrently(lambda _: until_acknowledged(
+            lambda: requests.post(f"{faulty.url}/v1/shares", json={"code": code, "channel": "telegram"}, timeout=10)))
+    finally:
+        faulty.proxy.heal()
+    assert {r.status_code for r in answers} == {202}
+    settle(stack, poller)
+    assert stats(stack.api, campaign["id"], key)["totals"]["shares"] == OPERATIONS
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_new_fan_gets_exactly_one_link(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign()
+    faulty.proxy.inject(mode, every=2, table="relais-local-links")
+    try:
+        answers = concurrently(lambda i: until_acknowledged(lambda: requests.post(
+            f"{faulty.url}/v1/campaigns/{campaign['id']}/referrers",
+            json={"name": f"Fan {i}", "email": f"fan{i}@example.org"}, timeout=10)))
+    finally:
+        faulty.proxy.heal()
+    settle(stack, poller)
+    assert stats(stack.api, campaign["id"], key)["totals"]["referrers"] == OPERATIONS
+    again = [requests.post(f"{stack.api}/v1/campaigns/{campaign['id']}/referrers",
+                           json={"name": f"Fan {i}", "email": f"fan{i}@example.org"}, timeout=10).json()["code"]
+             for i in range(OPERATIONS)]
+    assert again == [answer.json()["code"] for answer in answers]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pledges_and_their_refunds_count_once(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign()
+    url = f"{faulty.url}/v1/campaigns/{campaign['id']}/pledges"
+    headers = {"Authorization": f"Bearer {key}"}
+    faulty.proxy.inject(mode, every=2, table="relais-local-events")
+    try:
+        created = concurrently(lambda i: until_acknowledged(lambda: requests.post(
+            url, json={"pledge_id": f"p{i}", "amount": 1000 + i, "currency": "EUR"}, headers=headers, timeout=30)))
+        refunded = concurrently(lambda i: until_acknowledged(lambda: requests.post(
+            url, json={"pledge_id": f"p{i}", "amount": 1000 + i, "currency": "EUR", "status": "refunded"},
+            headers=headers, timeout=30)), count=2)
+    finally:
+        faulty.proxy.heal()
+    assert [r.status_code for r in created if not r.retried] == [201] * sum(not r.retried for r in created)
+    assert [r.json()["status"] for r in refunded] == ["refunded", "refunded"]
+    settle(stack, poller)
+    totals = stats(stack.api, campaign["id"], key)["totals"]
+    kept = range(2, OPERATIONS)
+    assert (totals["pledges"], totals["amount"]) == (len(kept), {"EUR": sum(1000 + i for i in kept)})
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stripe_checkouts_count_once(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign(stripe_webhook_secret=SECRET)
+
+    def deliver(i):
+        payload = json.dumps({"id": f"evt_{i}", "type": "checkout.session.completed", "created": int(time.time()),
+                              "data": {"object": {"id": f"cs_{mode}_{i}", "amount_total": 500 + i, "currency": "eur",
+                                                  "payment_status": "paid", "payment_intent": f"pi_{mode}_{i}"}}})
+        return requests.post(f"{faulty.url}/v1/campaigns/{campaign['id']}/stripe", data=payload, timeout=30,
+                             headers={"Content-Type": "application/json",
+                                      "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+                                          payload, SECRET)})
+
+    faulty.proxy.inject(mode, every=2, table="relais-local-events")
+    try:
+        concurrently(lambda i: until_acknowledged(lambda: deliver(i)))
+    finally:
+        faulty.proxy.heal()
+    settle(stack, poller)
+    totals = stats(stack.api, campaign["id"], key)["totals"]
+    assert (totals["pledges"], totals["amount"]) == (OPERATIONS, {"EUR": sum(500 + i for i in range(OPERATIONS))})
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_aggregators_own_writes_count_once(stack, poller, faulty, mode, monkeypatch):
+    campaign, key = stack.create_campaign()
+    code = stack.new_fan(campaign["id"], "Fan")["code"]
+    for i in range(OPERATIONS):
+        requests.get(f"{stack.api}/r/{code}?c=email", headers={"User-Agent": f"{BROWSER} a{i}"},
+                     allow_redirects=False, timeout=10)
+        requests.post(f"{stack.api}/v1/campaigns/{campaign['id']}/pledges", headers={"Authorization": f"Bearer {key}"},
+                      json={"pledge_id": f"agg{i}", "amount": 300, "currency": "USD"}, timeout=10)
+    monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
+    faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
+    try:
+        for _ in range(20):  # a failed batch is retried, as Lambda retries it
+            try:
+                poller.drain()
+                break
+            except Exception:
+                continue
+    finally:
+        faulty.proxy.heal()
+        monkeypatch.undo()
+    poller.drain()
+    totals = stats(stack.api, campaign["id"], key)["totals"]
+    assert (totals["clicks"], totals["unique_clicks"], totals["pledges"], totals["amount"]) == \
+        (OPERATIONS, OPERATIONS, OPERATIONS, {"USD": 300 * OPERATIONS})
+    assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
