@@ -24,6 +24,7 @@ import stripe
 
 from dev.dynamodb_proxy import DynamoDBProxy
 from dev.stack import ROOT, free_port
+from harness import soak
 from harness.user_agents import HUMAN_AGENTS
 
 MODES = ("throttle", "drop", "lose_answer", "stall")
@@ -92,13 +93,9 @@ def until_acknowledged(send, accepted=(200, 201, 202, 204, 302), attempts=20):
     raise AssertionError("never acknowledged")
 
 
-def settle(stack, poller, timeout=30.0) -> None:
+def settle(stack, poller) -> None:
     """Wait for the stack to apply the spooled facts, then count everything written."""
-    spool = stack.data_dir / "fallback"
-    deadline = time.monotonic() + timeout
-    while spool.exists() and any(spool.glob("*.json")):
-        assert time.monotonic() < deadline, "the fallback spool was not drained"
-        time.sleep(0.2)
+    soak.wait_for_spool(stack.data_dir)
     poller.drain()
 
 
