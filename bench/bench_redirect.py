@@ -17,12 +17,15 @@ CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, l
 BASELINE = textwrap.dedent("""
     import botocore.config, botocore.session, os, secrets
     session = botocore.session.get_session()
-    client = session.create_client("dynamodb", region_name="us-east-1", endpoint_url=os.environ["RELAIS_DYNAMODB_ENDPOINT"],
-        config=botocore.config.Config(connect_timeout=0.25, read_timeout=0.5, retries={"total_max_attempts": 1, "mode": "standard"}))
+    client = session.create_client(
+        "dynamodb", region_name="us-east-1", endpoint_url=os.environ["RELAIS_DYNAMODB_ENDPOINT"],
+        config=botocore.config.Config(connect_timeout=0.25, read_timeout=0.5,
+                                      retries={"total_max_attempts": 1, "mode": "standard"}))
     def handler(event, context):
         client.update_item(TableName=os.environ["RELAIS_TABLE_PREFIX"] + "events",
             Key={"pk": {"S": "baseline#03"}, "sk": {"S": "v#2026-11-29#code#x#" + secrets.token_urlsafe(16)}},
-            UpdateExpression="ADD hits :one SET kind = :k, code = :c, channel = :ch, #d = :d, campaign_id = :id, expires_at = :t",
+            UpdateExpression="ADD hits :one SET kind = :k, code = :c, channel = :ch, #d = :d, campaign_id = :id, "
+                             "expires_at = :t",
             ExpressionAttributeNames={"#d": "day"},
             ExpressionAttributeValues={":one": {"N": "1"}, ":k": {"S": "click"}, ":c": {"S": "code"}, ":ch": {"S": "x"},
                 ":d": {"S": "2026-11-29"}, ":id": {"S": "baseline"}, ":t": {"N": "1800000000"}})
@@ -49,7 +52,8 @@ def calls_per_request(upstream: str, code: str) -> None:
             for i in range(50):
                 response = app(redirect_event(code, f"198.51.100.{i}", agent, method), FakeContext())
                 assert response["statusCode"] == 302
-            report(f"DynamoDB calls per warm {label}", f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads",
+            report(f"DynamoDB calls per warm {label}",
+                   f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads",
                    "target: 1 write, 0 reads" if label == "human click" else "target: <= 1 write")
 
 

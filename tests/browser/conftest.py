@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -22,6 +22,7 @@ CHROMIUM = os.environ.get("RELAIS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+README_IMAGES = ROOT / "docs" / "img"
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +87,13 @@ def open_context(browser, relais):
 @pytest.fixture
 def context(open_context):
     return open_context()
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where a test writes its pictures: the README's ``docs/img/`` under ``make screenshots``
+    (``RELAIS_SCREENSHOTS=1``), else a temporary folder, so that ``make test`` changes no file."""
+    if os.environ.get("RELAIS_SCREENSHOTS") == "1":
+        README_IMAGES.mkdir(parents=True, exist_ok=True)
+        return README_IMAGES
+    return tmp_path

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, time, timedelta
 
 import requests
 
@@ -93,11 +93,11 @@ def seed(relais: Relais) -> dict:
                     response = http.get(f"{relais.api}/r/{fans[name]['code']}", params={"c": channel},
                                         headers={"User-Agent": agent}, allow_redirects=False, timeout=10)
                     assert response.status_code == 302, response.text
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     with _stack_secret(relais):
         for days_ago, name, channel, euros in PLEDGES:
             day = today - timedelta(days=days_ago)
-            moment = datetime.combine(day, time(12, 0), tzinfo=timezone.utc) if days_ago else datetime.now(timezone.utc)
+            moment = datetime.combine(day, time(12, 0), tzinfo=UTC) if days_ago else datetime.now(UTC)
             ref = make_ref(campaign_id, fans[name]["code"], channel, day) if name else None
             relais.pledge(campaign_id, key, euros * 100, ref, pledge_id=f"showcase-{uuid.uuid4()}",
                           occurred_at=moment.isoformat().replace("+00:00", "Z"))

@@ -5,9 +5,10 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -153,7 +154,8 @@ def page_with_widget(site: CreatorSite, relais: Relais, campaign_id: str, *, att
                      before: str = "", after: str = "", lang: str = "en") -> str:
     """A page of the creator's site that embeds the widget (the one-line snippet), and its URL."""
     return site.add(f"""<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>A creator's page</title><link rel="icon" href="data:,">{head}</head>
+<html lang="{lang}"><head><meta charset="utf-8"><title>A creator's page</title>
+<link rel="icon" href="data:,">{head}</head>
 <body><main><h1>A creator's page</h1>{before}
 <script src="{relais.api}/widget.js" data-campaign="{campaign_id}" {attributes} async></script>
 {after}</main></body></html>""")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.browser.support import WIDGET, axe_violations, page_with_widget, widget_ready
 
 
-@pytest.mark.parametrize("campaign_locale, attributes, browser_locale, button", [
+@pytest.mark.parametrize(("campaign_locale", "attributes", "browser_locale", "button"), [
     ("fr", "", "en-US", "Obtenir mon lien"),            # the campaign's language, whatever the browser's
     ("en", "", "fr-FR", "Get my link"),
     ("fr", 'data-locale="es"', "en-US", "Obtener mi enlace"),  # the page asks for another
@@ -88,8 +88,9 @@ def test_a_keyboard_user_can_get_their_link_and_copy_it_with_a_visible_focus(rel
     page = context.new_page()
     page.goto(page_with_widget(site, relais, campaign_id))
     card = widget_ready(page)
-    focused = "() => { const a = document.activeElement; return a && a.shadowRoot && a.shadowRoot.activeElement " \
-              "? (a.shadowRoot.activeElement.id || a.shadowRoot.activeElement.dataset.c || a.shadowRoot.activeElement.tagName) : null; }"
+    focused = ("() => { const a = document.activeElement; return a && a.shadowRoot && a.shadowRoot.activeElement "
+               "? (a.shadowRoot.activeElement.id || a.shadowRoot.activeElement.dataset.c "
+               "|| a.shadowRoot.activeElement.tagName) : null; }")
 
     # Tab into the widget, type a name, press Enter
     for _ in range(5):

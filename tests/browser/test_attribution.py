@@ -71,7 +71,8 @@ def test_first_click_campaigns_keep_the_first_ref_and_last_click_campaigns_the_l
     for model, kept in (("first_click", 0), ("last_click", 1)):
         # Given a visitor who came through one fan's link, then through another's
         campaign_id, _ = relais.campaign(attribution={"model": model, "window_days": 30})
-        queries = [landing_query(relais, relais.stack.new_fan(campaign_id, name=name)["code"]) for name in ("One", "Two")]
+        queries = [landing_query(relais, relais.stack.new_fan(campaign_id, name=name)["code"])
+                   for name in ("One", "Two")]
         url = page_with_widget(site, relais, campaign_id)
         page = open_context().new_page()
         for query in queries:

@@ -4,13 +4,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from dev.stack import ROOT
 from tests.browser import showcase
 from tests.browser.support import PHONE_UA, axe_violations, page_with_widget, wait_until, widget_ready
-
-IMAGES = ROOT / "docs" / "img"
 
 
 def sign_in(page, relais, campaign_id: str, key: str) -> None:
@@ -41,7 +39,7 @@ def test_the_stats_download_as_a_csv_file_and_the_tab_remembers_the_key(relais, 
     # When the creator downloads the CSV
     with page.expect_download() as download:
         page.locator("#csv").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = download.value.path().read_text(encoding="utf-8-sig")
 
     # Then it is the stats as a table, names quoted as CSV requires
     assert download.value.suggested_filename.startswith(f"relais-{campaign_id}-")
@@ -56,7 +54,9 @@ def test_the_stats_download_as_a_csv_file_and_the_tab_remembers_the_key(relais, 
     assert page.evaluate("() => sessionStorage.getItem('relais-dashboard')") is None
 
 
-def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(relais, site, open_context, axe_source):
+@pytest.mark.screenshots
+def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(relais, site, open_context, axe_source,
+                                                                              screenshots):
     # Given a campaign with two weeks of shares, clicks, pledges and a three-level cascade
     seeded = showcase.seed(relais)
     campaign_id, key = seeded["id"], seeded["key"]
@@ -64,12 +64,12 @@ def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(re
         stats = relais.stats(campaign_id, key, **{"from": seeded["from"], "to": seeded["to"]})
         return stats["totals"]["pledges"] == seeded["pledges"] and stats["cascade"]["max_depth"] == 3
     wait_until(counted, "the showcase to be counted", 20)
-    IMAGES.mkdir(parents=True, exist_ok=True)
 
     # The widget, as the fan Camille sees it on the creator's page
     camille = seeded["fans"]["Camille Durand"]
     context = open_context(device_scale_factor=2, viewport={"width": 900, "height": 1400})
-    context.add_init_script(f"localStorage.setItem({json.dumps(f'relais:{campaign_id}:fan')}, {json.dumps(json.dumps(camille))});")
+    stored = f"localStorage.setItem({json.dumps(f'relais:{campaign_id}:fan')}, {json.dumps(json.dumps(camille))});"
+    context.add_init_script(stored)
     page = context.new_page()
     page.goto(page_with_widget(site, relais, campaign_id, lang="en", head=SHOWCASE_PAGE,
                                before='<div class="column">', after="</div>"))
@@ -78,7 +78,7 @@ def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(re
     expect(card.locator("ol li")).to_have_count(8)
     expect(card.locator(".qr img")).to_have_js_property("complete", True)
     box = card.bounding_box()
-    page.screenshot(path=IMAGES / "widget.png", clip={"x": box["x"] - 24, "y": box["y"] - 24,
+    page.screenshot(path=screenshots / "widget.png", clip={"x": box["x"] - 24, "y": box["y"] - 24,
                                                       "width": box["width"] + 48, "height": box["height"] + 48})
 
     # The dashboard over the two weeks, on a desktop
@@ -92,7 +92,7 @@ def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(re
     expect(board.locator("#daily rect")).to_have_count(14)
     assert axe_violations(board, axe_source) == []
     board.mouse.move(0, 0)
-    board.screenshot(path=IMAGES / "dashboard.png", full_page=True)
+    board.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
     # And on a phone: nothing wider than the screen, the amounts in view
     phone = open_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
@@ -105,7 +105,7 @@ def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(re
     assert small.evaluate("() => document.documentElement.scrollWidth") <= 390
     amount = small.locator("#referrers tbody tr").first.locator("[data-k=amount]").bounding_box()
     assert amount["x"] + amount["width"] <= 390
-    small.screenshot(path=IMAGES / "dashboard-phone.png")
+    small.screenshot(path=screenshots / "dashboard-phone.png")
 
 
 SHOWCASE_PAGE = """<style>

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from tests.browser.support import page_with_widget, wait_until, widget_ready
 
 
-def test_a_share_brings_a_click_and_a_pledge_that_the_dashboard_credits_to_the_fan_and_the_channel(relais, open_context):
+def test_a_share_brings_a_click_and_a_pledge_that_the_dashboard_credits_to_the_fan_and_the_channel(relais,
+                                                                                                   open_context):
     # Given a fan on the creator's page (a French campaign, an English-speaking browser)
     fan = open_context().new_page()
     fan.goto(f"{relais.demo}/")

@@ -26,7 +26,8 @@ def test_a_referrer_named_like_html_shows_as_text_in_the_leaderboard_and_the_das
     campaign_id, key = relais.campaign(leaderboard="public", name="<b>Bold</b> <script>window.__xss=2</script>",
                                        share_text="<img src=y onerror=window.__xss=3>")
     fan = relais.stack.new_fan(campaign_id, name=XSS_NAME)
-    wait_until(lambda: any(e["name"] == XSS_NAME for e in relais.get(f"/v1/campaigns/{campaign_id}/widget")["leaderboard"]),
+    wait_until(lambda: any(e["name"] == XSS_NAME
+                           for e in relais.get(f"/v1/campaigns/{campaign_id}/widget")["leaderboard"]),
                "the referrer to enter the leaderboard")
 
     # When the widget shows the leaderboard
@@ -78,7 +79,8 @@ LAYOUT = """() => {
     const box = node.getBoundingClientRect(), style = getComputedStyle(node);
     return [node.tagName, Math.round((box.x - origin.x) * 100) / 100, Math.round((box.y - origin.y) * 100) / 100,
             Math.round(box.width * 100) / 100, Math.round(box.height * 100) / 100, style.font, style.color,
-            style.backgroundColor, style.borderTop, style.display, style.visibility, style.transform, style.textTransform];
+            style.backgroundColor, style.borderTop, style.display, style.visibility, style.transform,
+            style.textTransform];
   });
 }"""
 

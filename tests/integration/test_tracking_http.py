@@ -30,11 +30,11 @@ def test_every_agent_is_redirected_and_only_people_count_as_clicks(stack, poller
     campaign, _ = stack.create_campaign(target_url="https://example.org/p?lang=fr")
     fan = stack.new_fan(campaign["id"], "Corpus")
     statuses = []
-    for name, agent in PREVIEW_AGENTS.items():
+    for agent in PREVIEW_AGENTS.values():
         response = requests.get(f"{stack.api}/r/{fan['code']}?c=facebook", headers={"User-Agent": agent},
                                 allow_redirects=False, timeout=5)
         statuses.append(response.status_code)
-    for name, agent in HUMAN_AGENTS.items():
+    for agent in HUMAN_AGENTS.values():
         response = requests.get(f"{stack.api}/r/{fan['code']}?c=whatsapp", headers={"User-Agent": agent},
                                 allow_redirects=False, timeout=5)
         statuses.append(response.status_code)
@@ -63,12 +63,12 @@ def test_qr_codes_decode_to_the_short_link_tagged_qr(stack):
     expected = f"{fan['short_url']}?c=qr"
     png_response = requests.get(fan["qr"]["png"] + "?size=300", timeout=5)
     assert png_response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    width, height, rows, info = png.Reader(bytes=png_response.content).asRGB8()
+    width, height, rows, _ = png.Reader(bytes=png_response.content).asRGB8()
     assert width <= 300
     assert _decode(rows, width, height, 3) == expected
     svg_response = requests.get(fan["qr"]["svg"], timeout=5)
     rendered = bytes(resvg_py.svg_to_bytes(svg_string=svg_response.text, width=400, height=400, background="#ffffff"))
-    width, height, rows, info = png.Reader(bytes=rendered).asRGBA8()
+    width, height, rows, _ = png.Reader(bytes=rendered).asRGBA8()
     assert _decode(rows, width, height, 4) == expected
 
 
@@ -100,9 +100,10 @@ def test_a_throttled_or_stalled_click_write_still_redirects_within_a_second(stac
     port = free_port()
     log_path = tmp_path / "chalice.log"
     env = {**os.environ, "RELAIS_DYNAMODB_ENDPOINT": proxy.url, "RELAIS_STAGE": "local"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1",
-                               "--port", str(port), "--stage", "local", "--no-autoreload"],
-                              cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as log:  # the server keeps its own copy of the descriptor
+        server = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1",
+                                   "--port", str(port), "--stage", "local", "--no-autoreload"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(150):

@@ -88,7 +88,7 @@ def test_patch_changes_only_the_given_fields(api):
     assert b"whsec_abc123XYZ" not in response.body
 
 
-@pytest.mark.parametrize("field,value,code", [
+@pytest.mark.parametrize(("field", "value", "code"), [
     ("name", "", "invalid_name"),
     ("name", "x" * 121, "invalid_name"),
     ("name", 42, "invalid_name"),
@@ -135,11 +135,16 @@ def test_bodies_over_64_kib_get_413(api):
     assert response.data["error"]["code"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("raw", ["{not json", "[]", "null", "\"text\""])
-def test_malformed_bodies_are_400(api, raw):
+@pytest.mark.parametrize(("raw", "code"), [
+    ("{not json", "invalid_json"),  # not JSON at all
+    ("[]", "invalid_body"),         # JSON, but not an object
+    ("null", "invalid_body"),
+    ("\"text\"", "invalid_body"),
+])
+def test_malformed_bodies_are_400(api, raw, code):
     response = api.call("POST", "/v1/campaigns", raw=raw, token=ADMIN)
     assert response.status_code == 400
-    assert response.data["error"]["code"] in ("invalid_json", "invalid_body")
+    assert response.data["error"]["code"] == code
 
 
 def test_unknown_campaign_is_404_for_the_operator(api):

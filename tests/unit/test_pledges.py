@@ -1,5 +1,5 @@
 """Pledges: idempotency, conflicts, refunds and attribution (unit tier)."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -92,13 +92,13 @@ def test_a_ref_of_another_campaign_is_direct(api, campaign):
 def test_a_ref_older_than_the_window_is_direct(api, campaign):
     c, key = campaign
     _, ref = ref_from_click(api, c)
-    late = (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
-    within = (datetime.now(timezone.utc) + timedelta(days=6)).isoformat()
+    late = (datetime.now(UTC) + timedelta(days=8)).isoformat()
+    within = (datetime.now(UTC) + timedelta(days=6)).isoformat()
     assert pledge(api, c, key, pledge_id="late", ref=ref, occurred_at=late).data["attribution"] is None
     assert pledge(api, c, key, pledge_id="ok", ref=ref, occurred_at=within).data["attribution"] is not None
 
 
-@pytest.mark.parametrize("body,code", [
+@pytest.mark.parametrize(("body", "code"), [
     ({"pledge_id": ""}, "invalid_pledge_id"),
     ({"pledge_id": "x" * 129}, "invalid_pledge_id"),
     ({"amount": 0}, "invalid_amount"),
@@ -118,13 +118,13 @@ def test_invalid_pledges_are_400_and_store_nothing(api, campaign, body, code):
 
 def test_pledges_need_the_campaign_key(api, campaign):
     c, _ = campaign
-    other, other_key = api.create_campaign()
+    _, other_key = api.create_campaign()
     assert pledge(api, c, None).status_code == 401
     assert pledge(api, c, other_key).status_code == 403
 
 
 def test_cascade_depth_follows_referred_by(api, campaign, poller):
-    c, key = campaign
+    c, _ = campaign
     root = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Root"}).data
     child = api.call("POST", f"/v1/campaigns/{c['id']}/referrers", {"name": "Child", "referred_by": root["code"]}).data
     grandchild = api.call("POST", f"/v1/campaigns/{c['id']}/referrers",

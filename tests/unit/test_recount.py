@@ -1,14 +1,15 @@
 """The recount rebuilds a campaign's counters from its events while traffic continues (unit tier)."""
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+import pytest
 
 from chalicelib.aggregate import recount
 from chalicelib.domain import pledges
 from chalicelib.hotpath import lookups, tracking
 from chalicelib.store import clients
 from harness.inprocess import number, rollup
-
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+from harness.user_agents import CHROME
 
 
 def _corrupt(campaign_id, sk, **deltas):
@@ -46,7 +47,8 @@ class Traffic:
             if i % 5 == 0:
                 ref = location.split("ref=")[1].split("&")[0]
                 _, campaign = lookups.resolve(code)
-                request = pledges.PledgeRequest(f"{self.name}-{i}", 100 + i, "EUR", "confirmed", datetime.now(timezone.utc), ref)
+                request = pledges.PledgeRequest(f"{self.name}-{i}", 100 + i, "EUR", "confirmed", datetime.now(UTC),
+                                                ref)
                 status, _ = pledges.record(campaign, request)
                 assert status == 201
                 self.pledges += 1
@@ -86,7 +88,7 @@ class Draining:
 
 
 def test_a_corrupted_campaign_is_rebuilt_exactly_while_clicks_and_pledges_continue(api, poller):
-    campaign, key = api.create_campaign(goal={"amount": 100_000, "currency": "EUR"})
+    campaign, _ = api.create_campaign(goal={"amount": 100_000, "currency": "EUR"})
     cid = campaign["id"]
     codes = [api.call("POST", f"/v1/campaigns/{cid}/referrers", {"name": f"F{i}"}).data["code"] for i in range(3)]
     with Traffic("before", codes, limit=200) as before:
@@ -94,7 +96,7 @@ def test_a_corrupted_campaign_is_rebuilt_exactly_while_clicks_and_pledges_contin
     poller.drain()
     _corrupt(cid, "total", clicks=-17, pledges=3, amt_EUR=999)
     _corrupt(cid, f"ref#{codes[0]}", clicks=-5, lb_score=-1)
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     _corrupt(cid, f"day#{today}#x", unique_clicks=4)
 
     with Draining(poller), Traffic("during", codes, limit=20_000) as during:
@@ -130,9 +132,5 @@ def test_a_check_reports_the_difference_and_changes_nothing(api, poller):
 
 def test_a_recount_without_a_stream_consumer_fails_with_a_clear_reason(api):
     campaign, _ = api.create_campaign()
-    try:
+    with pytest.raises(recount.RecountError, match="0 of 16 start markers"):
         recount.recount(campaign["id"], timeout=1)
-    except recount.RecountError as exc:
-        assert "0 of 16 start markers" in str(exc)
-    else:
-        raise AssertionError("the recount must not proceed without the aggregator")

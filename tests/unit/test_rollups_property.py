@@ -21,83 +21,99 @@ step = st.one_of(
 )
 
 
+class Workload:
+    """A campaign with its fans, and the ground truth of every step done to it, kept independently."""
+
+    def __init__(self, api, poller):
+        self.api, self.poller = api, poller
+        campaign, self.key = api.create_campaign(goal={"amount": 1, "currency": "EUR"})
+        self.cid = campaign["id"]
+        self.fans = [api.call("POST", f"/v1/campaigns/{self.cid}/referrers", {"name": f"F{i}"}).data["code"]
+                     for i in range(FANS)]
+        self.refs: dict[int, tuple[str, str]] = {}  # fan → (ref, channel) of their latest click
+        self.truth: Counter = Counter()
+        self.seen_visitors: set[tuple[int, str, int]] = set()
+        self.pledges: dict[int, dict] = {}
+        self.first_batch = len(poller.batches)
+
+    def click(self, fan, channel, visitor):
+        agent = f"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.{visitor}"
+        response = self.api.call("GET", f"/r/{self.fans[fan]}?c={channel}", headers={"User-Agent": agent})
+        self.refs[fan] = (parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0], channel)
+        self.truth["clicks"] += 1
+        self.truth[f"clicks:{fan}"] += 1
+        if (fan, channel, visitor) not in self.seen_visitors:
+            self.seen_visitors.add((fan, channel, visitor))
+            self.truth["unique_clicks"] += 1
+
+    def bot(self, fan, channel):
+        self.api.call("GET", f"/r/{self.fans[fan]}?c={channel}", headers={"User-Agent": "Twitterbot/1.0"})
+        self.truth["previews"] += 1
+
+    def pledge(self, pid, amount, currency, fan):
+        ref = self.refs.get(fan) if fan is not None else None
+        body = {"pledge_id": f"p{pid}", "amount": amount, "currency": currency}
+        if ref:
+            body["ref"] = ref[0]
+        response = self.api.call("POST", f"/v1/campaigns/{self.cid}/pledges", body, token=self.key)
+        known = self.pledges.get(pid)
+        if known is None:
+            assert response.status_code == 201
+            self.pledges[pid] = {"amount": amount, "currency": currency, "fan": fan if ref else None, "live": True}
+        elif (known["amount"], known["currency"]) != (amount, currency):
+            assert response.status_code == 409
+        else:
+            assert response.status_code == 200  # an exact replay, whatever its ref
+
+    def refund(self, pid):
+        known = self.pledges.get(pid)
+        body = {"pledge_id": f"p{pid}", "status": "refunded",
+                "amount": known["amount"] if known else 1, "currency": known["currency"] if known else "EUR"}
+        response = self.api.call("POST", f"/v1/campaigns/{self.cid}/pledges", body, token=self.key)
+        # a refund of an unknown pledge records it (refunded); of a known one, changes its status
+        assert response.status_code == (201 if known is None else 200)
+        if known is None:
+            self.pledges[pid] = {"amount": 1, "currency": "EUR", "fan": None, "live": False}
+        self.pledges[pid]["live"] = False
+
+    def drain(self, start, length):
+        """Drain the stream, then replay a slice of every record it has carried so far."""
+        from app import aggregator
+
+        self.poller.drain()
+        records = [r for batch in self.poller.batches[self.first_batch:] for r in batch["event"]["Records"]]
+        if records:
+            begin = int(start * len(records))
+            aggregator({"Records": records[begin:begin + 1 + int(length * len(records))]}, None)
+
+    def settled(self) -> Counter:
+        """The truth once every pledge has its final status."""
+        truth = Counter(self.truth)
+        for pledge in self.pledges.values():
+            if pledge["live"]:
+                truth["pledges"] += 1
+                truth[f"amt_{pledge['currency']}"] += pledge["amount"]
+                if pledge["fan"] is not None:
+                    truth[f"pledges:{pledge['fan']}"] += 1
+                else:
+                    truth["direct"] += 1
+        return truth
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=30))
 def test_rollups_equal_the_ground_truth_under_replays_refunds_and_conflicts(api, poller, steps):
-    from app import aggregator
-
-    campaign, key = api.create_campaign(goal={"amount": 1, "currency": "EUR"})
-    cid = campaign["id"]
-    fans = [api.call("POST", f"/v1/campaigns/{cid}/referrers", {"name": f"F{i}"}).data["code"] for i in range(FANS)]
-    refs: dict[int, tuple[str, str]] = {}  # fan → (ref, channel) of their latest click
-    truth = Counter()
-    seen_visitors = set()
-    pledges: dict[int, dict] = {}
-    first_batch = len(poller.batches)
-
+    world = Workload(api, poller)
     for action, *args in steps:
-        if action == "click":
-            fan, channel, visitor = args
-            agent = f"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.{visitor}"
-            response = api.call("GET", f"/r/{fans[fan]}?c={channel}", headers={"User-Agent": agent})
-            refs[fan] = (parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0], channel)
-            truth["clicks"] += 1
-            truth[f"clicks:{fan}"] += 1
-            if (fan, channel, visitor) not in seen_visitors:
-                seen_visitors.add((fan, channel, visitor))
-                truth["unique_clicks"] += 1
-        elif action == "bot":
-            fan, channel = args
-            api.call("GET", f"/r/{fans[fan]}?c={channel}", headers={"User-Agent": "Twitterbot/1.0"})
-            truth["previews"] += 1
-        elif action == "pledge":
-            pid, amount, currency, fan = args
-            ref = refs.get(fan) if fan is not None else None
-            body = {"pledge_id": f"p{pid}", "amount": amount, "currency": currency}
-            if ref:
-                body["ref"] = ref[0]
-            response = api.call("POST", f"/v1/campaigns/{cid}/pledges", body, token=key)
-            known = pledges.get(pid)
-            if known is None:
-                assert response.status_code == 201
-                pledges[pid] = {"amount": amount, "currency": currency, "fan": fan if ref else None, "live": True}
-            elif (known["amount"], known["currency"]) != (amount, currency):
-                assert response.status_code == 409
-            else:
-                assert response.status_code == 200  # an exact replay, whatever its ref
-        elif action == "refund":
-            (pid,) = args
-            known = pledges.get(pid)
-            body = {"pledge_id": f"p{pid}", "status": "refunded",
-                    "amount": known["amount"] if known else 1, "currency": known["currency"] if known else "EUR"}
-            response = api.call("POST", f"/v1/campaigns/{cid}/pledges", body, token=key)
-            assert response.status_code in (200, 201)
-            if known is None:
-                pledges[pid] = {"amount": 1, "currency": "EUR", "fan": None, "live": False}
-            known = pledges[pid]
-            known["live"] = False
-        else:
-            start, length = args
-            poller.drain()
-            records = [r for batch in poller.batches[first_batch:] for r in batch["event"]["Records"]]
-            if records:
-                begin = int(start * len(records))
-                aggregator({"Records": records[begin:begin + 1 + int(length * len(records))]}, None)
+        getattr(world, action)(*args)
 
     poller.drain()
-    for pledge in pledges.values():
-        if pledge["live"]:
-            truth["pledges"] += 1
-            truth[f"amt_{pledge['currency']}"] += pledge["amount"]
-            if pledge["fan"] is not None:
-                truth[f"pledges:{pledge['fan']}"] += 1
-            else:
-                truth["direct"] += 1
-    total = rollup(cid, "total")
+    truth = world.settled()
+    total = rollup(world.cid, "total")
     for name in ("clicks", "unique_clicks", "previews", "pledges", "amt_EUR", "amt_USD"):
         assert number(total, name) == truth[name], name
-    for fan, code in enumerate(fans):
-        mine = rollup(cid, f"ref#{code}")
+    for fan, code in enumerate(world.fans):
+        mine = rollup(world.cid, f"ref#{code}")
         assert number(mine, "clicks") == truth[f"clicks:{fan}"]
         assert number(mine, "pledges") == truth[f"pledges:{fan}"]
-    assert number(rollup(cid, "direct"), "pledges") == truth["direct"]
+    assert number(rollup(world.cid, "direct"), "pledges") == truth["direct"]

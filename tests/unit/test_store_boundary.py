@@ -36,7 +36,8 @@ def violations(path: Path) -> list[str]:
             found.append(f"{where} calls .{node.func.attr}")
         elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value in TYPE_TAGS:
             found.append(f"{where} unpacks [{node.slice.value!r}]")
-        elif isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in TYPE_TAGS for k in node.keys):
+        elif isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in TYPE_TAGS
+                                                for k in node.keys):
             found.append(f"{where} builds a typed attribute value")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY_SHAPE.match(node.value):
             found.append(f"{where} writes the key shape {node.value!r}")

@@ -110,7 +110,7 @@ def test_a_campaign_without_a_webhook_secret_refuses_webhooks(api):
     assert response.data["error"]["code"] == "stripe_not_configured"
 
 
-@pytest.mark.parametrize("payload,code", [
+@pytest.mark.parametrize(("payload", "code"), [
     ("[]", "invalid_event"),
     ('"x"', "invalid_event"),
     ("not json", "invalid_json"),

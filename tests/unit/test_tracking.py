@@ -1,4 +1,5 @@
 """Referral links, redirects, previews, shares and QR codes (unit tier)."""
+from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,7 +10,7 @@ from harness.user_agents import CHROME
 
 @pytest.fixture
 def link(api):
-    campaign, key = api.create_campaign(share_text="Soutenez Noob !", allowed_origins=["https://example.org"])
+    campaign, _ = api.create_campaign(share_text="Soutenez Noob !", allowed_origins=["https://example.org"])
     response = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Amanda"})
     assert response.status_code == 201, response.body
     return campaign, response.data
@@ -20,8 +21,8 @@ def visit(api, code, query="", **headers):
 
 
 def test_a_fan_gets_a_short_link_qr_and_share_dialogs(api, link):
-    campaign, fan = link
-    assert len(fan["code"]) >= 7 and fan["code"].isalnum()
+    _, fan = link
+    assert len(fan["code"]) == 8 and fan["code"].isascii() and fan["code"].isalnum()  # 8 base62 characters
     assert fan["short_url"].endswith(f"/r/{fan['code']}")
     assert fan["qr"]["svg"] == fan["short_url"] + "/qr.svg"
     assert set(fan["share_urls"]) == {"x", "facebook", "whatsapp", "telegram", "linkedin", "bluesky",
@@ -57,7 +58,8 @@ def test_redirect_goes_to_the_stored_target_with_ref_and_utm(api, link):
 
 def test_unknown_codes_are_404(api):
     assert visit(api, "zzzzzzzz").status_code == 404
-    assert visit(api, "../../etc").status_code in (403, 404)
+    # not a code but more path segments: no route matches, and API Gateway (as Chalice) answers 403
+    assert visit(api, "../../etc").status_code == 403
 
 
 def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
@@ -67,7 +69,7 @@ def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
     visit(api, code, "?c=x")  # same visitor again: a click, not a new unique one
     visit(api, code, "?c=x", **{"User-Agent": "Twitterbot/1.0"})
     api.call("HEAD", f"/r/{code}?c=x", headers={"User-Agent": CHROME})
-    visit(api, code, "?c=facebook", **{"DNT": "1"})
+    visit(api, code, "?c=facebook", DNT="1")
     assert api.call("POST", "/v1/shares", {"code": code, "channel": "x"}).status_code == 202
     poller.drain()
     day_x = rollup(campaign["id"], f"day#{_today()}#x")
@@ -153,9 +155,9 @@ def test_cors_is_answered_only_for_allowed_origins(api, link):
 
 
 def _today():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 def test_widget_errors_carry_cors_so_the_widget_can_read_them(api, link):

@@ -6,7 +6,8 @@ from harness.user_agents import CHROME
 
 def test_widget_data_shows_progress_leaderboard_and_milestones(api, poller):
     campaign, key = api.create_campaign(goal={"amount": 10000, "currency": "EUR"}, leaderboard="public",
-                                        milestones=[{"amount": 1000, "label": "Bonus"}, {"amount": 5000, "label": "Vinyl"}])
+                                        milestones=[{"amount": 1000, "label": "Bonus"},
+                                                    {"amount": 5000, "label": "Vinyl"}])
     cid = campaign["id"]
     fans = [api.call("POST", f"/v1/campaigns/{cid}/referrers", {"name": name, "email": f"{name}@example.org"}).data
             for name in ("Ana", "Ben")]
