@@ -9,7 +9,8 @@ from tests.infra.synthesis import REPO_ROOT
 
 ZIPPED_LIMIT = 50 * 1024 * 1024  # direct upload limit; the stack uploads through S3, but stay below it
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # hard Lambda limit
-FORBIDDEN_TOP_LEVEL = ("moto", "pytest", "_pytest", "PIL", "pillow", "playwright", "hypothesis", "schemathesis")
+FORBIDDEN_TOP_LEVEL = ("moto", "pytest", "_pytest", "PIL", "pillow", "playwright", "hypothesis", "schemathesis",
+                       "tests", "harness", "bench")
 
 
 def _files_under(directory: Path) -> list[Path]:
@@ -31,22 +32,32 @@ def test_package_contains_app_py_and_every_file_of_chalicelib(package: zipfile.Z
     assert missing == []
 
 
-def test_package_ships_chalicelib_assets_byte_for_byte(package: zipfile.ZipFile):
-    """``chalicelib/assets/`` (if any) is how static files reach Lambda: Chalice ships only
-    app.py, chalicelib/ and vendor/."""
-    assets = _files_under(REPO_ROOT / "chalicelib" / "assets")
-    for path in assets:
-        name = path.relative_to(REPO_ROOT).as_posix()
+def _asset_root_in_package() -> str:
+    """Where the asset routes read the widget's files, as a path inside the package: the
+    package root is the repository root's image (app.py, chalicelib/, and vendor/'s content)."""
+    from chalicelib.web import assets
+
+    return assets.ROOT.relative_to(REPO_ROOT).as_posix()
+
+
+def test_package_ships_the_widget_assets_byte_for_byte_where_the_asset_routes_read_them(package: zipfile.ZipFile):
+    """``/widget.js`` and ``/dashboard`` serve files of ``widget/`` (chalicelib/web/assets.py):
+    ``vendor/widget`` links there, and ``chalice package`` copies ``vendor/`` into the package
+    root. Every file must be there, unchanged, at the very path the routes open."""
+    root = _asset_root_in_package()
+    assets = {f"{root}/{p.relative_to(REPO_ROOT / 'widget').as_posix()}": p for p in _files_under(REPO_ROOT / "widget")}
+    assert {f"{root}/widget.js", f"{root}/dashboard.html"} <= set(assets)
+    missing = sorted(set(assets) - set(package.namelist()))
+    assert missing == [], f"not in the package where the asset routes read them: {missing}"
+    for name, path in assets.items():
         assert package.read(name) == path.read_bytes(), name
 
 
-def test_every_widget_file_is_in_the_package_somewhere_with_the_same_content(package: zipfile.ZipFile):
-    """widget/ is not shipped by Chalice itself; whatever copies it into the package must copy
-    every file unchanged (wherever it puts them: chalicelib/assets/, vendor/ …)."""
-    shipped = {_digest(package.read(info)) for info in package.infolist() if not info.is_dir()}
-    missing = [str(p.relative_to(REPO_ROOT)) for p in _files_under(REPO_ROOT / "widget")
-               if _digest(p.read_bytes()) not in shipped]
-    assert missing == []
+def test_vendor_widget_is_a_link_to_the_widget_folder_not_a_copy():
+    """A copy under vendor/ would ship stale assets after ``make widget``; the link cannot."""
+    vendored = REPO_ROOT / "vendor" / "widget"
+    assert vendored.is_symlink()
+    assert vendored.resolve() == (REPO_ROOT / "widget").resolve()
 
 
 def test_package_leaves_out_test_and_browser_tooling(package: zipfile.ZipFile):
