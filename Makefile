@@ -3,7 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
+DEV_STAMP := $(VENV)/.installed-dev
+COVERAGE_FLOOR := 85
+LINTED := app.py chalicelib dev infra tests bench harness
+TYPED := app.py chalicelib dev infra
 export RELAIS_DATA_DIR ?= $(CURDIR)/.relais
 
 CDK_VERSION := 2.1148.1
@@ -14,16 +18,22 @@ CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev dev-reset test test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
+.PHONY: dev dev-reset test lint screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+## What the local stack runs (requirements-local.txt): all that `make dev` installs.
+$(LOCAL_STAMP): requirements.txt requirements-local.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	@touch $@
+
+## Plus the test, lint, CDK and browser tooling (requirements-dev.txt): for every other target.
+$(DEV_STAMP): $(LOCAL_STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.2.1  # chalice 1.34 packages with pip < 26.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 ## make dev: run the whole stack on 127.0.0.1 in the foreground (Ctrl-C stops it)
-dev: $(STAMP)
+dev: $(LOCAL_STAMP)
 	$(PY) -m dev.stack
 
 ## make dev-reset: forget all local data (campaigns, links, counts, generated tokens)
@@ -38,20 +48,29 @@ $(NODE_STAMP): package.json package-lock.json
 browser:
 	@bash scripts/ensure-browser.sh
 
-## make test: install what is missing, then run every test tier
-test: $(STAMP) $(NODE_STAMP) browser
-	$(PY) -m pytest tests
+## make lint: ruff (style, imports, bugs, complexity) and mypy (types), configured in pyproject.toml
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/mypy $(TYPED)
 
-test-unit: $(STAMP)
+## make test: install what is missing, lint, then run every test tier with branch coverage of chalicelib/
+test: lint $(NODE_STAMP) browser
+	$(PY) -m pytest tests --cov=chalicelib --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+## make screenshots: rewrite docs/img/*.png (the README's pictures) from the browser tier's showcase
+screenshots: $(DEV_STAMP) $(NODE_STAMP) browser
+	RELAIS_SCREENSHOTS=1 $(PY) -m pytest tests/browser -m screenshots
+
+test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests/unit
 
-test-integration: $(STAMP)
+test-integration: $(DEV_STAMP)
 	$(PY) -m pytest tests/integration
 
-test-infra: $(STAMP)
+test-infra: $(DEV_STAMP)
 	$(PY) -m pytest tests/infra
 
-test-browser: $(STAMP) $(NODE_STAMP) browser
+test-browser: $(DEV_STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest tests/browser
 
 ## make widget: rebuild widget/widget.js (minified) from widget/src/widget.js
@@ -59,14 +78,14 @@ widget: $(NODE_STAMP)
 	npm run -s build:widget
 
 ## make synth / make deploy: the AWS CDK app in infra/ (see docs/deploy.md); STAGE=prod by default
-synth: $(STAMP)
+synth: $(DEV_STAMP)
 	$(CDK) synth --no-notices --quiet -c stage=$(STAGE) $(CDK_ARGS)
 
-deploy: $(STAMP)
+deploy: $(DEV_STAMP)
 	$(CDK) deploy --no-notices -c stage=$(STAGE) $(CDK_ARGS)
 
 ## make bench: benchmarks, printed as ratios against a baseline measured in the same run
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) -m bench
 
 clean:
