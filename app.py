@@ -41,16 +41,21 @@ def healthz():
 
 # Redirect and QR codes ------------------------------------------------------------
 
-@route("/r/{code}", methods=["GET", "HEAD"])
-def follow_link(code):
+def _visit() -> tracking.Visit:
     request = app.current_request
-    visit = tracking.Visit(
+    return tracking.Visit(
         method=request.method,
         user_agent=header(request, "user-agent") or "",
         ip=client_ip(request),
         private=header(request, "sec-gpc") == "1" or header(request, "dnt") == "1",
+        prefetch=tracking.is_prefetch(request.headers or {}),
     )
-    location = tracking.redirect(code, (request.query_params or {}).get("c"), visit)
+
+
+@route("/r/{code}", methods=["GET", "HEAD"])
+def follow_link(code):
+    request = app.current_request
+    location = tracking.redirect(code, (request.query_params or {}).get("c"), _visit())
     return Response(body="", status_code=302,
                     headers={"Location": location, "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
 
@@ -116,6 +121,19 @@ def record_share():
     with headers_on_errors(cors):
         check_write_origin(request, campaign.allowed_origins)
         tracking.record_share(link, channel)
+    return json_response(202, {"accepted": True}, cors)
+
+
+@route("/v1/landings", methods=["POST"], content_types=JSON_OR_TEXT)
+def record_landing():
+    request = app.current_request
+    ref = tracking.parse_landing(read_json(request))
+    campaign = tracking.landing_campaign(ref)
+    cors = cors_headers(request, campaign.allowed_origins) if campaign else {}
+    with headers_on_errors(cors):
+        if campaign:
+            check_write_origin(request, campaign.allowed_origins)
+        tracking.record_landing(ref, campaign, _visit())
     return json_response(202, {"accepted": True}, cors)
 
 

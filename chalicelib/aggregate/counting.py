@@ -7,8 +7,9 @@ fallback replaying one that had landed) is a MODIFY with the same image and coun
 nothing. Pledges and referrers contribute ``f(new image) - f(old image)``, so a refund
 takes a pledge back out once. TTL removals count nothing. A visit is a click when its
 user agent is a person's, else a link preview (``aggregate.bots``); the first click of a
-visitor (per link, channel and day) is also a unique click, which marker items remember
-(``store.rollups.first_sightings``).
+visitor (per link, channel and day) is also a unique click, and a visitor's first landing
+(the widget's beacon from the creator's page) counts as ``landed``: marker items remember
+who was seen (``store.rollups.first_sightings``).
 
 Exactness: each rollup item remembers, per events lane, the last record it applied
 (``store.rollups.apply``), so a replayed batch, or any part of one, changes nothing. A
@@ -31,18 +32,24 @@ from chalicelib.store.rollups import Contribution, Held, RecountState
 from chalicelib.store.stream import Change, decode_record
 
 SCORE_SCALE = 1_000_000  # leaderboard score = amount in goal currency × scale + pledges
-FACTS = ("visit", "preview", "share")
+FACTS = ("visit", "preview", "share", "landing")
 
 
 def is_person_visit(event: Event) -> bool:
     return event.kind == "visit" and not is_bot(event.agent or "")
 
 
+def counts_once_per_visitor(event: Event) -> bool:
+    """A person's click (``unique_clicks``) and a landing (``landed``) count once per visitor."""
+    return event.kind == "landing" or is_person_visit(event)
+
+
 def unique_identity(event: Event) -> str | None:
-    """What a person's visit is unique by (``None``: DNT/GPC visits count as unique each)."""
+    """What a click or landing is unique by (``None``: under DNT/GPC each counts on its own)."""
     if event.visitor is None or not (event.day and event.code and event.channel):
         return None
-    return visitor_identity(event.day, event.code, event.channel, event.visitor)
+    identity = visitor_identity(event.day, event.code, event.channel, event.visitor)
+    return f"landing|{identity}" if event.kind == "landing" else identity
 
 
 def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
@@ -55,6 +62,8 @@ def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
             counters = Counter(previews=1)
         elif kind == "visit":
             counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
+        elif kind == "landing":
+            counters = Counter(landed=1 if unique else 0)
         else:
             counters = Counter({f"{kind}s": 1})
         return {TOTAL: counters, day_id(day, channel): counters, referrer_id(code): counters}
@@ -139,7 +148,7 @@ def _first_sightings(changes: list[Change]) -> set[tuple[str, str, str, str]]:
     wanted: dict[str, dict[tuple[str, str], tuple[str, str]]] = defaultdict(dict)
     for change in changes:
         identity = unique_identity(change.new)
-        if change.name == "INSERT" and identity and is_person_visit(change.new):
+        if change.name == "INSERT" and identity and counts_once_per_visitor(change.new):
             pair = (change.lane, identity)
             wanted[change.campaign_id].setdefault(pair, (change.seq, change.new.day or ""))
     firsts: set[tuple[str, str, str, str]] = set()

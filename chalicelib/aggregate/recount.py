@@ -40,7 +40,7 @@ from chalicelib.store import events, rollups
 from chalicelib.store.records import TOTAL, Rollup, RollupId
 
 LANES = events.LANES
-FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks")
+FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
 WAIT_SECONDS = 120
 
 
@@ -121,7 +121,7 @@ def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, s
         if event.kind in counting.FACTS and (event.day or "") < horizon:
             continue  # a raw fact of a day whose facts may have expired: its counters are kept
         unique = True
-        if event.kind == "visit" and counting.is_person_visit(event):
+        if counting.counts_once_per_visitor(event):
             identity = counting.unique_identity(event)
             unique = identity is None or identity not in visitors
             if identity:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.domain.channels import is_channel
-from chalicelib.hotpath import signing
+from chalicelib.hotpath import lookups, signing
 from chalicelib.domain.clock import utc_now
 from chalicelib.hotpath.lookups import LinkInfo, resolve
 from chalicelib.observability import count, logger
@@ -27,12 +27,22 @@ MAX_AGENT_LENGTH = 512
 
 
 class Visit(NamedTuple):
-    """What the redirect knows of one request."""
+    """What the redirect (or a landing beacon) knows of one request."""
 
     method: str
     user_agent: str
     ip: str
     private: bool  # Sec-GPC: 1 or DNT: 1: counted, but no visitor hash is made
+    prefetch: bool = False  # the browser fetches ahead or renders a preview: no person is there yet
+
+
+PREFETCH_HEADERS = ("sec-purpose", "purpose", "x-purpose", "x-moz")
+
+
+def is_prefetch(headers: dict[str, str]) -> bool:
+    """``Sec-Purpose: prefetch`` and its older spellings, or a ``preview`` purpose."""
+    return any(word in (headers.get(name) or "").lower() for name in PREFETCH_HEADERS
+               for word in ("prefetch", "preview"))
 
 
 def destination(target_url: str, ref: str, channel: str, campaign_id: str) -> str:
@@ -62,7 +72,7 @@ def _visit_fact(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> Fa
     """
     day = now.date().isoformat()
     token = events.new_token()
-    if visit.method == "HEAD":
+    if visit.method == "HEAD" or visit.prefetch:
         return Fact("preview", link.campaign_id, link.code, channel, day, token)
     visitor = None if visit.private else signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
     return Fact("visit", link.campaign_id, link.code, channel, day, token, visitor=visitor,
@@ -88,6 +98,34 @@ def record(fact: Fact) -> bool:
     count("LostEvents")
     logger.error("fact not recorded", extra={"fact": asdict(fact)})
     return False
+
+
+def parse_landing(body: object) -> str | None:
+    """The ref a landing beacon carries (``None``: nothing to count, still ``202``)."""
+    if not isinstance(body, dict) or set(body) != {"ref"}:
+        raise bad_request("invalid_body", "The body must be {\"ref\": …}.")
+    ref = body["ref"]
+    return ref if isinstance(ref, str) and 0 < len(ref) <= 64 else None
+
+
+def landing_campaign(ref: str | None) -> Campaign | None:
+    """The campaign a well-formed ref names, if its code exists (the ref is verified later)."""
+    info = lookups.link(signing.code_of(ref)) if ref and ref.isascii() else None
+    return lookups.campaign(info.campaign_id) if info else None
+
+
+def record_landing(ref: str | None, campaign: Campaign | None, visit: Visit) -> bool:
+    """A browser ran the creator's page with this ref: one landing fact. ``False`` when there
+    is nothing to count (forged, foreign or malformed ref, or a prefetch)."""
+    parsed = signing.parse_ref(campaign.id, ref) if campaign and not visit.prefetch else None
+    if campaign is None or parsed is None:
+        return False
+    code, channel, _ = parsed
+    day = utc_now().date().isoformat()
+    visitor = None if visit.private else signing.visitor_hash(visit.ip, visit.user_agent, code, day)
+    if not record(Fact("landing", campaign.id, code, channel, day, events.new_token(), visitor=visitor)):
+        raise unavailable()
+    return True
 
 
 def parse_share(body: object) -> tuple[LinkInfo, Campaign, str]:

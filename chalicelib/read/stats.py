@@ -98,7 +98,7 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     referrer_rows = []
     for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1):
         row: dict = {"rank": rank, "clicks": item.get("clicks"), "unique_clicks": item.get("unique_clicks"),
-                     "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
+                     "landed": item.get("landed"), "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
         if not public:
             row = {"code": code, "name": item.name or pseudonym(code), "referred_by": item.referred_by, **row}
         referrer_rows.append(row)
@@ -133,7 +133,7 @@ def etag(body: dict, variant: str) -> str:
 
 
 CSV_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth",
-               "shares", "previews", "clicks", "unique_clicks", "pledges", "referrers")
+               "shares", "previews", "clicks", "unique_clicks", "landed", "pledges", "referrers")
 
 
 def _cell(value: object) -> object:

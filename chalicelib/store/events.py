@@ -35,10 +35,11 @@ def _expiry(day: str) -> datetime:
 
 def fact_item(fact: Fact) -> dict:
     """The item of a fact: its key is a function of the fact alone, so it can be replayed."""
-    if fact.kind == "visit":
+    if fact.kind in ("visit", "landing"):
         identity = fact.token if fact.visitor is None else \
             visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
-        sk = keys.visit_sk(fact.day, fact.code, fact.channel, fact.visitor, fact.token)
+        sk = keys.visit_sk(fact.day, fact.code, fact.channel, fact.visitor, fact.token) if fact.kind == "visit" \
+            else keys.landing_sk(fact.day, fact.token)
     elif fact.kind == "preview":
         identity, sk = fact.token, keys.preview_sk(fact.day, fact.token)
     elif fact.kind == "share":

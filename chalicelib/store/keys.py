@@ -42,6 +42,10 @@ def visit_sk(day: str, code: str, channel: str, visitor: str | None, token: str)
     return f"v#{day}#{code}#{channel}#{visitor}#{token}"
 
 
+def landing_sk(day: str, token: str) -> str:
+    return f"l#{day}#{token}"
+
+
 def preview_sk(day: str, token: str) -> str:
     return f"p#{day}#{token}"
 

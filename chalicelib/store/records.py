@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "pledges")
+COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed", "pledges")
 """The counts every rollup level carries (plus money, per currency)."""
 
 
@@ -64,7 +64,7 @@ class Fact:
     """A visit, preview or share: one item per request, keyed by the request's token, so
     writing it twice (a retry, a replay from the fallback queue) stores it once."""
 
-    kind: str  # "visit" | "preview" | "share"
+    kind: str  # "visit" | "preview" | "share" | "landing"
     campaign_id: str
     code: str
     channel: str

@@ -162,7 +162,9 @@
     function capture() {
       var q = new URLSearchParams(location.search), r = q.get("ref"), uc = q.get("utm_campaign");
       var own = load("fan"), touches = load("touch") || {}, touch = { ref: r, t: Date.now() };
-      if (!REF.test(r) || (uc && uc != cid) || (own && r.split(".")[0] == own.code)) return; // own clicks credit nobody
+      if (!REF.test(r) || (uc && uc != cid)) return;
+      send("/v1/landings", { ref: r }); // proof that a browser running this page arrived: once per page view
+      if (own && r.split(".")[0] == own.code) return; // own clicks credit nobody
       if (expired(touches.first, (load("cfg") || {}).days || 30)) touches.first = touch;
       touches.last = touch;
       save("touch", touches);
@@ -201,11 +203,12 @@
         return r.json();
       });
     }
-    function beacon(channel) {
-      var body = JSON.stringify({ code: fan.code, channel: channel }), url = base + "/v1/shares";
+    function send(path, data) {
+      var body = JSON.stringify(data), url = base + path;
       try { if (navigator.sendBeacon(url, body)) return; } catch (e) { /* fall back to fetch */ }
       fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit" }).catch(noop);
     }
+    function beacon(channel) { send("/v1/shares", { code: fan.code, channel: channel }); }
     function tagged(channel) { return fan.short_url + "?c=" + channel; }
 
     // Rendering: the whole card is rebuilt on each change; focus and typed values are kept.
