@@ -16,7 +16,7 @@ from chalice import Response
 from chalicelib import config
 from chalicelib.errors import not_found
 
-ROOT = Path(__file__).resolve().parent.parent / "widget"
+ROOT = Path(__file__).resolve().parents[2] / "widget"
 TYPES = {".js": "application/javascript; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
 
