@@ -18,7 +18,7 @@ CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev dev-reset test lint screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
+.PHONY: recount dev dev-reset test lint screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
 
 ## What the local stack runs (requirements-local.txt): all that `make dev` installs.
 $(LOCAL_STAMP): requirements.txt requirements-local.txt
@@ -83,6 +83,13 @@ synth: $(DEV_STAMP)
 
 deploy: $(DEV_STAMP)
 	$(CDK) deploy --no-notices -c stage=$(STAGE) $(CDK_ARGS)
+
+## make recount CAMPAIGN=<id> [CHECK=1] [STAGE=<stage>]: rebuild a campaign's counters from its events
+## (locally against the running `make dev`; with STAGE, against that deployed stage's tables)
+recount: $(LOCAL_STAMP)
+	@test -n "$(CAMPAIGN)" || { echo "usage: make recount CAMPAIGN=<id> [CHECK=1] [STAGE=<stage>]"; exit 2; }
+	RELAIS_STAGE=$(if $(filter command line environment,$(origin STAGE)),$(STAGE),local) \
+		$(PY) -m chalicelib.aggregate.recount --campaign "$(CAMPAIGN)" $(if $(CHECK),--check)
 
 ## make bench: benchmarks, printed as ratios against a baseline measured in the same run
 bench: $(DEV_STAMP) $(NODE_STAMP)
