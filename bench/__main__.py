@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import bench_aggregator, bench_pledges, bench_redirect, bench_soak, bench_stats, bench_widget
+from bench import bench_aggregator, bench_bots, bench_pledges, bench_redirect, bench_soak, bench_stats, bench_widget
 from bench.common import dynamodb_server, report
 
 
@@ -18,6 +18,7 @@ def main() -> int:
         bench_pledges.run(url)
         bench_stats.run(url)
     bench_widget.run()
+    bench_bots.run()
     bench_soak.run()
     return 0
 

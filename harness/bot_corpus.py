@@ -1,0 +1,101 @@
+"""The user-agent corpus (tests/corpus/) and the figures both its test and its benchmark report.
+
+Every entry is a public user agent with its provenance: ``kind`` (``person``, ``bot``, or
+``preview`` — a bot that fetches a shared link to draw its card), the source it was taken
+from (described in ``sources.json``: repository, version, licence, and whether the
+detector was tuned on it, is built from it, or never saw it), the file, and a name.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+HELD_OUT = "held out"
+
+# Crafted user agents: long runs that partially match many patterns, bot words inside
+# people's device names, literals packed together, junk, and absurd ones.
+_BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 "
+HOSTILE_AGENTS = [
+    _BROWSER + "a" * 400,                                        # crawlerdetect's [a-z0-9\-_]* prefix: quadratic
+    _BROWSER + "a-_0" * 100,
+    (_BROWSER + "cubot " * 80)[:512],                            # a crawler word inside an excluded device name
+    (_BROWSER + "viber/1.0 " * 50)[:512],                        # a people's token, voided again and again
+    (_BROWSER + "contxbot---" * 40)[:512],                       # literals packed together
+    (_BROWSER + "simplescraper   " * 30)[:512],
+    (_BROWSER + "x09mozilla   " * 40)[:512],
+    (_BROWSER + "java/ outbrain " * 30)[:512],                  # near misses of anchored and two-part patterns
+    (_BROWSER + "bot crawl spider " * 30)[:512],
+    (_BROWSER + "gulper web bot   " * 30)[:512],                # the slowest found by trying every pattern's literal
+    (_BROWSER + "sogou web---" * 40)[:512],                     # a veto token's literal, and a pattern's
+    "Mozilla/5.0 AppleWebKit " + "(" * 480,
+    "Mozilla/5.0 (" + "Windows NT 10.0; " * 29 + ") Gecko",
+    "Mozilla/5.0 (Linux) AppleWebKit/537.36 " + "".join(chr(33 + (i * 37) % 94) for i in range(470)),
+    "x" * 4096,                                                  # absurd: longer than any browser's
+    _BROWSER + "\x00\x01" * 100,                                 # absurd: control characters
+]
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    source: str
+    file: str
+    name: str
+    user_agent: str
+
+    @property
+    def is_bot(self) -> bool:
+        return self.kind != "person"
+
+
+@dataclass(frozen=True)
+class Rate:
+    wrong: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.wrong / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.percent:.2f} % ({self.wrong}/{self.total})"
+
+
+@cache
+def entries() -> tuple[Entry, ...]:
+    lines = (CORPUS / "user_agents.tsv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    assert header == ["kind", "source", "file", "name", "user_agent"], header
+    return tuple(Entry(*line.split("\t")) for line in lines[1:])
+
+
+@cache
+def sources() -> dict[str, dict[str, str]]:
+    return json.loads((CORPUS / "sources.json").read_text(encoding="utf-8"))
+
+
+def held_out(entry: Entry) -> bool:
+    """Whether the entry comes from a source the detector was neither built from nor tuned on."""
+    return sources()[entry.source]["role"] == HELD_OUT
+
+
+def bots_counted_as_people(classify: Callable[[str], bool], among: Iterable[Entry] | None = None) -> Rate:
+    bots = [entry for entry in (entries() if among is None else among) if entry.is_bot]
+    return Rate(sum(1 for entry in bots if not classify(entry.user_agent)), len(bots))
+
+
+def people_counted_as_bots(classify: Callable[[str], bool], among: Iterable[Entry] | None = None) -> Rate:
+    people = [entry for entry in (entries() if among is None else among) if not entry.is_bot]
+    return Rate(sum(1 for entry in people if classify(entry.user_agent)), len(people))
+
+
+def find(kinds: str | tuple[str, ...], needle: str) -> str:
+    """The first corpus user agent of one of ``kinds`` containing ``needle`` (named cases of the tests)."""
+    for entry in entries():
+        if entry.kind in kinds and needle in entry.user_agent:
+            return entry.user_agent
+    raise LookupError(f"no {kinds} user agent with {needle!r} in the corpus")
