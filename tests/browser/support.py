@@ -67,6 +67,13 @@ class Relais:
         return response.json()
 
 
+def sign_in(page, relais: Relais, campaign_id: str, key: str) -> None:
+    """Open the creator's dashboard of the campaign and sign in with ``key``."""
+    page.goto(f"{relais.api}/dashboard#campaign={campaign_id}")
+    page.locator("#key").fill(key)
+    page.locator("#signin button[type=submit]").click()
+
+
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
     """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

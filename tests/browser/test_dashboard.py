@@ -8,13 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import showcase
-from tests.browser.support import PHONE_UA, axe_violations, page_with_widget, wait_until, widget_ready
-
-
-def sign_in(page, relais, campaign_id: str, key: str) -> None:
-    page.goto(f"{relais.api}/dashboard#campaign={campaign_id}")
-    page.locator("#key").fill(key)
-    page.locator("#signin button[type=submit]").click()
+from tests.browser.support import PHONE_UA, axe_violations, page_with_widget, sign_in, wait_until, widget_ready
 
 
 def test_a_wrong_key_is_told_plainly_and_nothing_is_kept(relais, context):

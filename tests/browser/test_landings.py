@@ -7,8 +7,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.support import DESKTOP_UA, wait_until, widget_ready
-from tests.browser.test_dashboard import sign_in
+from tests.browser.support import DESKTOP_UA, sign_in, wait_until, widget_ready
 
 
 def test_the_demo_page_opened_from_a_short_link_sends_one_landing_that_the_dashboard_shows(relais, open_context):

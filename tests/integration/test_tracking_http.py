@@ -93,7 +93,7 @@ def test_no_item_in_any_table_holds_the_visitor_ip(stack, poller):
     assert "127.0.0.77" not in text
 
 
-@pytest.mark.parametrize("mode, spooled", [("throttle", False), ("stall", True)])
+@pytest.mark.parametrize(("mode", "spooled"), [("throttle", False), ("stall", True)])
 def test_a_throttled_or_stalled_click_write_still_redirects_within_a_second(stack, mode, spooled, tmp_path):
     """With a fallback the fact is spooled durably; without one it is lost, counted and logged whole."""
     campaign, _ = stack.create_campaign()
@@ -106,9 +106,10 @@ def test_a_throttled_or_stalled_click_write_still_redirects_within_a_second(stac
     env.pop("RELAIS_FALLBACK_DIR", None)
     if spooled:
         env["RELAIS_FALLBACK_DIR"] = str(spool)
-    server = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1",
-                               "--port", str(port), "--stage", "local", "--no-autoreload"],
-                              cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as log:  # the server keeps its own copy of the descriptor
+        server = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1",
+                                   "--port", str(port), "--stage", "local", "--no-autoreload"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(150):

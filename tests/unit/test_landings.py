@@ -3,8 +3,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+from harness.stream import FIREFOX
+from harness.user_agents import CHROME
+
 ORIGIN = "https://example.org"
 
 
@@ -60,7 +61,7 @@ def test_a_forged_or_malformed_ref_is_accepted_and_counts_nothing(api, fan, poll
 
 def test_a_ref_of_another_campaign_counts_nothing_there(api, fan, poller):
     campaign, key, code = fan
-    other, other_key = api.create_campaign()
+    other, _ = api.create_campaign()
     other_code = api.call("POST", f"/v1/campaigns/{other['id']}/referrers", {"name": "B"}).data["code"]
     ref = click(api, other_code)
     spliced = f"{code}.{ref.split('.', 1)[1]}"  # another campaign's MAC on this campaign's code
@@ -69,7 +70,7 @@ def test_a_ref_of_another_campaign_counts_nothing_there(api, fan, poller):
     assert stats(api, campaign, key)["totals"]["landed"] == 0
 
 
-@pytest.mark.parametrize("header, value", [("Sec-Purpose", "prefetch"), ("Purpose", "prefetch"),
+@pytest.mark.parametrize(("header", "value"), [("Sec-Purpose", "prefetch"), ("Purpose", "prefetch"),
                                            ("X-Purpose", "preview"), ("X-Moz", "prefetch"),
                                            ("Sec-Purpose", "prefetch;prerender")])
 def test_prefetches_are_previews_and_their_landings_count_nothing(api, fan, poller, header, value):
