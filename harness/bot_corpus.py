@@ -30,6 +30,7 @@ HOSTILE_AGENTS = [
     (_BROWSER + "java/ outbrain " * 30)[:512],                  # near misses of anchored and two-part patterns
     (_BROWSER + "bot crawl spider " * 30)[:512],
     (_BROWSER + "gulper web bot   " * 30)[:512],                # the slowest found by trying every pattern's literal
+    (_BROWSER + "cula/   " * 60)[:512],
     (_BROWSER + "sogou web---" * 40)[:512],                     # a veto token's literal, and a pattern's
     "Mozilla/5.0 AppleWebKit " + "(" * 480,
     "Mozilla/5.0 (" + "Windows NT 10.0; " * 29 + ") Gecko",
