@@ -4,7 +4,16 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import bench_aggregator, bench_bots, bench_pledges, bench_redirect, bench_soak, bench_stats, bench_widget
+from bench import (
+    bench_aggregator,
+    bench_bots,
+    bench_journal,
+    bench_pledges,
+    bench_redirect,
+    bench_soak,
+    bench_stats,
+    bench_widget,
+)
 from bench.common import dynamodb_server, report
 
 
@@ -20,6 +29,7 @@ def main() -> int:
     bench_widget.run()
     bench_bots.run()
     bench_soak.run()
+    bench_journal.run()
     return 0
 
 

@@ -6,6 +6,7 @@ and writes the campaign directly so that short links can land on ``http://127.0.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from chalicelib.domain import campaigns
@@ -38,5 +39,6 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
     })
     campaign.target_url, campaign.allowed_origins = demo_url, demo_origins
     stored_campaigns.save(campaign)
-    record.write_text(json.dumps({"id": campaign.id, "api_key": key}))
+    with open(os.open(record, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:  # it holds the key
+        out.write(json.dumps({"id": campaign.id, "api_key": key}))
     return campaign.id, key

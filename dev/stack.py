@@ -1,13 +1,22 @@
 """``make dev``: the whole Relais stack on one laptop, in the foreground.
 
-Starts moto's DynamoDB server (a separate process on 127.0.0.1), restores or creates the
-tables, seeds the demo campaign, starts ``chalice local`` and the demo page, feeds the
-events stream to the aggregator, and snapshots the data into ``RELAIS_DATA_DIR`` so that
-it survives a restart. Ctrl-C stops everything; children die with this process.
+Starts moto's DynamoDB server (a separate process on 127.0.0.1), creates the tables,
+recovers the data dir's journal into them, and puts the journaling proxy in front of
+moto (:mod:`dev.persistence`): every write anyone acknowledges is fsynced first, so a
+crash or a power cut loses nothing that was answered. Then it seeds the demo campaign,
+feeds the journal's events stream to the aggregator (:mod:`dev.journal_stream`), drains
+the request path's fallback spool, and starts ``chalice local`` and the demo page.
+Ctrl-C (or SIGTERM) stops everything in order; children die with this process.
+
+``RELAIS_JOURNAL=off`` runs plain moto and its own in-memory stream instead: nothing
+survives a stop (the journal's benchmark compares the two). ``RELAIS_POLLER=off``
+leaves the stream to the caller (the integration tests drain it with
+:class:`dev.journal_stream.JournalStream`).
 """
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import logging
 import os
 import secrets
@@ -19,9 +28,18 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dev.journal_stream import StreamFeeder
+    from dev.persistence import JournaledDynamoDB
+    from dev.stream_poller import StreamPoller
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("relais_dev")
+
+STREAM_CONSUMER = "aggregator"  # the stack's own stream consumer (its position file)
+FAILED_BATCHES = "failed-stream-batches.jsonl"
 
 
 def free_port() -> int:
@@ -38,9 +56,11 @@ def _die_with_parent() -> None:
 
 def spawn(args: list[str], env: dict, own_session: bool = False, log_file: Path | None = None) -> subprocess.Popen:
     """A child process; ``own_session`` keeps Ctrl-C from reaching it (we stop it in order)."""
-    output = open(log_file, "ab") if log_file else None
-    return subprocess.Popen(args, env=env, cwd=ROOT, preexec_fn=_die_with_parent, start_new_session=own_session,
-                            stdout=output, stderr=subprocess.STDOUT if output else None)
+    if log_file is None:
+        return subprocess.Popen(args, env=env, cwd=ROOT, preexec_fn=_die_with_parent, start_new_session=own_session)
+    with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as output:
+        return subprocess.Popen(args, env=env, cwd=ROOT, preexec_fn=_die_with_parent, start_new_session=own_session,
+                                stdout=output, stderr=subprocess.STDOUT)  # the child keeps its own descriptor
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -70,10 +90,28 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 def _persistent_secret(data_dir: Path, name: str) -> str:
     path = data_dir / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(24))
     return path.read_text().strip()
+
+
+def _lock(data_dir: Path, timeout: float = 15) -> int:
+    """An exclusive lock on the data dir: one stack (and its compaction child) at a time."""
+    fd = os.open(data_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise RuntimeError(f"another `make dev` is using {data_dir}") from None
+            time.sleep(0.2)
 
 
 class Stack:
@@ -82,14 +120,24 @@ class Stack:
     def __init__(self) -> None:
         self.port = int(os.environ.get("RELAIS_PORT", "8000"))
         self.demo_port = int(os.environ.get("RELAIS_DEMO_PORT", "8001"))
-        self.ddb_port = int(os.environ.get("RELAIS_DYNAMODB_PORT") or free_port())
+        self.ddb_port = int(os.environ.get("RELAIS_DYNAMODB_PORT") or free_port())  # what every client talks to
+        self.journaled = os.environ.get("RELAIS_JOURNAL", "on") != "off"
+        self.feeds_stream = os.environ.get("RELAIS_POLLER", "on") != "off"
         self.data_dir = Path(os.environ.get("RELAIS_DATA_DIR") or ROOT / ".relais").resolve()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.snapshot_path = self.data_dir / "tables.json"
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.fallback_dir = self.data_dir / "fallback"
+        self.fallback_dir.mkdir(mode=0o700, exist_ok=True)
+        self.moto_port = free_port() if self.journaled else self.ddb_port
+        self.moto_url = f"http://127.0.0.1:{self.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.port}"
         self.demo_url = f"http://127.0.0.1:{self.demo_port}"
         self.stop = threading.Event()
         self.children: list[subprocess.Popen] = []
+        self.threads: dict[str, threading.Thread] = {}
+        self.store: JournaledDynamoDB | None = None  # when journaled
+        self.feeder: StreamFeeder | None = None  # the stream from the journal ...
+        self.poller: StreamPoller | None = None  # ... or moto's (RELAIS_JOURNAL=off)
+        self.lock_fd: int | None = None
         self.env = self._environment()
         os.environ.update(self.env)
 
@@ -98,7 +146,9 @@ class Stack:
         env.update({
             "RELAIS_STAGE": "local",
             "RELAIS_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{self.ddb_port}",
-            "RELAIS_ADMIN_TOKEN": os.environ.get("RELAIS_ADMIN_TOKEN") or _persistent_secret(self.data_dir, "admin-token"),
+            "RELAIS_FALLBACK_DIR": str(self.fallback_dir),
+            "RELAIS_ADMIN_TOKEN": os.environ.get("RELAIS_ADMIN_TOKEN")
+            or _persistent_secret(self.data_dir, "admin-token"),
             "RELAIS_SECRET": os.environ.get("RELAIS_SECRET") or _persistent_secret(self.data_dir, "secret"),
             "RELAIS_PUBLIC_URL": os.environ.get("RELAIS_PUBLIC_URL") or self.api_url,
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -109,19 +159,36 @@ class Stack:
         return env
 
     def start(self) -> None:
+        from chalicelib import config
         from chalicelib.store import tables
-        from dev import seed, snapshot
+        from dev import seed
 
-        self.children.append(spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ddb_port)],
-                                   {**self.env, "MOTO_PORT": str(self.ddb_port)}, own_session=True,
+        self.lock_fd = _lock(self.data_dir)
+        self.children.append(spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
+                                   {**self.env, "MOTO_PORT": str(self.moto_port)}, own_session=True,
                                    log_file=self.data_dir / "dynamodb.log"))
-        wait_http(f"http://127.0.0.1:{self.ddb_port}/moto-api/")
-        tables.create_tables()
-        if self.snapshot_path.exists():
-            log.info("restored %d items from %s", snapshot.load(self.snapshot_path), self.snapshot_path)
+        wait_http(f"{self.moto_url}/moto-api/")
+        os.environ["RELAIS_DYNAMODB_ENDPOINT"] = self.moto_url  # tables are created on moto itself
+        try:
+            tables.create_tables()
+        finally:
+            os.environ["RELAIS_DYNAMODB_ENDPOINT"] = self.env["RELAIS_DYNAMODB_ENDPOINT"]
+        if self.journaled:
+            from dev.persistence import JournaledDynamoDB
+
+            self.store = JournaledDynamoDB(self.data_dir, self.moto_url, config.region(), {config.table_name("events")},
+                                           port=self.ddb_port, lock_fd=self.lock_fd)
+            restored = self.store.start()
+            log.info("restored %d items (%d journaled changes after the snapshot) in %.1f s; journal continues at %d",
+                     restored.items, restored.tail_changes, restored.seconds, restored.next_seq)
+        else:
+            log.warning("RELAIS_JOURNAL=off: plain moto, nothing in %s survives a stop", self.data_dir)
         self.campaign_id, self.api_key = seed.demo_campaign(
             self.data_dir, f"{self.demo_url}/", [self.demo_url, f"http://localhost:{self.demo_port}"])
-        self._start_poller()
+        self._start_stream()
+        self._thread("fallback-drain", self._drain_fallback_loop)
+        if self.store is not None:
+            self.store.start_compactor(self.stop, self._stream_floor)
         self.children.append(spawn([sys.executable, "-m", "dev.demo_server"],
                                    {**self.env, "RELAIS_DEMO_CAMPAIGN": self.campaign_id,
                                     "RELAIS_DEMO_KEY": self.api_key, "RELAIS_API_URL": self.api_url},
@@ -131,31 +198,87 @@ class Stack:
                                     "--stage", "local", "--no-autoreload"], self.env, own_session=True))
         wait_http(f"{self.api_url}/healthz")
         wait_http(f"{self.demo_url}/")
-        threading.Thread(target=self._snapshot_loop, daemon=True).start()
 
-    def _start_poller(self) -> None:
+    def _thread(self, name: str, target) -> None:
+        self.threads[name] = threading.Thread(target=target, name=name, daemon=True)
+        self.threads[name].start()
+
+    # the stream -----------------------------------------------------------------------
+
+    def _start_stream(self) -> None:
         """The stream hook: what Lambda's event source mapping does on AWS."""
-        self.poller = None
-        if os.environ.get("RELAIS_POLLER", "on") == "off":
+        if not self.feeds_stream:
             return  # the integration tests drain the stream themselves
         from app import aggregator
-        from dev.stream_poller import StreamPoller
 
-        self.poller = StreamPoller(aggregator, start="LATEST")  # restored items were counted already
-        threading.Thread(target=self.poller.run, args=(self.stop,),
-                         kwargs={"on_error": lambda exc: log.error("aggregator batch failed: %s", exc)},
-                         daemon=True).start()
+        if self.store is None:
+            from dev.stream_poller import StreamPoller
 
-    def _snapshot_loop(self) -> None:
-        from dev import snapshot
+            poller = self.poller = StreamPoller(aggregator)
+            self._thread("stream-poller", lambda: poller.run(
+                self.stop, on_error=lambda exc: log.error("aggregator batch failed: %s", exc)))
+            return
+        from chalicelib import config
+        from dev.journal_stream import JournalStream, StreamFeeder
 
-        while not self.stop.wait(5):
+        assert self.store.journal is not None
+        stream = JournalStream(self.data_dir, aggregator, consumer=STREAM_CONSUMER, region=config.region())
+        feeder = self.feeder = StreamFeeder(stream, self.store.journal, self.data_dir / FAILED_BATCHES)
+        self._thread("stream-feeder", lambda: feeder.run(self.stop))
+
+    def _stream_floor(self) -> int:
+        """The slowest stream consumer's saved position: compaction carries what follows it."""
+        from dev.journal import positions
+
+        assert self.store is not None
+        saved = positions(self.store.directory)
+        if self.feeds_stream:
+            return saved.get(STREAM_CONSUMER, 0)
+        others = [position for consumer, position in saved.items() if consumer != STREAM_CONSUMER]
+        return min(others, default=0)
+
+    # the request path's fallback spool ------------------------------------------------
+
+    def _drain_fallback_loop(self) -> None:
+        """Apply, every second, the facts the request path spooled when DynamoDB was slow."""
+        last_error, last_logged = "", 0.0
+        while not self.stop.wait(1.0):
             try:
-                snapshot.dump(self.snapshot_path)
-            except Exception as exc:
-                log.warning("snapshot failed: %s", exc)
+                self._drain_fallback()
+                last_error = ""
+            except ModuleNotFoundError as exc:
+                if exc.name != "chalicelib.store.fallback":
+                    raise
+                log.info("no fallback spool to drain (chalicelib.store.fallback is not there)")
+                return
+            except Exception as exc:  # keep draining: the spool stays on disk until applied
+                message = f"{type(exc).__name__}: {exc}"
+                if message != last_error or time.monotonic() - last_logged > 60:
+                    log.error("draining the fallback spool failed (retried every second): %s", message)
+                    last_error, last_logged = message, time.monotonic()
+
+    def _drain_fallback(self) -> None:
+        from chalicelib.store import fallback
+
+        applied = fallback.drain_local()
+        if applied:
+            log.info("applied %d facts from the fallback spool", applied)
+
+    # running and stopping -------------------------------------------------------------
+
+    def failure(self) -> str | None:
+        """Why the stack must stop, if it must."""
+        if any(child.poll() is not None for child in self.children):
+            return "a child process exited"
+        if self.store is not None and self.store.failure is not None:
+            return f"the journal failed ({self.store.failure}); restart to recover"
+        return None
 
     def banner(self) -> str:
+        if self.store is not None:
+            database = f"{self.env['RELAIS_DYNAMODB_ENDPOINT']} (moto behind the journal in {self.store.directory})"
+        else:
+            database = f"{self.env['RELAIS_DYNAMODB_ENDPOINT']} (moto, not persisted: RELAIS_JOURNAL=off)"
         return "\n".join([
             "",
             "Relais is running (Ctrl-C stops everything).",
@@ -165,24 +288,43 @@ class Stack:
             f"  Demo campaign:  {self.campaign_id}",
             f"  Campaign key:   {self.api_key}",
             f"  Operator token: {self.env['RELAIS_ADMIN_TOKEN']}",
-            f"  DynamoDB:       {self.env['RELAIS_DYNAMODB_ENDPOINT']} (moto)",
+            f"  DynamoDB:       {database}",
             f"  Data:           {self.data_dir}",
             "",
         ])
 
     def shutdown(self) -> None:
-        """Stop serving, count what is left, save the data, then stop the database."""
-        from dev import snapshot
-
+        """Stop serving, apply the spool, count what is left, close the journal, then stop the database."""
         self.stop.set()
-        database, *servers = self.children
+        database, servers = (self.children[0], self.children[1:]) if self.children else (None, [])
         _stop(servers)
         try:
-            if self.poller is not None:
-                self.poller.drain()
-            log.info("saved %d items to %s", snapshot.dump(self.snapshot_path), self.snapshot_path)
+            self._finish_background_work()
         finally:
-            _stop([database])
+            if self.store is not None:
+                self.store.stop_serving()
+                self.store.close()
+                if self.store.journal is not None:
+                    log.info("stopped; the journal is durable up to %d", self.store.journal.durable_seq)
+            if database is not None:
+                _stop([database])
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)
+
+    def _finish_background_work(self) -> None:
+        """With no server left to write: the threads stop, the spool and the stream are drained."""
+        for name in ("fallback-drain", "stream-feeder", "stream-poller"):
+            if name in self.threads:
+                self.threads[name].join(30)
+        if "fallback-drain" in self.threads:
+            try:
+                self._drain_fallback()
+            except Exception as exc:
+                log.error("last fallback drain failed (the spool is kept for the next start): %s", exc)
+        if self.feeder is not None:
+            self.feeder.drain()
+        if self.poller is not None:
+            self.poller.drain()
 
 
 def main() -> int:
@@ -193,17 +335,19 @@ def main() -> int:
     stack = Stack()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stop.set())
+    failed = None
     try:
         stack.start()
         sys.stdout.write(stack.banner() + "\n")
         sys.stdout.flush()
         while not stack.stop.wait(0.5):
-            if any(child.poll() is not None for child in stack.children):
-                log.error("a child process exited; stopping")
+            failed = stack.failure()
+            if failed:
+                log.error("%s; stopping", failed)
                 break
     finally:
         stack.shutdown()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ so that local counting runs exactly the code that runs on AWS.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 import boto3
 
@@ -88,7 +88,8 @@ class StreamPoller:
                         break
             return handled
 
-    def run(self, stop: threading.Event, interval: float = 0.5, on_error: Callable[[Exception], None] | None = None) -> None:
+    def run(self, stop: threading.Event, interval: float = 0.5,
+            on_error: Callable[[Exception], None] | None = None) -> None:
         """Drain until ``stop`` is set (the ``make dev`` loop)."""
         while not stop.is_set():
             try:

@@ -1,6 +1,6 @@
 """Integration tier: the real local stack (moto server, chalice local, demo page) as
-subprocesses on free ports, spoken to over HTTP. The stack's own poller is off: tests
-drain the events stream with the same poller, in this process, when they need counts."""
+subprocesses on free ports, spoken to over HTTP. The stack's own stream feeder is off:
+tests drain the events stream from the stack's journal, in this process, when they need counts."""
 from __future__ import annotations
 
 import pytest
@@ -26,8 +26,11 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def poller(stack):
-    """Drains the stack's events stream into the real aggregator, like Lambda's event source."""
+    """Drains the stack's events stream (read from its journal) into the real aggregator,
+    like Lambda's event source."""
     from app import aggregator
-    from dev.stream_poller import StreamPoller
+    from dev.journal_stream import JournalStream
 
-    return StreamPoller(aggregator)
+    stream = JournalStream(stack.data_dir, aggregator, consumer="integration-tests")
+    yield stream
+    stream.close()
