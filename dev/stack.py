@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("relais_dev")
+ENDPOINT_FILE = "dynamodb-endpoint"  # read by chalicelib.aggregate.recount's command line
 
 STREAM_CONSUMER = "aggregator"  # the stack's own stream consumer (its position file)
 FAILED_BATCHES = "failed-stream-batches.jsonl"
@@ -198,6 +199,8 @@ class Stack:
                                     "--stage", "local", "--no-autoreload"], self.env, own_session=True))
         wait_http(f"{self.api_url}/healthz")
         wait_http(f"{self.demo_url}/")
+        # `make recount` (run from another shell) finds this stack's DynamoDB here
+        (self.data_dir / ENDPOINT_FILE).write_text(self.env["RELAIS_DYNAMODB_ENDPOINT"])
 
     def _thread(self, name: str, target) -> None:
         self.threads[name] = threading.Thread(target=target, name=name, daemon=True)
@@ -296,6 +299,7 @@ class Stack:
     def shutdown(self) -> None:
         """Stop serving, apply the spool, count what is left, close the journal, then stop the database."""
         self.stop.set()
+        (self.data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
         database, servers = (self.children[0], self.children[1:]) if self.children else (None, [])
         _stop(servers)
         try:
