@@ -10,13 +10,14 @@ from chalicelib.web import auth
 from chalicelib.hotpath import lookups
 from chalicelib.hotpath import tracking
 from chalicelib.web.http import (
-    check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware, outages_as_503,
-    public_base, read_json,
+    BinaryResponse, check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware,
+    outages_as_503, public_base, read_json,
 )
 from chalicelib.observability import flush_metrics
 
 app = Chalice(app_name="relais")
 app.register_middleware(middleware, "http")
+app.api.binary_types.remove("image/png")  # qr.png is a BinaryResponse: a PNG whatever the Accept header
 
 JSON_OR_TEXT = ["application/json", "text/plain"]  # navigator.sendBeacon posts text/plain
 QR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -76,7 +77,7 @@ def qr_png(code):
     size = qr.png_size((app.current_request.query_params or {}).get("size"))
     lookups.resolve(code)
     image = qr.png(f"{public_base(app.current_request)}/r/{code}?c=qr", size)
-    return Response(body=image, status_code=200, headers={"Content-Type": "image/png", **QR_CACHE})
+    return BinaryResponse(body=image, status_code=200, headers={"Content-Type": "image/png", **QR_CACHE})
 
 
 # Fans ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bench import (
     bench_redirect,
     bench_soak,
     bench_stats,
+    bench_viral,
     bench_widget,
 )
 from bench.common import dynamodb_server, report
@@ -26,6 +27,7 @@ def main() -> int:
         bench_aggregator.run()
         bench_pledges.run(url)
         bench_stats.run(url)
+        bench_viral.run()
     bench_widget.run()
     bench_bots.run()
     bench_soak.run()

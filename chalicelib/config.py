@@ -108,6 +108,13 @@ def public_url() -> str | None:
     return value.rstrip("/") if value else None
 
 
+def assets_url() -> str | None:
+    """Base URL of the cached host that serves QR images (the CDK stack sets it to its
+    CloudFront distribution); ``None``: the short links' own base."""
+    value = _env("RELAIS_ASSETS_URL")
+    return value.rstrip("/") if value else None
+
+
 def metrics_namespace() -> str:
     return _env("POWERTOOLS_METRICS_NAMESPACE", "Relais") or "Relais"
 

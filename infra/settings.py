@@ -7,7 +7,7 @@ policy that will be deployed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
@@ -17,6 +17,15 @@ LOG_RETENTION_DAYS = frozenset(
 )
 
 LAMBDA_MEMORY_MB = (128, 10240)
+ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+"""CloudFront only takes certificates from ACM in us-east-1, whatever the stack's region."""
+ACCOUNT_API_RATE_QUOTA = 10_000
+ACCOUNT_API_BURST_QUOTA = 5_000
+"""API Gateway's default throttle per account and region (requests per second, bucket size),
+shared by every API of the account: a stage throttle above it changes nothing."""
+NEW_TABLE_WARM_WRITES = 4_000
+"""Write units per second a new on-demand table serves at once; warm throughput below it is refused."""
 
 
 class SettingsError(ValueError):
@@ -34,19 +43,21 @@ class StageSettings:
     stage: str = "prod"
     admin_token_param: str = ""
     secret_param: str = ""
-    throttle_rate_limit: int = 250
-    throttle_burst_limit: int = 500
+    throttle_rate_limit: int = ACCOUNT_API_RATE_QUOTA
+    throttle_burst_limit: int = ACCOUNT_API_BURST_QUOTA
     log_retention_days: int = 30
     api_memory_mb: int = 512
     aggregator_memory_mb: int = 256
     fallback_memory_mb: int = 256
     domain_name: str | None = None
     certificate_arn: str | None = None
+    assets_domain_name: str | None = None
+    assets_certificate_arn: str | None = None
+    warm_writes_per_second: int = 0
     public_url: str | None = None
     alarm_email: str | None = None
     ssm_kms_key_arn: str | None = None
     secrets_version: str = "1"
-    api_gateway_stage: str = field(default="api", init=False)
 
     def __post_init__(self) -> None:
         if not STAGE_PATTERN.match(self.stage):
@@ -59,8 +70,7 @@ class StageSettings:
             if not PARAMETER_PATTERN.match(name):
                 raise SettingsError(f"SSM parameter name {name!r} must be a full path like /relais/prod/secret")
         self._check_capacity()
-        if bool(self.domain_name) != bool(self.certificate_arn):
-            raise SettingsError("domainName and certificateArn go together")
+        self._check_domains()
         if self.public_url and not self.public_url.startswith("https://"):
             raise SettingsError("publicUrl must be an https:// URL")
 
@@ -74,6 +84,34 @@ class StageSettings:
                 raise SettingsError(f"function memory {memory} MB must be within {low}–{high} MB")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise SettingsError(f"logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
+        if self.warm_writes_per_second and self.warm_writes_per_second < NEW_TABLE_WARM_WRITES:
+            raise SettingsError(f"warmWritesPerSecond is 0 (DynamoDB's own {NEW_TABLE_WARM_WRITES}) "
+                                f"or at least {NEW_TABLE_WARM_WRITES}")
+
+    def _check_domains(self) -> None:
+        """Each host name comes with its certificate; the assets one must be CloudFront's (us-east-1).
+
+        The API's certificate must be in the stack's own region (a regional HTTP API domain):
+        the stack checks that, as only it knows the region.
+        """
+        for name, arn, key in ((self.domain_name, self.certificate_arn, "domainName and certificateArn"),
+                               (self.assets_domain_name, self.assets_certificate_arn,
+                                "assetsDomainName and assetsCertificateArn")):
+            if bool(name) != bool(arn):
+                raise SettingsError(f"{key} go together")
+            if arn and not ACM_ARN.match(arn):
+                raise SettingsError(f"{arn!r} is not an ACM certificate ARN")
+        assets = ACM_ARN.match(self.assets_certificate_arn or "")
+        if assets and assets["region"] != CLOUDFRONT_CERTIFICATE_REGION:
+            raise SettingsError(f"assetsCertificateArn must be in {CLOUDFRONT_CERTIFICATE_REGION} (CloudFront's rule)")
+        if self.assets_domain_name and self.assets_domain_name == self.domain_name:
+            raise SettingsError("the assets host and the API host are two names: short links must not pay "
+                                "for CloudFront (docs/deploy.md, 'The front')")
+
+    def certificate_region(self) -> str | None:
+        """The region of the API's certificate (``None`` without a custom domain)."""
+        match = ACM_ARN.match(self.certificate_arn or "")
+        return match["region"] if match else None
 
     @property
     def table_prefix(self) -> str:
@@ -85,6 +123,11 @@ class StageSettings:
         if self.public_url:
             return self.public_url.rstrip("/")
         return f"https://{self.domain_name}" if self.domain_name else None
+
+    @property
+    def assets_url(self) -> str | None:
+        """Base URL of the cached host (QR images, widget.js, public reads), when it has a name of its own."""
+        return f"https://{self.assets_domain_name}" if self.assets_domain_name else None
 
     @classmethod
     def from_context(cls, node: ContextReader) -> StageSettings:

@@ -6,6 +6,7 @@ import hmac
 import re
 from typing import Any
 
+from chalicelib import config
 from chalicelib.domain import ids
 from chalicelib.domain.channels import share_urls
 from chalicelib.domain.clock import utc_now
@@ -67,13 +68,18 @@ def create(campaign: Campaign, body: Any) -> tuple[Link, bool]:
 
 
 def to_dict(link: Link, campaign: Campaign, base_url: str) -> dict:
-    """What a fan gets back: their short link, QR code and prefilled share dialogs."""
+    """What a fan gets back: their short link, QR code and prefilled share dialogs.
+
+    The QR images come from the cached host when there is one (``RELAIS_ASSETS_URL``); the
+    code they draw is the short link all the same.
+    """
     short_url = f"{base_url}/r/{link.code}"
+    images = f"{config.assets_url() or base_url}/r/{link.code}"
     return {
         "code": link.code,
         "name": link.name,
         "referred_by": link.referred_by,
         "short_url": short_url,
-        "qr": {"svg": f"{short_url}/qr.svg", "png": f"{short_url}/qr.png"},
+        "qr": {"svg": f"{images}/qr.svg", "png": f"{images}/qr.png"},
         "share_urls": share_urls(short_url, campaign.share_text or campaign.name, list(campaign.channels)),
     }

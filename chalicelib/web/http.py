@@ -1,6 +1,7 @@
 """Request/response plumbing shared by every route: JSON bodies, errors, CORS, middleware."""
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from contextlib import contextmanager
@@ -14,6 +15,28 @@ from chalicelib.errors import ApiError, bad_request, forbidden, unavailable
 from chalicelib.observability import count, flush_metrics, logger
 
 MAX_BODY_BYTES = 64 * 1024
+VIEWER_ADDRESS = "cloudfront-viewer-address"  # "203.0.113.7:46532", "2001:db8::7:46532"
+DEFAULT_STAGE = "$default"  # an HTTP API stage that adds nothing to the path
+
+
+class BinaryResponse(Response):
+    """Bytes, sent base64-encoded and marked so, whatever the request's ``Accept``.
+
+    Chalice encodes a body only when its content type is one of ``app.api.binary_types``,
+    and then answers 400 to any request whose ``Accept`` names none of them: the REST API's
+    rule, which turned base64 back into bytes only for a matching ``Accept``. The HTTP API
+    (and ``chalice local``, and ``chalice.test``) decode any answer marked
+    ``isBase64Encoded``, and HTTP says a missing ``Accept`` accepts anything: so this
+    response marks itself, and app.py keeps its content types out of ``binary_types``.
+    """
+
+    def to_dict(self, binary_types: list[str] | None = None) -> dict[str, Any]:
+        response = super().to_dict(None)
+        body = response["body"]
+        raw = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        response["body"] = base64.b64encode(raw).decode("ascii")
+        response["isBase64Encoded"] = True
+        return response
 
 
 def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
@@ -116,11 +139,22 @@ def public_base(request: Any) -> str:
     host = header(request, "host") or "127.0.0.1"
     proto = header(request, "x-forwarded-proto") or ("https" if host.endswith("amazonaws.com") else "http")
     stage = (request.context or {}).get("stage")
-    prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage else ""
+    prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage and stage != DEFAULT_STAGE else ""
     return f"{proto}://{host}{prefix}"
 
 
 def client_ip(request: Any) -> str:
+    """The visitor's address, for the daily visitor hash.
+
+    Through the cached host (CloudFront, which the widget's own calls take), API Gateway
+    sees CloudFront's address; the viewer's comes in ``CloudFront-Viewer-Address``. That
+    header proves nothing: anyone calling the API directly can send one. It is fine for
+    the visitor hash, which a forged user agent changes just as well; it must never feed a
+    rate limit or a block list (those need ``sourceIp`` and the front's own limits).
+    """
+    viewer = header(request, VIEWER_ADDRESS)
+    if viewer and ":" in viewer:
+        return viewer.rpartition(":")[0]
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or ""
 

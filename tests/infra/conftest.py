@@ -29,7 +29,10 @@ def synth_with_options(tmp_path_factory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("synth-options"), {
         "stage": "staging",
         "domainName": "go.example.org",
-        "certificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000",
+        "certificateArn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000",
+        "assetsDomainName": "cdn.example.org",
+        "assetsCertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/22222222-2222-2222-2222-222222222222",
+        "warmWritesPerSecond": "10000",
         "alarmEmail": "oncall@example.org",
         "ssmKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111",
         "adminTokenParam": "/custom/path/admin",

@@ -41,8 +41,34 @@ class Synthesized:
         return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
 
     def logical_id(self, construct: Any) -> str:
-        """Logical id of a construct of the stack (``stack.fallback_queue`` …) in the template."""
-        return self.stack.resolve(construct.node.default_child.logical_id)
+        """Logical id of a construct of the stack (``stack.fallback_queue``, ``stack.front.http_api`` …)
+        in the template: an L1 resource's own, or an L2 construct's underlying resource's."""
+        import aws_cdk as cdk
+
+        element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+        return self.stack.resolve(element.logical_id)
+
+    def resolved_environment(self, function: str) -> dict[str, str]:
+        """A function's environment as Lambda would see it: references become the names they
+        resolve to (table names, a fallback queue URL, the distribution's host name)."""
+        names: dict[str, str] = {logical_id: properties["Properties"]["TableName"]
+                                 for logical_id, properties in self.of_type("AWS::DynamoDB::Table").items()}
+        names[self.logical_id(self.stack.fallback_queue)] = (
+            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-fallback-gone")
+        attributes = {(self.logical_id(self.stack.front.distribution), "DomainName"): "d111111abcdef8.cloudfront.net"}
+
+        def resolve(value: Any) -> str:
+            if not isinstance(value, dict):
+                return str(value)
+            if "Ref" in value:
+                return names[value["Ref"]]
+            if "Fn::GetAtt" in value:
+                return attributes[tuple(value["Fn::GetAtt"])]
+            separator, parts = value["Fn::Join"]
+            return separator.join(resolve(part) for part in parts)
+
+        variables = self.resources[function]["Properties"]["Environment"]["Variables"]
+        return {name: resolve(value) for name, value in variables.items()}
 
     def table_ids(self) -> dict[str, str]:
         """Logical id of each table by its base name (``events`` …)."""

@@ -24,7 +24,7 @@ from infra.stack import (
     SKIPPED_RECORDS_METRIC,
 )
 from tests.infra.observed_metrics import ADMIN_TOKEN
-from tests.infra.synthesis import ACCOUNT, OFFLINE_ENV, REGION, REPO_ROOT
+from tests.infra.synthesis import OFFLINE_ENV, REPO_ROOT
 
 APP_NAMESPACE = "Relais/prod"  # the default stage's own namespace: two stages never share alarms
 
@@ -119,12 +119,14 @@ def test_required_alarm_exists(synth, purpose):
 
 
 def test_required_alarm_exists_api_5xx_rate(synth):
-    """A rate (5xx / requests, quiet periods ignored), not a raw count of 5xx."""
-    dimensions = [{"Name": "ApiName", "Value": "relais-prod"}, {"Name": "Stage", "Value": "api"}]
+    """A rate (5xx / requests, quiet periods ignored), not a raw count of 5xx: the HTTP API's
+    own metric names (``5xx``, ``Count``) and dimensions (``ApiId``, ``Stage``)."""
+    dimensions = [{"Name": "ApiId", "Value": {"Ref": synth.logical_id(synth.stack.front.http_api)}},
+                  {"Name": "Stage", "Value": "$default"}]
     (alarm,) = [a for a in _alarms(synth) if "Metrics" in a and any(
-        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "5XXError" for m in a["Metrics"])]
+        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "5xx" for m in a["Metrics"])]
     stats = {m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
-    assert set(stats) == {"5XXError", "Count"}
+    assert set(stats) == {"5xx", "Count"}
     for stat in stats.values():
         assert stat["Metric"]["Namespace"] == "AWS/ApiGateway"
         assert stat["Metric"]["Dimensions"] == dimensions
@@ -148,18 +150,6 @@ def test_application_metrics_are_in_the_namespace_every_function_is_given(synth)
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == APP_NAMESPACE, function
 
 
-def _resolved_environment(synth, function: str) -> dict[str, str]:
-    """The function's environment as Lambda would see it: references become the names they resolve to."""
-    names = {logical_id: properties["Properties"]["TableName"]
-             for logical_id, properties in synth.of_type("AWS::DynamoDB::Table").items()}
-    names[synth.logical_id(synth.stack.fallback_queue)] = (
-        f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-fallback-gone")
-    environment = {}
-    for name, value in synth.resources[function]["Properties"]["Environment"]["Variables"].items():
-        environment[name] = names[value["Ref"]] if isinstance(value, dict) else str(value)
-    return environment
-
-
 @pytest.mark.parametrize(("metric", "function", "scenario"), [
     (LOST_EVENTS_METRIC, API_FUNCTION, "lost_event"),
     (SKIPPED_RECORDS_METRIC, AGGREGATOR_FUNCTION, "skipped_record"),
@@ -167,7 +157,7 @@ def _resolved_environment(synth, function: str) -> dict[str, str]:
 def test_the_function_emits_the_metric_its_alarm_watches(synth, metric, function, scenario):
     """An alarm on a metric nobody emits any more would stay green forever: play the failure
     through the function's entry point, with its template environment, and read the EMF it logs."""
-    environment = {**OFFLINE_ENV, **_resolved_environment(synth, function)}
+    environment = {**OFFLINE_ENV, **synth.resolved_environment(function)}
     parameters = {environment["RELAIS_ADMIN_TOKEN_PARAM"]: ADMIN_TOKEN, environment["RELAIS_SECRET_PARAM"]: "s" * 48}
     tables = {base: synth.resources[logical_id]["Properties"] for base, logical_id in synth.table_ids().items()}
     inherited = {name: value for name, value in os.environ.items()

@@ -72,3 +72,31 @@ def test_package_fits_lambda_size_limits(package: zipfile.ZipFile, synth):
           f"{unzipped / 1e6:.1f} MB unzipped")
     assert zipped < ZIPPED_LIMIT
     assert unzipped < UNZIPPED_LIMIT
+
+
+ELF_MAGIC = b"\x7fELF"
+ELF_MACHINE_AARCH64 = 183  # e_machine, a little-endian half-word at offset 18 of the ELF header
+
+
+def test_every_native_library_in_the_package_is_built_for_arm64(package: zipfile.ZipFile):
+    """The functions run on arm64: an x86_64 ``.so`` would not load there (or silently fall
+    back to pure Python). Everything else in the package is pure Python."""
+    native = [info.filename for info in package.infolist() if info.filename.endswith(".so")]
+    machines = {}
+    for name in native:
+        header = package.read(name)[:20]
+        assert header[:4] == ELF_MAGIC, name
+        machines[name] = int.from_bytes(header[18:20], "little")
+    assert machines == dict.fromkeys(native, ELF_MACHINE_AARCH64)
+
+
+def test_every_wheel_in_the_package_is_pure_python_or_built_for_arm64(package: zipfile.ZipFile):
+    tags = {}
+    for name in package.namelist():
+        if name.endswith(".dist-info/WHEEL"):
+            text = package.read(name).decode()
+            tags[name] = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+    assert tags
+    wrong = {name: found for name, found in tags.items()
+             if not all(tag.endswith(("-none-any", "_aarch64")) for tag in found)}
+    assert wrong == {}

@@ -53,7 +53,32 @@ def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
     {"api_memory_mb": 20480},
     {"domain_name": "go.example.org"},
     {"public_url": "http://go.example.org"},
+    {"domain_name": "go.example.org", "certificate_arn": "go.example.org"},
+    {"assets_domain_name": "cdn.example.org"},
+    {"assets_domain_name": "cdn.example.org",
+     "assets_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x"},
+    {"domain_name": "go.example.org", "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+     "assets_domain_name": "go.example.org",
+     "assets_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/y"},
+    {"warm_writes_per_second": 1000},
 ])
 def test_unsafe_or_inconsistent_values_are_refused(values):
     with pytest.raises(SettingsError):
         StageSettings(**values)
+
+
+def test_the_default_throttle_is_the_accounts_own_quota_which_admits_a_viral_burst():
+    settings = StageSettings()
+    assert (settings.throttle_rate_limit, settings.throttle_burst_limit) == (10_000, 5_000)
+
+
+def test_an_assets_domain_with_its_us_east_1_certificate_becomes_the_assets_url():
+    settings = StageSettings(assets_domain_name="cdn.example.org",
+                             assets_certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/y")
+    assert settings.assets_url == "https://cdn.example.org"
+    assert StageSettings().assets_url is None
+
+
+def test_warm_throughput_is_off_by_default_and_counted_in_write_units_per_second():
+    assert StageSettings().warm_writes_per_second == 0
+    assert StageSettings.from_context(Context(warmWritesPerSecond="12000")).warm_writes_per_second == 12_000

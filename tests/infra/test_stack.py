@@ -140,12 +140,11 @@ def test_only_the_api_handler_knows_the_fallback_queue_url(synth):
         assert "RELAIS_FALLBACK_QUEUE_URL" not in _function(synth, name)["Environment"]["Variables"], name
 
 
-def test_api_stage_is_throttled(synth):
-    synth.template.has_resource_properties("AWS::Serverless::Api", {
-        "Name": "relais-prod",
-        "StageName": "api",
-        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
-                            "ThrottlingRateLimit": 250, "ThrottlingBurstLimit": 500}],
+def test_api_stage_is_throttled_at_the_accounts_default_quota(synth):
+    synth.template.has_resource_properties("AWS::ApiGatewayV2::Api", {"Name": "relais-prod", "ProtocolType": "HTTP"})
+    synth.template.has_resource_properties("AWS::ApiGatewayV2::Stage", {
+        "StageName": "$default",
+        "DefaultRouteSettings": {"ThrottlingRateLimit": 10_000, "ThrottlingBurstLimit": 5_000},
     })
 
 
@@ -162,13 +161,15 @@ def test_each_functions_memory_comes_from_its_own_context_key(synth_with_options
     assert memory == {API_FUNCTION: 1024, AGGREGATOR_FUNCTION: 512, FALLBACK_FUNCTION: 384}
 
 
-def test_outputs_give_the_api_url_and_the_widget_snippet(synth):
+def test_outputs_give_the_api_url_and_the_widget_snippet_on_the_cached_host(synth):
     outputs = synth.template_json["Outputs"]
+    api_id = synth.logical_id(synth.stack.front.http_api)
     url = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
-    assert url[0] == "https://" and url[1] == {"Ref": "RestAPI"} and url[-1] == "/api"
+    assert url[0] == "https://" and url[1] == {"Ref": api_id} and url[2] == ".execute-api.eu-west-1."
+    distribution = {"Fn::GetAtt": [synth.logical_id(synth.stack.front.distribution), "DomainName"]}
+    assert outputs["AssetsUrl"]["Value"] == {"Fn::Join": ["", ["https://", distribution]]}
     snippet = outputs["WidgetSnippet"]["Value"]["Fn::Join"][1]
-    assert snippet[0] == '<script src="https://'
-    assert snippet[-1] == '/api/widget.js" data-campaign="ID" async></script>'
+    assert snippet == ['<script src="https://', distribution, '/widget.js" data-campaign="ID" async></script>']
 
 
 def test_outputs_give_the_operators_every_queue_they_may_have_to_look_at(synth):
@@ -180,18 +181,37 @@ def test_outputs_give_the_operators_every_queue_they_may_have_to_look_at(synth):
         assert outputs[output]["Value"] == {"Ref": synth.logical_id(queue)}, output
 
 
-def test_a_custom_domain_maps_the_api_and_becomes_the_public_url(synth_with_options):
+def test_a_custom_domain_maps_the_api_regionally_and_becomes_the_public_url(synth_with_options):
     synth = synth_with_options
-    synth.template.has_resource_properties("AWS::ApiGateway::DomainName", {"DomainName": "go.example.org"})
-    synth.template.has_resource_properties("AWS::ApiGateway::BasePathMapping", {"Stage": "api"})
+    synth.template.has_resource_properties("AWS::ApiGatewayV2::DomainName", {
+        "DomainName": "go.example.org",
+        "DomainNameConfigurations": [{"CertificateArn": synth.stack.settings.certificate_arn,
+                                      "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}]})
+    stage_id = synth.logical_id(synth.stack.front.stage)
+    synth.template.has_resource_properties("AWS::ApiGatewayV2::ApiMapping", {"Stage": {"Ref": stage_id}})
     variables = _function(synth, API_FUNCTION)["Environment"]["Variables"]
     assert variables["RELAIS_PUBLIC_URL"] == "https://go.example.org"
     assert variables["RELAIS_STAGE"] == "staging"
     outputs = synth.template_json["Outputs"]
     assert outputs["ApiUrl"]["Value"] == "https://go.example.org"
+    domain_id = synth.logical_id(synth.stack.front.domain)
+    assert outputs["CustomDomainTarget"]["Value"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
+    assert outputs["CustomDomainHostedZoneId"]["Value"] == {"Fn::GetAtt": [domain_id, "RegionalHostedZoneId"]}
+
+
+def test_an_assets_domain_names_the_cached_host_the_widget_snippet_and_the_qr_images(synth_with_options):
+    synth = synth_with_options
+    outputs = synth.template_json["Outputs"]
+    assert outputs["AssetsUrl"]["Value"] == "https://cdn.example.org"
     assert outputs["WidgetSnippet"]["Value"] == (
-        '<script src="https://go.example.org/widget.js" data-campaign="ID" async></script>')
-    assert "CustomDomainTarget" in outputs
+        '<script src="https://cdn.example.org/widget.js" data-campaign="ID" async></script>')
+    assert _function(synth, API_FUNCTION)["Environment"]["Variables"]["RELAIS_ASSETS_URL"] == "https://cdn.example.org"
+    distribution_id = synth.logical_id(synth.stack.front.distribution)
+    assert outputs["AssetsDomainTarget"]["Value"] == {"Fn::GetAtt": [distribution_id, "DomainName"]}
+    config = synth.resources[distribution_id]["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["cdn.example.org"]
+    assert config["ViewerCertificate"] == {"AcmCertificateArn": synth.stack.settings.assets_certificate_arn,
+                                           "MinimumProtocolVersion": "TLSv1.2_2021", "SslSupportMethod": "sni-only"}
 
 
 def test_alarm_email_subscribes_to_the_alarm_topic(synth_with_options):
