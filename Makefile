@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCAL_STAMP := $(VENV)/.installed-local
 DEV_STAMP := $(VENV)/.installed-dev
-COVERAGE_FLOOR := 85
+# Branch coverage of chalicelib/ that make test requires: measured 85 % (see README, Tests), less a little slack.
+COVERAGE_FLOOR := 82
 LINTED := app.py chalicelib dev infra tests bench harness
 TYPED := app.py chalicelib dev infra
 export RELAIS_DATA_DIR ?= $(CURDIR)/.relais

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 import requests
 
@@ -100,7 +100,7 @@ def test_counters_corrupted_by_hand_are_rebuilt_and_a_second_recount_finds_nothi
     run = soak.run(stack.api, cid, key, codes, fans=2, seconds=2, max_requests=100, pledge_every=4)
     soak.wait_for_spool(stack.data_dir)
     poller.drain()
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     for sk, expression, values in ((f"day#{today}#x", "ADD clicks :c", {":c": {"N": "-7"}}),
                                    ("total", "ADD pledges :p", {":p": {"N": "3"}})):
         clients.patient().update_item(TableName="relais-local-rollups", Key={"pk": {"S": cid}, "sk": {"S": sk}},
