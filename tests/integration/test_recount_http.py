@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from datetime import datetime, timezone, UTC
+from datetime import UTC, datetime
 
 import requests
 
