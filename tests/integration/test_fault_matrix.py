@@ -45,10 +45,10 @@ class FaultyApi:
                "RELAIS_SECRET": (stack.data_dir / "secret").read_text().strip(),
                "RELAIS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
         self.log = tmp_path / "chalice.log"
-        self.server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(port),
-             "--stage", "local", "--no-autoreload"], cwd=ROOT, env=env, stdout=open(self.log, "wb"),
-            stderr=subprocess.STDOUT)
+        with open(self.log, "wb") as log:  # the server keeps its own copy of the descriptor
+            self.server = subprocess.Popen(
+                [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(port),
+                 "--stage", "local", "--no-autoreload"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
