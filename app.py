@@ -22,6 +22,7 @@ app.api.binary_types.remove("image/png")  # qr.png is a BinaryResponse: a PNG wh
 JSON_OR_TEXT = ["application/json", "text/plain"]  # navigator.sendBeacon posts text/plain
 QR_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 NO_STORE = {"Cache-Control": "no-store"}  # responses that carry a secret
+OPERATOR_VIEW = {"Cache-Control": "private, no-cache"}  # every campaign's figures: never in a shared cache
 
 
 def route(path: str, **options):
@@ -159,6 +160,22 @@ def create_campaign():
     return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
 
 
+@route("/v1/campaigns", methods=["GET"])
+def list_campaigns():
+    from chalicelib.read import insights
+
+    auth.require_operator(_token(), "list campaigns")
+    return json_response(200, insights.campaign_page(app.current_request.query_params or {}), OPERATOR_VIEW)
+
+
+@route("/v1/insights", methods=["GET"])
+def get_insights():
+    from chalicelib.read import insights
+
+    auth.require_operator(_token(), "read the platform's insights")
+    return json_response(200, insights.insights(app.current_request.query_params or {}), OPERATOR_VIEW)
+
+
 @route("/v1/campaigns/{campaign_id}", methods=["GET"])
 def get_campaign(campaign_id):
     from chalicelib.domain import campaigns
@@ -231,6 +248,13 @@ def dashboard():
     from chalicelib.web import assets
 
     return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
+
+
+@route("/insights", methods=["GET"])
+def insights_page():
+    from chalicelib.web import assets
+
+    return assets.respond("insights.html", "no-cache", header(app.current_request, "if-none-match"))
 
 
 # Stream aggregator ----------------------------------------------------------------------

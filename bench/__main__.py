@@ -7,6 +7,7 @@ import sys
 from bench import (
     bench_aggregator,
     bench_bots,
+    bench_insights,
     bench_journal,
     bench_pledges,
     bench_redirect,
@@ -27,6 +28,7 @@ def main() -> int:
         bench_aggregator.run()
         bench_pledges.run(url)
         bench_stats.run(url)
+        bench_insights.run(url)
         bench_viral.run()
     bench_widget.run()
     bench_bots.run()

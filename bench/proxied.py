@@ -10,15 +10,12 @@ from dev.dynamodb_proxy import DynamoDBProxy
 
 @contextmanager
 def counted(upstream: str) -> Iterator[DynamoDBProxy]:
-    """Route the app's DynamoDB calls through a counting proxy for the duration."""
-    from chalicelib.store import tables
-
+    """Route the app's DynamoDB calls through a counting proxy for the duration (the store
+    reads the endpoint at call time and keeps one client per endpoint)."""
     proxy = DynamoDBProxy(upstream)
     os.environ["RELAIS_DYNAMODB_ENDPOINT"] = proxy.url
-    tables.bind()
     try:
         yield proxy
     finally:
         os.environ["RELAIS_DYNAMODB_ENDPOINT"] = upstream
-        tables.bind()
         proxy.close()

@@ -134,6 +134,15 @@ class DynamoDBProxy:
 
     def _account_read(self, operation: str, request: dict, payload: bytes) -> None:
         """Estimate the read units a read would cost on DynamoDB from the items it returned."""
+        if operation == "BatchGetItem":  # per item, as GetItem; each table says its own consistency
+            answer = json.loads(payload or b"{}")
+            for table, items in (answer.get("Responses") or {}).items():
+                consistent = request.get("RequestItems", {}).get(table, {}).get("ConsistentRead")
+                units = sum(max(1, math.ceil(item_size(item) / 4096)) for item in items)
+                with self._lock:
+                    self.items_read += len(items)
+                    self.read_units += units * (1.0 if consistent else 0.5)
+            return
         if operation not in ("GetItem", "Query", "Scan"):
             return
         answer = json.loads(payload or b"{}")

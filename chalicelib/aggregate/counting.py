@@ -27,7 +27,18 @@ from typing import Any
 from chalicelib.aggregate.bots import is_bot
 from chalicelib.observability import count, logger
 from chalicelib.store import events, rollups
-from chalicelib.store.records import DIRECT, TOTAL, Event, RollupId, day_id, depth_id, referrer_id, visitor_identity
+from chalicelib.store.records import (
+    CHANNEL_COUNTERS,
+    DIRECT,
+    TOTAL,
+    Event,
+    RollupId,
+    channel_counter,
+    day_id,
+    depth_id,
+    referrer_id,
+    visitor_identity,
+)
 from chalicelib.store.rollups import Contribution, Held, RecountState
 from chalicelib.store.stream import Change, decode_record
 
@@ -66,7 +77,7 @@ def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
             counters = Counter(landed=1 if unique else 0)
         else:
             counters = Counter({f"{kind}s": 1})
-        return {TOTAL: counters, day_id(day, channel): counters, referrer_id(code): counters}
+        return {TOTAL: _with_channel(counters, channel), day_id(day, channel): counters, referrer_id(code): counters}
     if kind == "pledge":
         return _pledge(event)
     if kind == "referrer":
@@ -90,16 +101,25 @@ def _pledge(event: Event) -> dict[RollupId, Counter]:
         raise ValueError("pledge without amount, currency or day")
     goal = event.goal_amount or 0
     money = Counter({"pledges": 1, f"amt_{event.currency}": event.amount})
-    result = {TOTAL: money + Counter(goal_amt=goal), day_id(event.day, event.channel or "direct"): money}
+    channel = event.channel or "direct"
+    result = {TOTAL: _with_channel(money + Counter(goal_amt=goal), channel), day_id(event.day, channel): money}
     if event.code:
         if event.depth is None:
             raise ValueError("attributed pledge without depth")
-        result[TOTAL] += Counter(fan_goal_amt=goal)
+        result[TOTAL] += Counter(fan_goal_amt=goal, fan_pledges=1)
         result[referrer_id(event.code)] = money + Counter(goal_amt=goal, lb_score=goal * SCORE_SCALE + 1)
         result[depth_id(event.depth)] = money
     else:
         result[DIRECT] = money
     return result
+
+
+def _with_channel(counters: Counter, channel: str) -> Counter:
+    """The total's counters plus their per-channel copies (``records.CHANNEL_COUNTERS``)."""
+    total = Counter(counters)
+    total.update({channel_counter(channel, name): value for name, value in counters.items()
+                  if name in CHANNEL_COUNTERS})
+    return total
 
 
 def fields(event: Event) -> dict[RollupId, dict[str, Any]]:

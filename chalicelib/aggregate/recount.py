@@ -37,7 +37,7 @@ from chalicelib import config
 from chalicelib.aggregate import counting
 from chalicelib.domain.clock import utc_now
 from chalicelib.store import events, rollups
-from chalicelib.store.records import TOTAL, Rollup, RollupId
+from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, Rollup, RollupId, channel_counter
 
 LANES = events.LANES
 FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
@@ -155,6 +155,9 @@ def _keep_expired(target: _Target, stored: dict[RollupId, Rollup], horizon: str,
         for name in FACT_COUNTERS:
             target.counters[rollup][name] = item.get(name)
     old = Counter({name: sum(item.get(name) for item in old_days.values()) for name in FACT_COUNTERS})
+    for rollup, item in old_days.items():  # and the total's per-channel copies of them
+        old.update({channel_counter(rollup.channel, name): item.get(name) for name in FACT_COUNTERS
+                    if name in CHANNEL_COUNTERS})
     target.counters[TOTAL].update(old)
     for rollup, item in stored.items():
         if rollup.level == "referrer":

@@ -7,6 +7,16 @@ from datetime import datetime
 COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed", "pledges")
 """The counts every rollup level carries (plus money, per currency)."""
 
+CHANNEL_COUNTERS = ("shares", "clicks", "pledges")
+"""What a campaign's ``total`` item also counts per channel: a platform's channels then read
+from one item per campaign (``read.insights``) rather than from every day item."""
+
+
+def channel_counter(channel: str, counter: str) -> str:
+    """The ``total`` item's counter of one channel, e.g. ``ch_whatsapp_clicks``."""
+    return f"ch_{channel}_{counter}"
+
+
 
 @dataclass(frozen=True)
 class Milestone:
@@ -44,6 +54,15 @@ class Campaign:
     def milestone_progress(self, fan_amount: int) -> list[dict]:
         """Each milestone, reached when fans have brought its amount (goal currency)."""
         return [{"amount": m.amount, "label": m.label, "reached": fan_amount >= m.amount} for m in self.milestones]
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """What a listing of campaigns reads of each: enough to name it."""
+
+    id: str
+    name: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -168,3 +187,12 @@ class Rollup:
 
     def counters(self) -> dict[str, int]:
         return {name: self.get(name) for name in COUNTERS}
+
+    def by_channel(self) -> dict[str, dict[str, int]]:
+        """A ``total`` item's per-channel counts: ``{channel: {"shares", "clicks", "pledges"}}``."""
+        found: dict[str, dict[str, int]] = {}
+        for name, value in self.counts.items():
+            channel, _, counter = name[3:].rpartition("_")
+            if name.startswith("ch_") and channel and counter in CHANNEL_COUNTERS:
+                found.setdefault(channel, dict.fromkeys(CHANNEL_COUNTERS, 0))[counter] = value
+        return found

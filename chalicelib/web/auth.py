@@ -30,13 +30,13 @@ def is_operator(token: str | None) -> bool:
     return bool(token and expected and hmac.compare_digest(token.encode(), expected.encode()))
 
 
-def require_operator(token: str | None) -> None:
+def require_operator(token: str | None, action: str = "create campaigns") -> None:
     if token is None:
         raise unauthorized()
     if is_operator(token):
         return
     if parse_key(token):
-        raise forbidden("Only the operator token may create campaigns.")
+        raise forbidden(f"Only the operator token may {action}.")
     raise unauthorized("The token is not valid.")
 
 
