@@ -31,8 +31,9 @@ not journaled and its answer goes back unchanged, ``Item`` of
 durable up to where it stood, since the refusal may rest on a write not yet synced (a
 pledge's copy answered "already recorded" must not outlive the original).
 
-If a write may have been applied but cannot be journaled (an I/O error, moto not
-answering), the proxy *fails*: every later write answers 500 and the stack stops, so
+PartiQL statements, which could write without the proxy knowing what, are refused. If a
+write may have been applied but cannot be journaled (an I/O error, moto not answering),
+the proxy *fails*: every later write answers 500 and the stack stops, so
 that a restart recovers a state in which every acknowledged write is present.
 """
 from __future__ import annotations
@@ -52,6 +53,7 @@ from dev.local_dynamodb import TARGET_PREFIX, Answer, LocalDynamoDB, UpstreamErr
 log = logging.getLogger("relais_dev.proxy")
 
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+UNJOURNALED = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})  # PartiQL: may write
 NOT_FORWARDED = frozenset({"host", "content-length", "accept-encoding", "connection", "keep-alive", "expect"})
 ANSWER_HEADERS = frozenset({"content-type", "x-amzn-requestid"})
 
@@ -305,6 +307,8 @@ class JournalingProxy:
         operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
         if method == "POST" and operation in WRITES:
             return self._write(operation, path, forwarded, body)
+        if operation in UNJOURNALED:  # refused rather than applied and forgotten at the next start
+            return error_answer(400, "ValidationException", f"{operation} is not journaled by the local stack")
         try:
             return self.db.forward(method, path, forwarded, body)
         except UpstreamError as exc:

@@ -117,6 +117,35 @@ class LocalDynamoDB:
         """The key of ``item`` in ``table``."""
         return {name: item[name] for name in self.key_schema(table)}
 
+    def drop_stream(self, table: str) -> bool:
+        """Re-create an empty ``table`` as it is, without its stream; ``True`` if it had one.
+
+        moto's stream keeps every record in memory for good and costs a quarter of each
+        write; moto cannot turn it off (``UpdateTable`` leaves it half-disabled).
+        """
+        described = self.checked("DescribeTable", {"TableName": table})["Table"]
+        if not described.get("StreamSpecification", {}).get("StreamEnabled"):
+            return False
+        ttl = self.checked("DescribeTimeToLive", {"TableName": table})["TimeToLiveDescription"]
+        request: dict = {"TableName": table, "KeySchema": described["KeySchema"],
+                         "AttributeDefinitions": described["AttributeDefinitions"]}
+        if described.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST":
+            request["BillingMode"] = "PAY_PER_REQUEST"
+        else:
+            throughput = described["ProvisionedThroughput"]
+            request["ProvisionedThroughput"] = {name: throughput[name]
+                                                for name in ("ReadCapacityUnits", "WriteCapacityUnits")}
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if described.get(kind):
+                request[kind] = [{name: index[name] for name in ("IndexName", "KeySchema", "Projection")}
+                                 for index in described[kind]]
+        self.checked("DeleteTable", {"TableName": table})
+        self.checked("CreateTable", request)
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            self.checked("UpdateTimeToLive", {"TableName": table, "TimeToLiveSpecification": {
+                "Enabled": True, "AttributeName": ttl["AttributeName"]}})
+        return True
+
     def get_items(self, keys: list[tuple[str, dict]], auth: str | None = None) -> tuple[Answer | None, dict]:
         """Consistent reads of ``(table, key)``: ``(failed answer or None, {key_id: item})``."""
         found: dict = {}

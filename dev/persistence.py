@@ -3,9 +3,11 @@
 At start, :meth:`JournaledDynamoDB.start` recovers the journal directory (the snapshot
 plus the segments after it, a torn last record cut off), loads the latest image of every
 key into the fresh moto server directly (parallel batch writes, not journaled again),
-then opens a new segment and starts the journaling proxy. While running, a background
-thread compacts closed segments into the snapshot in a child process (its memory and CPU
-stay out of the proxy's way). Nothing here ever scans the database.
+then opens a new segment and starts the journaling proxy. The events table loses moto's
+own stream first: the journal is its stream, and moto's would hold a copy of every write
+in memory for good. While running, a background thread compacts closed segments into
+the snapshot in a child process (its memory and CPU stay out of the proxy's way).
+Nothing here ever scans the database.
 
 A data dir made by an older ``make dev`` (``tables.json``, a periodic dump) is imported
 once into a first snapshot, its journal starting above every stream sequence number its
@@ -88,6 +90,8 @@ class JournaledDynamoDB:
     def start(self) -> Restored:
         """Recover the data into the (fresh, empty) tables, then serve. The tables must exist."""
         started = time.monotonic()
+        for table in self.streamed:  # the journal is their stream: moto's would only cost
+            self.db.drop_stream(table)
         self._import_legacy()
         recovery = journal.recover(self.directory)
         items = self.db.put_all(recovery.images())

@@ -93,7 +93,7 @@ def seeded(api, platform):
 
 # insights ----------------------------------------------------------------------------------
 
-def test_insights_give_each_campaigns_exact_figures(api, seeded):
+def test_insights_give_every_campaign_its_exact_figures(api, seeded):
     body = operator(api, "/v1/insights")
     assert body.status_code == 200 and body.headers["Cache-Control"] == "private, no-cache"
     got = {row["name"]: (row["shares"], row["clicks"], row["landed"], row["pledges"], row["amount"].get("EUR", 0),

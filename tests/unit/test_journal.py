@@ -455,17 +455,22 @@ def test_concurrent_writes_to_one_item_are_journaled_in_the_order_moto_applied_t
     assert all(int(c["old"]["hits"]["N"]) == int(c["new"]["hits"]["N"]) - 1 for c in changes[1:])
 
 
-def test_reads_pass_through_the_proxy(proxied):
-    client, _, events, _ = proxied
+def test_reads_pass_through_the_proxy_and_partiql_which_could_write_unseen_is_refused(proxied):
+    client, directory, events, _ = proxied
     client.checked("PutItem", {"TableName": events, "Item": {"pk": {"S": "c#05"}, "sk": {"S": "x"}}})
     found = client.checked("Query", {"TableName": events, "KeyConditionExpression": "pk = :p",
                                      "ExpressionAttributeValues": {":p": {"S": "c#05"}}})
     assert found["Count"] == 1
+    statement = client.call("ExecuteStatement", {"Statement": f"DELETE FROM \"{events}\" WHERE pk = 'c#05'"})
+    assert statement.status == 400 and statement.error_type() == "ValidationException"
+    assert client.checked("Query", {"TableName": events, "KeyConditionExpression": "pk = :p",
+                                    "ExpressionAttributeValues": {":p": {"S": "c#05"}}})["Count"] == 1
+    assert len(_changes(directory)) == 1
 
 
 # Start-up: recovery into moto, and data dirs of the snapshot days ----------------------
 
-def test_a_start_loads_the_journal_into_moto_and_an_old_snapshot_is_imported_above_its_numbers(
+def test_a_start_loads_the_journal_into_moto_without_its_stream_and_imports_an_old_snapshot_above_its_numbers(
         moto_url, tmp_path, monkeypatch):
     from dev.local_dynamodb import LocalDynamoDB
     from dev.persistence import JournaledDynamoDB
@@ -478,7 +483,11 @@ def test_a_start_loads_the_journal_into_moto_and_an_old_snapshot_is_imported_abo
             "TableName": prefix + base, "BillingMode": "PAY_PER_REQUEST",
             "KeySchema": [{"AttributeName": name, "KeyType": kind}
                           for name, kind in zip(keys, ("HASH", "RANGE")[:len(keys)], strict=True)],
-            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in keys]})
+            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in keys],
+            **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+               if base == "events" else {})})
+    direct.checked("UpdateTimeToLive", {"TableName": prefix + "events", "TimeToLiveSpecification": {
+        "Enabled": True, "AttributeName": "expires_at"}})
     moto_era = 1100000000017454423011  # moto's stream numbers, as the old rollups remember them
     (tmp_path / "tables.json").write_text(json.dumps({
         "campaigns": [{"id": {"S": "C1"}, "name": {"S": "Old"}}],
@@ -491,6 +500,10 @@ def test_a_start_loads_the_journal_into_moto_and_an_old_snapshot_is_imported_abo
     restored = store.start()
     try:
         assert (restored.items, restored.next_seq) == (4, moto_era + 1)
+        events = direct.checked("DescribeTable", {"TableName": prefix + "events"})["Table"]
+        assert not events.get("StreamSpecification", {}).get("StreamEnabled")  # the journal is its stream
+        assert direct.checked("DescribeTimeToLive", {"TableName": prefix + "events"})[
+            "TimeToLiveDescription"]["AttributeName"] == "expires_at"
         assert not (tmp_path / "tables.json").exists() and (tmp_path / "tables.json.imported").exists()
         client = LocalDynamoDB(store.url, "us-east-1")
         assert client.checked("GetItem", {"TableName": prefix + "campaigns", "Key": {"id": {"S": "C1"}}})["Item"] \
