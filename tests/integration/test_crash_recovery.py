@@ -14,6 +14,7 @@ link's count tells whether its one unanswered click landed (at most once).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -69,12 +70,19 @@ def _alive(pid: int) -> bool:
 
 
 def power_cut(stack: LocalStack) -> int:
-    """Freeze every process of the stack, then SIGKILL them all; returns how many there were."""
-    pids = _process_tree(stack.process.pid)
+    """Freeze every process of the stack, then SIGKILL them all; returns how many there were.
+
+    Frozen first, so that no child sees its parent die (and no child is born unseen: the
+    tree is listed again until it holds no process that is not frozen)."""
+    pids: list[int] = []
+    while fresh := [pid for pid in _process_tree(stack.process.pid) if pid not in pids]:
+        for pid in fresh:
+            with contextlib.suppress(ProcessLookupError):  # a short-lived child (a compaction) just ended
+                os.kill(pid, signal.SIGSTOP)
+        pids += fresh
     for pid in pids:
-        os.kill(pid, signal.SIGSTOP)  # nothing moves any more: no child sees its parent die first
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     stack.process.wait(10)
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in pids):
