@@ -157,7 +157,8 @@ def create_campaign():
 
     auth.require_operator(_token())
     campaign, key = campaigns.create(read_json(app.current_request))
-    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key}, NO_STORE)
+    return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key,
+                               **campaigns.new_secrets(None, campaign)}, NO_STORE)
 
 
 @route("/v1/campaigns", methods=["GET"])
@@ -189,8 +190,7 @@ def update_campaign(campaign_id):
     from chalicelib.domain import campaigns
 
     campaign = campaigns.authorize(campaign_id, _token())
-    campaign = campaigns.update(campaign, read_json(app.current_request))
-    return json_response(200, {"campaign": campaigns.to_dict(campaign)})
+    return json_response(200, campaigns.update_showing_secrets(campaign, read_json(app.current_request)), NO_STORE)
 
 
 @route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
@@ -199,6 +199,43 @@ def rotate_campaign_key(campaign_id):
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(201, {"api_key": campaigns.rotate_key(campaign)}, NO_STORE)
+
+
+@route("/v1/campaigns/{campaign_id}/webhooks/deliveries", methods=["GET"])
+def list_webhook_deliveries(campaign_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import webhooks
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, webhooks.deliveries(campaign), OPERATOR_VIEW)
+
+
+@route("/v1/campaigns/{campaign_id}/webhooks/deliveries/{delivery_id}/retry", methods=["POST"])
+def retry_webhook_delivery(campaign_id, delivery_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import webhooks
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(202, webhooks.retry(campaign, delivery_id), OPERATOR_VIEW)
+
+
+@route("/v1/campaigns/{campaign_id}/rewards", methods=["GET"])
+def list_unlocked_rewards(campaign_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import rewards
+
+    request = app.current_request
+    campaign = campaigns.authorize(campaign_id, _token())
+    return rewards.render(campaign, request.query_params or {}, header(request, "accept"), OPERATOR_VIEW)
+
+
+@route("/v1/campaigns/{campaign_id}/rewards/fulfilments", methods=["POST"])
+def fulfil_reward(campaign_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import rewards
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, rewards.fulfil(campaign, read_json(app.current_request)))
 
 
 @route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
@@ -266,6 +303,17 @@ def aggregator(event, context):
 
     try:
         return aggregate.handle_records(event.get("Records", []))
+    finally:
+        flush_metrics()
+
+
+@app.lambda_function(name="dispatcher")
+def dispatcher(event, context):
+    """Attempts the webhook deliveries of the webhook queue (see chalicelib/outbound/dispatcher.py)."""
+    from chalicelib.outbound import dispatcher as outbound
+
+    try:
+        return outbound.handle_queue_messages(event.get("Records", []))
     finally:
         flush_metrics()
 

@@ -132,3 +132,40 @@ def fallback_queue_url() -> str | None:
 def fallback_dir() -> str | None:
     """The local spool directory playing that queue's part under ``make dev``."""
     return _env("RELAIS_FALLBACK_DIR")
+
+
+def _number(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value else default
+
+
+def webhook_queue_url() -> str | None:
+    """The SQS queue of webhook deliveries to attempt (AWS); per-message delays are the backoff."""
+    return _env("RELAIS_WEBHOOK_QUEUE_URL")
+
+
+def webhook_spool_dir() -> str | None:
+    """The local spool directory playing that queue's part under ``make dev``."""
+    return _env("RELAIS_WEBHOOK_SPOOL")
+
+
+def webhook_retry_base_seconds() -> float:
+    """The first retry waits up to this long; each next one up to 4 times longer (jittered).
+
+    10 s puts the first two retries within a minute of the first attempt; tests shrink it."""
+    return _number("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", 10.0)
+
+
+def webhook_give_up_seconds() -> float:
+    """No attempt starts later than this after the event: the delivery is then dead."""
+    return _number("RELAIS_WEBHOOK_GIVE_UP_SECONDS", 24 * 3600.0)
+
+
+def webhook_timeout_seconds() -> float:
+    """One delivery's budget: connecting, sending and reading the answer."""
+    return _number("RELAIS_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+
+
+def webhook_concurrency() -> int:
+    """At most this many deliveries to one campaign's endpoint at a time."""
+    return max(1, int(_number("RELAIS_WEBHOOK_CONCURRENCY", 4)))

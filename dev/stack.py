@@ -148,6 +148,7 @@ class Stack:
             "RELAIS_STAGE": "local",
             "RELAIS_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{self.ddb_port}",
             "RELAIS_FALLBACK_DIR": str(self.fallback_dir),
+            "RELAIS_WEBHOOK_SPOOL": str(self.data_dir / "webhooks"),
             "RELAIS_ADMIN_TOKEN": os.environ.get("RELAIS_ADMIN_TOKEN")
             or _persistent_secret(self.data_dir, "admin-token"),
             "RELAIS_SECRET": os.environ.get("RELAIS_SECRET") or _persistent_secret(self.data_dir, "secret"),
@@ -188,6 +189,7 @@ class Stack:
             self.data_dir, f"{self.demo_url}/", [self.demo_url, f"http://localhost:{self.demo_port}"])
         self._start_stream()
         self._thread("fallback-drain", self._drain_fallback_loop)
+        self._thread("webhook-dispatcher", self._dispatch_webhooks)
         if self.store is not None:
             self.store.start_compactor(self.stop, self._stream_floor)
         self.children.append(spawn([sys.executable, "-m", "dev.demo_server"],
@@ -267,6 +269,15 @@ class Stack:
         if applied:
             log.info("applied %d facts from the fallback spool", applied)
 
+    # outbound webhooks ----------------------------------------------------------------
+
+    def _dispatch_webhooks(self) -> None:
+        """Attempt webhook deliveries as they come due: the ``dispatcher`` Lambda's part on AWS."""
+        from chalicelib.outbound import dispatcher
+
+        dispatcher.run_spool(Path(self.env["RELAIS_WEBHOOK_SPOOL"]), self.stop, on_error=lambda exc: log.error(
+            "a webhook message failed (due again once its lease runs out): %s: %s", type(exc).__name__, exc))
+
     # running and stopping -------------------------------------------------------------
 
     def failure(self) -> str | None:
@@ -317,7 +328,7 @@ class Stack:
 
     def _finish_background_work(self) -> None:
         """With no server left to write: the threads stop, the spool and the stream are drained."""
-        for name in ("fallback-drain", "stream-feeder", "stream-poller"):
+        for name in ("fallback-drain", "stream-feeder", "stream-poller", "webhook-dispatcher"):
             if name in self.threads:
                 self.threads[name].join(30)
         if "fallback-drain" in self.threads:

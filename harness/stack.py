@@ -41,7 +41,8 @@ class LocalStack:
 def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
     ports = {"RELAIS_PORT": free_port(), "RELAIS_DEMO_PORT": free_port(), "RELAIS_DYNAMODB_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()},
-           "RELAIS_DATA_DIR": str(data_dir), "RELAIS_POLLER": poller}
+           "RELAIS_DATA_DIR": str(data_dir), "RELAIS_POLLER": poller,
+           "RELAIS_WEBHOOK_RETRY_BASE_SECONDS": "0.25"}  # webhook retries in a second, not a minute
     for name in ("RELAIS_PUBLIC_URL", "RELAIS_ADMIN_TOKEN", "RELAIS_SECRET"):
         env.pop(name, None)
     log = data_dir.parent / f"{data_dir.name}-stack.log"

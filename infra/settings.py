@@ -49,6 +49,7 @@ class StageSettings:
     api_memory_mb: int = 512
     aggregator_memory_mb: int = 256
     fallback_memory_mb: int = 256
+    dispatcher_memory_mb: int = 256
     domain_name: str | None = None
     certificate_arn: str | None = None
     assets_domain_name: str | None = None
@@ -79,7 +80,8 @@ class StageSettings:
         if self.throttle_rate_limit <= 0 or self.throttle_burst_limit <= 0:
             raise SettingsError("throttle limits must be positive")
         low, high = LAMBDA_MEMORY_MB
-        for memory in (self.api_memory_mb, self.aggregator_memory_mb, self.fallback_memory_mb):
+        for memory in (self.api_memory_mb, self.aggregator_memory_mb, self.fallback_memory_mb,
+                       self.dispatcher_memory_mb):
             if not low <= memory <= high:
                 raise SettingsError(f"function memory {memory} MB must be within {low}–{high} MB")
         if self.log_retention_days not in LOG_RETENTION_DAYS:

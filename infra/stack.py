@@ -14,6 +14,9 @@ Shape of the decisions (``docs/deploy.md`` has the operator's view):
   goes to an SQS queue that the ``Fallback`` function applies later with an idempotent
   ``PutItem`` (a DLQ and alarms catch what it cannot apply). Nothing acknowledged is lost
   unless both fail (``LostEvents``).
+- Outbound webhooks leave from the stream, never the request path: the aggregator queues
+  each delivery on an SQS queue that the ``Dispatcher`` function consumes, sending the next
+  attempt itself with a per-message delay (the backoff); a DLQ and alarms catch the rest.
 - Every DynamoDB grant is an explicit action list on named tables and indexes (the
   ``*_TABLE_ACTIONS`` maps below): no ``grant_read_write_data``, no action on ``*``.
 - The front is an HTTP API (payload 1.0, every Chalice route) plus a CloudFront host for
@@ -51,6 +54,8 @@ API_FUNCTION = "APIHandler"
 AGGREGATOR_FUNCTION = "Aggregator"
 FALLBACK_FUNCTION = "Fallback"
 """``@app.lambda_function(name="fallback")`` in app.py: Chalice names its resource like this."""
+DISPATCHER_FUNCTION = "Dispatcher"
+"""``@app.lambda_function(name="dispatcher")``: attempts webhook deliveries from the webhook queue."""
 CHALICE_REST_API = ("RestAPI", "APIHandlerInvokePermission")
 CHALICE_REST_API_OUTPUTS = ("RestAPIId", "EndpointURL")
 """What ``chalice package`` generates for its REST API (resources, outputs): replaced by the front."""
@@ -82,6 +87,17 @@ FALLBACK_MAX_CONCURRENCY = 5
 """The backlog drains at a bounded rate instead of competing with the request path for a
 throttled table; the queue keeps facts for 14 days, and an alarm watches their age."""
 FALLBACK_QUEUE_AGE_ALARM = cdk.Duration.minutes(15)
+DISPATCHER_TIMEOUT_SECONDS = 60
+"""A batch of ten deliveries side by side, each within its own 10 s budget, with room to spare."""
+WEBHOOK_VISIBILITY_TIMEOUT = cdk.Duration.seconds(6 * DISPATCHER_TIMEOUT_SECONDS)
+WEBHOOK_BATCH_SIZE = 10
+WEBHOOK_MAX_RECEIVES = 5
+"""A message the dispatcher crashed on five times goes to the dead-letter queue (a delivery
+that merely fails is not a crash: it is retried by a new, delayed message)."""
+WEBHOOK_MAX_CONCURRENCY = 10
+"""Dispatcher invocations at a time, all campaigns together (per campaign: send slots)."""
+WEBHOOK_QUEUE_AGE_ALARM = cdk.Duration.minutes(30)
+"""A message is re-sent at least every 15 minutes (SQS's longest delay): older means stuck."""
 QUEUE_RETENTION = cdk.Duration.days(14)
 """SQS's maximum. A standard queue's message keeps its first enqueue time in the DLQ."""
 
@@ -95,14 +111,23 @@ API_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # not write.
     "links": ("GetItem", "PutItem", "ConditionCheckItem"),
     "events": ("GetItem", "PutItem", "UpdateItem"),
-    "rollups": ("GetItem", "Query", "BatchGetItem"),
+    # UpdateItem: a creator's webhook retry re-arms a delivery; a reward marked fulfilled.
+    "rollups": ("GetItem", "Query", "BatchGetItem", "UpdateItem"),
 }
 API_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("rollups", "leaderboard"): ("Query",),
 }
 AGGREGATOR_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "BatchWriteItem"),
+    # ConditionCheckItem: a fan's reward changes in a transaction that checks their pledge count.
+    "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "BatchWriteItem", "ConditionCheckItem"),
+    "campaigns": ("GetItem",),  # a batch with pledges reads its campaign's webhook, milestones and rewards
 }
+DISPATCHER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "rollups": ("GetItem", "UpdateItem"),  # a delivery, its lease and outcome; the campaign's send slots
+    "campaigns": ("GetItem",),  # the webhook URL and signing secret, at send time
+}
+WEBHOOK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                            "sqs:ChangeMessageVisibility")
 FALLBACK_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "events": ("PutItem",),
 }
@@ -183,11 +208,14 @@ class RelaisStack(cdk.Stack):
         self.api_role = self._function_role("ApiRole", "the API handler (routes in app.py)")
         self.aggregator_role = self._function_role("AggregatorRole", "the events-stream aggregator")
         self.fallback_role = self._function_role("FallbackRole", "the fallback-queue consumer")
+        self.dispatcher_role = self._function_role("DispatcherRole", "the webhook dispatcher")
         self.api_log_group = self._log_group("ApiLogs", f"/aws/lambda/relais-{settings.stage}-api", self.api_role)
         self.aggregator_log_group = self._log_group(
             "AggregatorLogs", f"/aws/lambda/relais-{settings.stage}-aggregator", self.aggregator_role)
         self.fallback_log_group = self._log_group(
             "FallbackLogs", f"/aws/lambda/relais-{settings.stage}-fallback", self.fallback_role)
+        self.dispatcher_log_group = self._log_group(
+            "DispatcherLogs", f"/aws/lambda/relais-{settings.stage}-dispatcher", self.dispatcher_role)
 
         self.chalice = self._chalice_app(source_dir)
         self._configure_function(API_FUNCTION, self.api_role, settings.api_memory_mb,
@@ -196,6 +224,8 @@ class RelaisStack(cdk.Stack):
                                  AGGREGATOR_TIMEOUT_SECONDS, self.aggregator_log_group)
         self._configure_function(FALLBACK_FUNCTION, self.fallback_role, settings.fallback_memory_mb,
                                  FALLBACK_TIMEOUT_SECONDS, self.fallback_log_group)
+        self._configure_function(DISPATCHER_FUNCTION, self.dispatcher_role, settings.dispatcher_memory_mb,
+                                 DISPATCHER_TIMEOUT_SECONDS, self.dispatcher_log_group)
         self._drop_chalice_rest_api()
         self.front = Front(self, "Front", settings=settings, api_name=self.api_name,
                            handler_arn=self.chalice.get_resource(API_FUNCTION).get_att("Arn").to_string(),
@@ -207,6 +237,7 @@ class RelaisStack(cdk.Stack):
         self._grant_api_handler()
         self.failure_queue = self._wire_aggregator()
         self._wire_fallback()
+        self.webhook_dead_letters, self.webhook_queue = self._wire_webhooks()
 
         self.alarm_topic = sns.Topic(self, "Alarms", display_name=f"Relais {settings.stage} alarms")
         if settings.alarm_email:
@@ -462,6 +493,37 @@ class RelaisStack(cdk.Stack):
         mapping.node.add_dependency(self.fallback_role)
         mapping.node.add_dependency(self.fallback_log_group)
 
+    def _wire_webhooks(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)`` of webhook deliveries: the aggregator and the API (a
+        creator's retry) send, the ``Dispatcher`` consumes and sends the next attempt itself,
+        delayed by the backoff (up to 15 minutes a hop). A message it crashes on five
+        times goes to the dead-letter queue; the delivery item keeps its state either way.
+        """
+        dead_letters = sqs.Queue(self, "WebhookDeadLetterQueue", retention_period=QUEUE_RETENTION,
+                                 encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+        queue = sqs.Queue(
+            self, "WebhookQueue", retention_period=QUEUE_RETENTION, visibility_timeout=WEBHOOK_VISIBILITY_TIMEOUT,
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=WEBHOOK_MAX_RECEIVES))
+        for sender, role in ((API_FUNCTION, self.api_role), (AGGREGATOR_FUNCTION, self.aggregator_role),
+                             (DISPATCHER_FUNCTION, self.dispatcher_role)):
+            role.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
+            self.chalice.get_resource(sender).add_property_override(
+                "Environment.Variables.RELAIS_WEBHOOK_QUEUE_URL", queue.queue_url)
+        self._grant_tables(self.dispatcher_role, DISPATCHER_TABLE_ACTIONS)
+        self.dispatcher_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(WEBHOOK_CONSUMER_ACTIONS), resources=[queue.queue_arn]))
+        function = lambda_.Function.from_function_attributes(
+            self, "DispatcherFunction",
+            function_arn=self.chalice.get_resource(DISPATCHER_FUNCTION).get_att("Arn").to_string(),
+            role=self.dispatcher_role, same_environment=True)
+        mapping = lambda_.EventSourceMapping(
+            self, "WebhookMessages", target=function, event_source_arn=queue.queue_arn,
+            batch_size=WEBHOOK_BATCH_SIZE, report_batch_item_failures=True, max_concurrency=WEBHOOK_MAX_CONCURRENCY)
+        mapping.node.add_dependency(self.dispatcher_role)
+        mapping.node.add_dependency(self.dispatcher_log_group)
+        return dead_letters, queue
+
     # Alarms and outputs -------------------------------------------------------------
 
     def _alarms(self) -> dict[str, cloudwatch.Alarm]:
@@ -518,6 +580,16 @@ class RelaisStack(cdk.Stack):
                 "Facts have waited more than 15 minutes on the fallback queue: counts are behind"),
             "FallbackErrors": (lambda_metric(FALLBACK_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
                                "The fallback consumer crashed or timed out: its messages will be retried"),
+            "WebhookDeadLetters": (
+                self.webhook_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                                        period=five_minutes),
+                0, 1, 1, "Webhook messages the dispatcher crashed on 5 times: see docs/deploy.md, 'Webhooks'"),
+            "WebhookQueueAge": (
+                self.webhook_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=five_minutes),
+                WEBHOOK_QUEUE_AGE_ALARM.to_seconds(), 1, 1,
+                "A webhook message has waited more than 30 minutes: deliveries are stuck"),
+            "DispatcherErrors": (lambda_metric(DISPATCHER_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                                 "The webhook dispatcher crashed or timed out: its messages will be retried"),
         }
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         alarms = {}
@@ -554,6 +626,10 @@ class RelaisStack(cdk.Stack):
                       description="Facts the request path could not write in time, applied by the Fallback function")
         cdk.CfnOutput(self, "FallbackDeadLetterQueueUrl", value=self.fallback_dead_letters.queue_url,
                       description="Facts the Fallback function could not apply (see docs/deploy.md)")
+        cdk.CfnOutput(self, "WebhookQueueUrl", value=self.webhook_queue.queue_url,
+                      description="Webhook deliveries due (or waiting for their next attempt)")
+        cdk.CfnOutput(self, "WebhookDeadLetterQueueUrl", value=self.webhook_dead_letters.queue_url,
+                      description="Webhook messages the Dispatcher could not handle (see docs/deploy.md, 'Webhooks')")
         if self.front.domain is not None:
             cdk.CfnOutput(self, "CustomDomainTarget", value=self.front.domain.attr_regional_domain_name,
                           description=f"Point {self.settings.domain_name} here (CNAME, or a Route 53 alias)")

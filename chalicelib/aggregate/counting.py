@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.aggregate import notify
 from chalicelib.aggregate.bots import is_bot
 from chalicelib.observability import count, logger
 from chalicelib.store import events, rollups
@@ -231,5 +232,6 @@ def handle_records(records: Iterable[dict]) -> dict:
     outcomes = [rollups.apply(campaign, rollup, items) for (campaign, rollup), items in pending.items()]
     for mark in marks:
         rollups.mark_lane(*mark)
+    notify.after_batch(changes)  # webhooks, milestones, rewards: from the counters just applied
     return {"records": total, "skipped": skipped, "held": held, "items": len(pending),
             "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}

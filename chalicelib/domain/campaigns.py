@@ -22,6 +22,7 @@ MAX_MILESTONES = 20
 FIELDS = frozenset({
     "name", "target_url", "allowed_origins", "goal", "locale", "channels", "share_text",
     "attribution", "leaderboard", "public_stats", "ends_at", "milestones", "stripe_webhook_secret",
+    "webhook_url", "rewards",
 })
 
 
@@ -131,6 +132,15 @@ def _apply(campaign: Campaign, body: dict) -> None:
         campaign.milestones = _milestones(body["milestones"])
     if "stripe_webhook_secret" in body:
         campaign.stripe_webhook_secret = _stripe_secret(body["stripe_webhook_secret"])
+    if "webhook_url" in body:  # setting it (again) draws a new signing secret: that is the rotation
+        from chalicelib.domain import webhooks
+
+        campaign.webhook_url = webhooks.endpoint(body["webhook_url"])
+        campaign.webhook_secret = webhooks.new_secret() if campaign.webhook_url else None
+    if "rewards" in body:
+        from chalicelib.domain import rewards
+
+        campaign.rewards = rewards.parse(body["rewards"])
 
 
 def create(body: Any) -> tuple[Campaign, str]:
@@ -207,8 +217,21 @@ def authorize(campaign_id: str, token: str | None) -> Campaign:
     return campaign
 
 
+def new_secrets(before: str | None, campaign: Campaign) -> dict:
+    """``{"webhook_secret": …}`` when ``campaign`` has just drawn one (shown this once), else ``{}``."""
+    fresh = campaign.webhook_secret is not None and campaign.webhook_secret != before
+    return {"webhook_secret": campaign.webhook_secret} if fresh else {}
+
+
+def update_showing_secrets(campaign: Campaign, body: Any) -> dict:
+    """:func:`update`, answered as ``{"campaign": …}`` plus a newly drawn webhook secret."""
+    before = campaign.webhook_secret
+    campaign = update(campaign, body)
+    return {"campaign": to_dict(campaign), **new_secrets(before, campaign)}
+
+
 def to_dict(campaign: Campaign) -> dict:
-    """The creator's view of a campaign. The Stripe secret is write-only."""
+    """The creator's view of a campaign. The Stripe and webhook secrets are write-only."""
     return {
         "id": campaign.id,
         "name": campaign.name,
@@ -224,6 +247,8 @@ def to_dict(campaign: Campaign) -> dict:
         "ends_at": v.iso(campaign.ends_at),
         "milestones": [{"amount": m.amount, "label": m.label} for m in campaign.milestones],
         "stripe_webhook_configured": campaign.stripe_webhook_secret is not None,
+        "webhook_url": campaign.webhook_url,
+        "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
         "created_at": v.iso(campaign.created_at),
         "updated_at": v.iso(campaign.updated_at),
     }

@@ -55,4 +55,5 @@ def widget(campaign: Campaign) -> dict:
         "leaderboard": leaderboard(campaign),
         "fan_amount": fan_amount,
         "milestones": campaign.milestone_progress(fan_amount),
+        "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
     }

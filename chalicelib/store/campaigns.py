@@ -5,19 +5,21 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 from chalicelib.store import clients, codec
-from chalicelib.store.records import Campaign, CampaignSummary, Milestone
-from chalicelib.store.schema import CampaignModel, MilestoneMap
+from chalicelib.store.records import Campaign, CampaignSummary, Milestone, Reward
+from chalicelib.store.schema import CampaignModel, MilestoneMap, RewardMap
 
 
 def _item(campaign: Campaign) -> dict:
     values = asdict(campaign)
     values["milestones"] = [MilestoneMap(amount=m.amount, label=m.label) for m in campaign.milestones]
+    values["rewards"] = [RewardMap(pledges=r.pledges, label=r.label) for r in campaign.rewards]
     return codec.to_item(CampaignModel, values)
 
 
 def _record(item: dict) -> Campaign:
     values = codec.from_item(CampaignModel, item)
     values["milestones"] = [Milestone(int(m.amount), m.label) for m in values["milestones"] or []]
+    values["rewards"] = [Reward(int(r.pledges), r.label) for r in values["rewards"] or []]
     values["window_days"] = int(values["window_days"])
     if values["goal_amount"] is not None:
         values["goal_amount"] = int(values["goal_amount"])

@@ -199,6 +199,11 @@ def decode(item: dict) -> Event:
     return Event(campaign_id=campaign_id, lane=lane, sk=values["sk"], **fields)
 
 
+def pledge_id(event: Event) -> str:
+    """The pledge id of a pledge event (ValueError for any other kind)."""
+    return keys.pledge_id_of(event.sk)
+
+
 def is_ignored(event: Event) -> bool:
     """Lookup items that are not facts (Stripe alias, refund memo)."""
     return event.kind in _IGNORED_KINDS

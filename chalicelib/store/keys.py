@@ -182,3 +182,73 @@ def held_sk(run: str, lane: str, seq: str) -> str:
 
 def held_prefix(run: str) -> str:
     return f"{run}#"
+
+
+# rollups: outbound webhooks and fans' rewards ----------------------------------------------
+
+def webhook_pk(campaign_id: str) -> str:
+    """A campaign's webhook items: event claims, deliveries, send slots, milestones reached."""
+    return f"{campaign_id}#wh"
+
+
+def campaign_of_webhook_pk(pk: str) -> str:
+    campaign_id, sep, rest = pk.rpartition("#")
+    if not sep or rest != "wh" or not campaign_id:
+        raise ValueError(f"not a webhook partition key: {pk!r}")
+    return campaign_id
+
+
+def event_claim_sk(event_id: str) -> str:
+    """The first sighting of a webhook event: its id is derived from the fact, so a replay finds it."""
+    return f"e#{event_id}"
+
+
+DELIVERY_PREFIX = "d#"
+
+
+def delivery_sk(created_ms: int, event_id: str) -> str:
+    """A delivery, newest last: the deliveries list reads them backwards."""
+    return f"{DELIVERY_PREFIX}{created_ms:013d}#{event_id}"
+
+
+def split_delivery_sk(sk: str) -> tuple[int, str]:
+    """``(created ms, event id)`` of a delivery's sort key."""
+    prefix, created, event_id = sk.split("#", 2)
+    if prefix + "#" != DELIVERY_PREFIX or not created.isdigit() or not event_id:
+        raise ValueError(f"not a delivery key: {sk!r}")
+    return int(created), event_id
+
+
+def send_slot_sk(slot: int) -> str:
+    """One of the campaign's concurrent-delivery slots."""
+    return f"slot#{slot}"
+
+
+def milestone_sk(amount: int) -> str:
+    return f"m#{amount:016d}"
+
+
+def milestone_of(sk: str) -> int:
+    if not sk.startswith("m#") or not sk[2:].isdigit():
+        raise ValueError(f"not a milestone key: {sk!r}")
+    return int(sk[2:])
+
+
+def rewards_pk(campaign_id: str) -> str:
+    return f"{campaign_id}#rw"
+
+
+def reward_sk(code: str, pledges: int) -> str:
+    """A fan's state for the reward unlocked at ``pledges``; a fan's rewards share a prefix."""
+    return f"{code}#{pledges:07d}"
+
+
+def reward_prefix(code: str) -> str:
+    return f"{code}#"
+
+
+def split_reward_sk(sk: str) -> tuple[str, int]:
+    code, _, pledges = sk.partition("#")
+    if not code or not pledges.isdigit():
+        raise ValueError(f"not a reward key: {sk!r}")
+    return code, int(pledges)

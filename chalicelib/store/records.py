@@ -24,6 +24,14 @@ class Milestone:
     label: str
 
 
+@dataclass(frozen=True)
+class Reward:
+    """A fan reward: unlocked by ``pledges`` confirmed pledges attributed to the fan's link."""
+
+    pledges: int
+    label: str
+
+
 @dataclass
 class Campaign:
     id: str
@@ -45,6 +53,9 @@ class Campaign:
     ends_at: datetime | None = None
     milestones: list[Milestone] = field(default_factory=list)
     stripe_webhook_secret: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None  # signs outbound webhooks; write-only, like the Stripe secret
+    rewards: list[Reward] = field(default_factory=list)
 
     def goal(self) -> dict | None:
         if self.goal_currency is None:
@@ -132,6 +143,7 @@ class Event:
     name: str | None = None
     referred_by: str | None = None
     external_id: str | None = None
+    occurred_at: datetime | None = None
 
 
 def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:
@@ -196,3 +208,63 @@ class Rollup:
             if name.startswith("ch_") and channel and counter in CHANNEL_COUNTERS:
                 found.setdefault(channel, dict.fromkeys(CHANNEL_COUNTERS, 0))[counter] = value
         return found
+
+
+# outbound webhooks and fans' rewards ---------------------------------------------------------
+
+DELIVERY_STATUSES = ("pending", "delivered", "dead")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a delivery: the answer's status (``None``: no answer) and a short excerpt."""
+
+    at: int  # unix ms
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    response: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook event on its way to the campaign's endpoint. ``body`` is the exact JSON sent
+    every time (same ``id``); times are unix milliseconds."""
+
+    campaign_id: str
+    event_id: str
+    type: str
+    created: int
+    body: str
+    status: str = "pending"
+    attempts: int = 0
+    next_at: int = 0
+    deadline: int = 0
+    history: tuple[Attempt, ...] = ()
+    lease: str | None = None
+    lease_until: int = 0
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    """A community milestone the fans' amount reached, and whether its webhook went out."""
+
+    amount: int
+    reached_at: int
+    notified: bool
+
+
+@dataclass(frozen=True)
+class RewardState:
+    """One fan's state for one reward. ``generation`` counts unlocks (a refund before
+    fulfilment re-locks; reaching the count again unlocks anew); ``notified`` is the
+    generation whose ``reward.unlocked`` went out (or was not due: no webhook then)."""
+
+    code: str
+    pledges: int
+    label: str
+    unlocked: bool = False
+    generation: int = 0
+    notified: int = 0
+    unlocked_at: int | None = None
+    fulfilled_at: int | None = None

@@ -67,8 +67,8 @@ def _between(pk: str, low: str, high: str) -> Iterable[dict]:
 
 # reads -----------------------------------------------------------------------------------
 
-def total(campaign_id: str) -> Rollup:
-    return _decode(_get_item(campaign_id, keys.TOTAL))
+def total(campaign_id: str, consistent: bool = False) -> Rollup:
+    return _decode(_get_item(campaign_id, keys.TOTAL, consistent))
 
 
 def referrer(campaign_id: str, code: str) -> Rollup:

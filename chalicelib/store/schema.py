@@ -37,6 +37,11 @@ class MilestoneMap(MapAttribute):
     label = UnicodeAttribute()
 
 
+class RewardMap(MapAttribute):
+    pledges = NumberAttribute()
+    label = UnicodeAttribute()
+
+
 class CampaignModel(Model):
     """One campaign. Key: ``id``."""
 
@@ -59,6 +64,9 @@ class CampaignModel(Model):
     ends_at = UTCDateTimeAttribute(null=True)
     milestones = ListAttribute(of=MilestoneMap, default=list)
     stripe_webhook_secret = UnicodeAttribute(null=True)
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
+    rewards = ListAttribute(of=RewardMap, default=list)
     key_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -132,7 +140,10 @@ class RollupModel(Model):
     Key: ``pk = campaign id`` for counters (``total``, ``day#<date>#<channel>``,
     ``ref#<code>``, ``depth#<n>``, ``direct``) and the recount's state; ``pk =
     "<campaign>#<lane>"`` for the aggregator's unique-visitor markers (spread like the
-    events) and ``"<campaign>#rc"`` for records held during a recount. Counter
+    events), ``"<campaign>#rc"`` for records held during a recount, ``"<campaign>#wh"``
+    for outbound webhooks (event claims, deliveries, send slots, milestones reached:
+    ``store.webhooks``) and ``"<campaign>#rw"`` for fans' reward states
+    (``store.rewards``); those items' attributes are theirs, read and written by name. Counter
     attributes (``clicks``, ``amt_EUR``…) and per-lane sequence numbers (``seq_<lane>``)
     are written by name; the declared ones are those with a fixed meaning.
     """

@@ -55,6 +55,8 @@ class Synthesized:
                                  for logical_id, properties in self.of_type("AWS::DynamoDB::Table").items()}
         names[self.logical_id(self.stack.fallback_queue)] = (
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-fallback-gone")
+        names[self.logical_id(self.stack.webhook_queue)] = (
+            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-webhooks-gone")
         attributes = {(self.logical_id(self.stack.front.distribution), "DomainName"): "d111111abcdef8.cloudfront.net"}
 
         def resolve(value: Any) -> str:

@@ -5,9 +5,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, FALLBACK_FUNCTION
+from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, DISPATCHER_FUNCTION, FALLBACK_FUNCTION
 
-FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION)
+FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, DISPATCHER_FUNCTION)
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem",
                              "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:PartiQLDelete"}
@@ -19,10 +19,12 @@ API_TABLE_ACTIONS = {
     # referrer creation: a TransactWriteItems of Puts and ConditionChecks on links, Puts on events
     "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
     "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-    "rollups": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
+    # a creator's webhook retry re-arms a delivery; a reward is marked fulfilled
+    "rollups": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
 }
 AGGREGATOR_ROLLUPS_ACTIONS = {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query",
-                              "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+                              "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+DISPATCHER_TABLE_ACTIONS = {"rollups": {"dynamodb:GetItem", "dynamodb:UpdateItem"}, "campaigns": {"dynamodb:GetItem"}}
 FALLBACK_CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                              "sqs:ChangeMessageVisibility"}
 
@@ -127,17 +129,18 @@ def test_api_handler_cannot_read_the_events_stream(synth):
     assert not _actions_on(synth, _role_of(synth, API_FUNCTION), stream)
 
 
-def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream(synth):
+def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream_and_campaigns(synth):
     role = _role_of(synth, AGGREGATOR_FUNCTION)
     events = synth.table_ids()["events"]
     assert _actions_on(synth, role, _table_arn(synth, "rollups")) == AGGREGATOR_ROLLUPS_ACTIONS
-    for base in ("campaigns", "links", "events"):
+    assert _actions_on(synth, role, _table_arn(synth, "campaigns")) == {"dynamodb:GetItem"}
+    for base in ("links", "events"):
         assert not _actions_on(synth, role, _table_arn(synth, base)), base
     assert _actions_on(synth, role, {"Fn::GetAtt": [events, "StreamArn"]}) == STREAM_READS
     assert _actions_on(synth, role, {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}) == {
         "dynamodb:ListStreams"}
     stream_and_tables = {json.dumps(r, sort_keys=True) for r in (
-        _table_arn(synth, "rollups"), {"Fn::GetAtt": [events, "StreamArn"]},
+        _table_arn(synth, "rollups"), _table_arn(synth, "campaigns"), {"Fn::GetAtt": [events, "StreamArn"]},
         {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]})}
     assert {resource for _, resource in _grants(synth, role, "dynamodb:")} == stream_and_tables
 
@@ -155,10 +158,28 @@ def test_fallback_consumer_may_only_consume_its_own_queue(synth):
     assert services == {"logs", "dynamodb", "sqs"}
 
 
-def test_api_handler_may_only_send_to_the_fallback_queue(synth):
+def test_api_handler_may_only_send_to_the_fallback_and_webhook_queues(synth):
     role = _role_of(synth, API_FUNCTION)
     assert _grants(synth, role, "sqs:") == {
-        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.fallback_queue)))}
+        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.fallback_queue))),
+        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.webhook_queue)))}
+
+
+def test_the_aggregator_may_send_webhook_messages_and_nothing_else_to_that_queue(synth):
+    role = _role_of(synth, AGGREGATOR_FUNCTION)
+    webhooks = json.dumps(_queue_arn(synth, synth.stack.webhook_queue))
+    assert {action for action, queue in _grants(synth, role, "sqs:") if queue == webhooks} == {"sqs:SendMessage"}
+
+
+def test_the_dispatcher_reads_campaigns_updates_deliveries_and_consumes_its_own_queue(synth):
+    role = _role_of(synth, DISPATCHER_FUNCTION)
+    resources = {base: _table_arn(synth, base) for base in DISPATCHER_TABLE_ACTIONS}
+    assert _grants(synth, role, "dynamodb:") == _expected(DISPATCHER_TABLE_ACTIONS, resources)
+    queue = json.dumps(_queue_arn(synth, synth.stack.webhook_queue))
+    assert _grants(synth, role, "sqs:") == {(action, queue) for action in (*FALLBACK_CONSUMER_ACTIONS,
+                                                                           "sqs:SendMessage")}
+    services = {action.split(":")[0] for actions, _ in _allowed(synth, role) for action in actions}
+    assert services == {"logs", "dynamodb", "sqs"}
 
 
 def test_no_function_may_delete_items_a_recount_is_run_by_an_operator(synth):
@@ -209,7 +230,7 @@ def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth
 
 def test_functions_write_logs_only_to_their_own_log_group(synth):
     for function, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs"),
-                            (FALLBACK_FUNCTION, "FallbackLogs")):
+                            (FALLBACK_FUNCTION, "FallbackLogs"), (DISPATCHER_FUNCTION, "DispatcherLogs")):
         logs = [(actions, resources) for actions, resources in _allowed(synth, _role_of(synth, function))
                 if any(a.startswith("logs:") for a in actions)]
         assert logs == [({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [group, "Arn"]}])]

@@ -26,6 +26,7 @@ from dev.dynamodb_proxy import DynamoDBProxy
 from dev.stack import ROOT, free_port
 from harness import soak
 from harness.user_agents import HUMAN_AGENTS
+from harness.webhooks import Receiver, dispatching
 
 MODES = ("throttle", "drop", "lose_answer", "stall")
 OPERATIONS = 6
@@ -41,6 +42,7 @@ class FaultyApi:
         port = free_port()
         env = {**os.environ, "RELAIS_DYNAMODB_ENDPOINT": self.proxy.url, "RELAIS_STAGE": "local",
                "RELAIS_FALLBACK_DIR": str(stack.data_dir / "fallback"),
+               "RELAIS_WEBHOOK_SPOOL": str(stack.data_dir / "webhooks"),
                "RELAIS_ADMIN_TOKEN": stack.admin_token,
                "RELAIS_SECRET": (stack.data_dir / "secret").read_text().strip(),
                "RELAIS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
@@ -239,3 +241,141 @@ def test_the_aggregators_own_writes_count_once(stack, poller, faulty, mode, monk
     assert (totals["clicks"], totals["unique_clicks"], totals["pledges"], totals["amount"]) == \
         (OPERATIONS, OPERATIONS, OPERATIONS, {"USD": 300 * OPERATIONS})
     assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
+
+
+# Webhooks and rewards ---------------------------------------------------------------------
+
+def _hooked_campaign(stack, receiver, **settings):
+    campaign, key = stack.create_campaign(goal={"amount": 100000, "currency": "EUR"}, **settings)
+    response = requests.patch(f"{stack.api}/v1/campaigns/{campaign['id']}", json={"webhook_url": receiver.url},
+                              headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return campaign["id"], key
+
+
+def _deliveries(api_url, campaign_id, key):
+    response = requests.get(f"{api_url}/v1/campaigns/{campaign_id}/webhooks/deliveries",
+                            headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["deliveries"]
+
+
+def _wait_until_delivered(stack, campaign_id, key, count, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = _deliveries(stack.api, campaign_id, key)
+        if len(listed) == count and all(d["status"] == "delivered" for d in listed):
+            return listed
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_aggregators_webhook_reward_and_milestone_writes_make_each_event_once(stack, poller, faulty, mode,
+                                                                                   monkeypatch):
+    receiver = Receiver()
+    try:
+        campaign_id, key = _hooked_campaign(stack, receiver, rewards=[{"pledges": 2, "label": "Poster"}],
+                                            milestones=[{"amount": 5000, "label": "Bonus"}])
+        fan = stack.new_fan(campaign_id, "Fan")["code"]
+        click = requests.get(f"{stack.api}/r/{fan}?c=x", headers={"User-Agent": BROWSER}, allow_redirects=False,
+                             timeout=10)
+        ref = click.headers["Location"].split("ref=")[1].split("&")[0]
+        for i in range(4):
+            response = requests.post(f"{stack.api}/v1/campaigns/{campaign_id}/pledges", timeout=10,
+                                     headers={"Authorization": f"Bearer {key}"},
+                                     json={"pledge_id": f"wh{i}", "amount": 2500, "currency": "EUR", "ref": ref})
+            assert response.status_code == 201, response.text
+        monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(stack.data_dir / "webhooks"))
+        monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
+        faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
+        try:
+            for _ in range(20):  # a failed batch is retried, as Lambda retries it
+                try:
+                    poller.drain()
+                    break
+                except Exception:
+                    continue
+        finally:
+            faulty.proxy.heal()
+            monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
+        poller.drain()
+        listed = _wait_until_delivered(stack, campaign_id, key, 7)
+        received = receiver.wait_for(lambda r: len({x.event["id"] for x in r}) == 7, "seven events")
+    finally:
+        receiver.close()
+    types = sorted(d["type"] for d in listed)
+    assert types == ["milestone.reached", "pledge.created", "pledge.created", "pledge.created", "pledge.created",
+                     "referrer.created", "reward.unlocked"]
+    assert {x.event["id"] for x in received} == {d["id"] for d in listed}
+    assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_dispatchers_writes_record_each_attempt_once(stack, poller, faulty, mode, monkeypatch, tmp_path):
+    receiver = Receiver(statuses=(500,))
+    try:
+        campaign_id, key = _hooked_campaign(stack, receiver)
+        response = requests.post(f"{stack.api}/v1/campaigns/{campaign_id}/pledges", timeout=10,
+                                 headers={"Authorization": f"Bearer {key}"},
+                                 json={"pledge_id": "dispatch-1", "amount": 700, "currency": "EUR"})
+        assert response.status_code == 201, response.text
+        spool = tmp_path / "webhooks"  # this test's own dispatcher, not the stack's
+        monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(spool))
+        monkeypatch.setenv("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", "0.1")
+        poller.drain()
+        monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
+        faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
+        try:
+            with dispatching(spool):
+                received = receiver.wait_for(lambda r: len(r) == 2, "a failed attempt and a retry")
+                deadline = time.monotonic() + 20
+                while _deliveries(stack.api, campaign_id, key)[0]["status"] != "delivered":
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+        finally:
+            faulty.proxy.heal()
+            monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
+    finally:
+        receiver.close()
+    (delivery,) = _deliveries(stack.api, campaign_id, key)
+    assert (delivery["attempts"], [a["status_code"] for a in delivery["history"]]) == (2, [500, 200])
+    assert received[0].event["id"] == received[1].event["id"] == delivery["id"]
+    assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_creators_retry_and_fulfilment_apply_once(stack, poller, faulty, mode, monkeypatch):
+    receiver = Receiver()
+    try:
+        campaign_id, key = _hooked_campaign(stack, receiver, rewards=[{"pledges": 1, "label": "Card"}])
+        fan = stack.new_fan(campaign_id, "Fan")["code"]
+        click = requests.get(f"{stack.api}/r/{fan}?c=x", headers={"User-Agent": BROWSER}, allow_redirects=False,
+                             timeout=10)
+        ref = click.headers["Location"].split("ref=")[1].split("&")[0]
+        requests.post(f"{stack.api}/v1/campaigns/{campaign_id}/pledges", headers={"Authorization": f"Bearer {key}"},
+                      json={"pledge_id": "fulfil-1", "amount": 700, "currency": "EUR", "ref": ref}, timeout=10)
+        monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(stack.data_dir / "webhooks"))
+        poller.drain()
+        listed = _wait_until_delivered(stack, campaign_id, key, 3)
+        pledge_delivery = next(d for d in listed if d["type"] == "pledge.created")
+        headers = {"Authorization": f"Bearer {key}"}
+        faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
+        try:
+            retried = until_acknowledged(lambda: requests.post(
+                f"{faulty.url}/v1/campaigns/{campaign_id}/webhooks/deliveries/{pledge_delivery['id']}/retry",
+                headers=headers, timeout=30), accepted=(202,))
+            fulfilled = until_acknowledged(lambda: requests.post(
+                f"{faulty.url}/v1/campaigns/{campaign_id}/rewards/fulfilments", json={"code": fan, "pledges": 1},
+                headers=headers, timeout=30))
+        finally:
+            faulty.proxy.heal()
+        receiver.wait_for(lambda r: len([x for x in r if x.event["id"] == pledge_delivery["id"]]) == 2,
+                          "the retried delivery")
+        after = _wait_until_delivered(stack, campaign_id, key, 3)
+        rewards = requests.get(f"{stack.api}/v1/campaigns/{campaign_id}/rewards", headers=headers, timeout=10).json()
+    finally:
+        receiver.close()
+    assert retried.json()["delivery"]["id"] == pledge_delivery["id"]
+    assert next(d for d in after if d["id"] == pledge_delivery["id"])["attempts"] == 2
+    assert fulfilled.json()["reward"]["fulfilled_at"] == rewards["rewards"][0]["fulfilled_at"] is not None

@@ -16,7 +16,7 @@ STORE_INTERNALS = ("chalicelib.store.clients", "chalicelib.store.codec", "chalic
 OPERATIONS = {"get_item", "put_item", "update_item", "delete_item", "query", "scan", "batch_get_item",
               "batch_write_item", "transact_write_items", "transact_get_items"}
 TYPE_TAGS = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
-KEY_SHAPE = re.compile(r"^(day|ref|depth|pl|pi|rf|rc|u|[vcpsrl])#")
+KEY_SHAPE = re.compile(r"^(day|ref|depth|pl|pi|rf|rc|slot|u|[vcpsrledm])#")
 
 
 def violations(path: Path) -> list[str]:

@@ -30,7 +30,9 @@
       board: "Meilleurs ambassadeurs", empty: "Soyez le premier !", you: "vous",
       miles: "Paliers de la communauté", driven: "{0} apportés par les fans", reached: "Atteint", next: "Prochain",
       notYou: "Ce n'est pas vous ?", error: "Impossible de créer votre lien. Réessayez.",
-      needName: "Indiquez un nom.", fallback: "Partagez cette campagne", widget: "Partage de la campagne", email_: "E-mail"
+      needName: "Indiquez un nom.", fallback: "Partagez cette campagne", widget: "Partage de la campagne", email_: "E-mail",
+      rewards: "Récompenses des ambassadeurs", myRewards: "Vos récompenses", unlocked: "Débloquée",
+      nextReward: "Prochaine récompense : {0}"
     },
     en: {
       loading: "Loading…", raised: "raised of {0}", raised0: "raised", pledges: "pledges", fans: "referrers",
@@ -45,7 +47,8 @@
       board: "Top referrers", empty: "Be the first!", you: "you",
       miles: "Community milestones", driven: "{0} driven by fans", reached: "Reached", next: "Next",
       notYou: "Not you?", error: "Could not create your link. Please try again.",
-      needName: "Please enter a name.", fallback: "Share this campaign", widget: "Campaign sharing", email_: "Email"
+      needName: "Please enter a name.", fallback: "Share this campaign", widget: "Campaign sharing", email_: "Email",
+      rewards: "Rewards for referrers", myRewards: "Your rewards", unlocked: "Unlocked", nextReward: "Next reward: {0}"
     },
     es: {
       loading: "Cargando…", raised: "recaudados de {0}", raised0: "recaudados", pledges: "aportes",
@@ -60,7 +63,9 @@
       board: "Mejores embajadores", empty: "¡Sé el primero!", you: "tú",
       miles: "Metas de la comunidad", driven: "{0} aportados por los fans", reached: "Alcanzada", next: "Siguiente",
       notYou: "¿No eres tú?", error: "No se pudo crear tu enlace. Inténtalo de nuevo.",
-      needName: "Escribe un nombre.", fallback: "Comparte esta campaña", widget: "Compartir la campaña", email_: "Correo"
+      needName: "Escribe un nombre.", fallback: "Comparte esta campaña", widget: "Compartir la campaña", email_: "Correo",
+      rewards: "Recompensas para embajadores", myRewards: "Tus recompensas", unlocked: "Desbloqueada",
+      nextReward: "Próxima recompensa: {0}"
     }
   };
   // Channels with a share dialog: label (0 = translated) and colour.
@@ -328,9 +333,26 @@
       return rows.length ? h("div", null, h("h3", null, t("miles")),
         h("p", { "class": "s" }, t("driven", money(c.fan_amount, cur))), h("ul", null, rows)) : null;
     }
+    // Fan rewards, only when the campaign offers some (some platforms forbid them): a fan sees
+    // their own progress, the status in words (the check mark is decoration).
+    function rewards(c) {
+      var mine = fan && impact ? list(impact.rewards) : [], got = +(impact && impact.pledges) || 0;
+      var nx = mine.length && impact.next_reward, part = nx && Math.min(got, nx.pledges);
+      var rows = (mine.length ? mine : list(c.rewards)).map(function (r) {
+        return h("li", null, h("span", { "class": "n " + (r.unlocked ? "ok" : "o"), "aria-hidden": "true" }, r.unlocked && "✓"),
+          h("span", { "class": "g" }, r.label), h("span", { "class": "s" }, r.unlocked ? t("unlocked")
+            : (mine.length ? num(Math.min(got, r.pledges)) + "/" : "") + num(r.pledges) + " " + n("pledges", r.pledges)));
+      });
+      return rows.length ? h("div", { "data-rewards": "" }, h("h3", null, t(mine.length ? "myRewards" : "rewards")),
+        nx && h("p", { "class": "s" }, t("nextReward", nx.label)),
+        nx && h("div", { "class": "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": nx.pledges,
+          "aria-valuenow": part, "aria-valuetext": num(part) + "/" + num(nx.pledges) + " " + n("pledges", nx.pledges),
+          "aria-label": t("nextReward", nx.label) }, h("i", { style: "width:" + Math.max(2, Math.round(part * 100 / nx.pledges)) + "%" })),
+        h("ul", null, rows)) : null;
+    }
     function draw(focusLink) {
       loc = pickLocale(data);
-      var w = paint(progress(data).concat(fan ? shareBox(data) : form(), board(data), milestones(data)));
+      var w = paint(progress(data).concat(fan ? shareBox(data) : form(), rewards(data), board(data), milestones(data)));
       if (focusLink) w.querySelector("#rl").focus();
     }
     function refreshImpact() {

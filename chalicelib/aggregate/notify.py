@@ -1,0 +1,129 @@
+"""What a batch tells creators, once its counters are applied: webhooks, milestones, rewards.
+
+- **Webhook events** from the batch's changes (``referrer.created``, ``pledge.created``,
+  ``pledge.refunded``), for campaigns with a ``webhook_url``.
+- **Community milestones** the fans' amount (goal currency) has reached: each is recorded
+  once, and announced (``milestone.reached``) if the campaign had a webhook then.
+- **Fans' rewards**: a fan's count of confirmed attributed pledges unlocks a reward at its
+  threshold and a refund re-locks it, unless it was fulfilled (``reward.unlocked``).
+
+Nothing here runs on the request path, and nothing depends on how often it runs: every
+step compares stored state with what the counters say and moves it with idempotent writes
+(``store.webhooks``, ``store.rewards``), so a replayed batch, or one that failed half-way
+and is retried, ends in the same state with the same events. Batches without pledges or
+new referrers cost nothing here (no read at all).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from chalicelib.observability import count, logger
+from chalicelib.outbound import events as outbound
+from chalicelib.store import campaigns as stored_campaigns
+from chalicelib.store import rewards as stored_rewards
+from chalicelib.store import rollups, webhooks
+from chalicelib.store.records import Campaign, RewardState
+from chalicelib.store.stream import Change
+
+NOTIFYING_KINDS = ("pledge", "referrer")
+SETTLE_ATTEMPTS = 6
+
+
+def after_batch(changes: list[Change]) -> int:
+    """Announce what ``changes`` (one batch, counters applied) tell; returns events queued."""
+    by_campaign: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.new.kind in NOTIFYING_KINDS:
+            by_campaign[change.campaign_id].append(change)
+    announced = 0
+    for campaign_id, its in sorted(by_campaign.items()):
+        campaign = stored_campaigns.get(campaign_id)
+        if campaign is not None:
+            announced += _campaign(campaign, its)
+    if announced:
+        count("WebhookEventsQueued", announced)
+    return announced
+
+
+def _campaign(campaign: Campaign, changes: list[Change]) -> int:
+    hooks = campaign.webhook_url is not None
+    announced = 0
+    if hooks:
+        for change in changes:
+            try:
+                event = outbound.from_change(change.name, change.new, change.old)
+            except ValueError as exc:
+                count("SkippedEvents")
+                logger.warning("stream record skipped for webhooks", extra={"reason": str(exc)[:300]})
+                continue
+            if event is not None:
+                announced += outbound.announce(event)
+    fans = {code for change in changes for code in _counted_fans(change)}
+    if fans and campaign.milestones and campaign.goal_currency:
+        announced += _milestones(campaign, hooks)
+    if fans and campaign.rewards:
+        announced += _rewards(campaign, fans, hooks)
+    return announced
+
+
+def _counted_fans(change: Change) -> set[str]:
+    """The fan whose confirmed pledges this change adds or takes away, if any."""
+    new, old = change.new, change.old
+    if new.kind != "pledge" or not new.code:
+        return set()
+    was = old is not None and old.status == "confirmed"
+    return {new.code} if (new.status == "confirmed") != was else set()
+
+
+def _milestones(campaign: Campaign, hooks: bool) -> int:
+    fan_amount = rollups.total(campaign.id, consistent=True).get("fan_goal_amt")
+    reached = {m.amount: m for m in reversed(campaign.milestones) if m.amount <= fan_amount}
+    if not reached:
+        return 0
+    states = webhooks.milestone_states(campaign.id, list(reached))
+    announced = 0
+    for amount, milestone in sorted(reached.items()):
+        state = states.get(amount) or webhooks.reach_milestone(campaign.id, amount, outbound.now_ms(), not hooks)
+        if state.notified:
+            continue
+        if hooks:
+            announced += outbound.announce(outbound.milestone_reached(campaign, milestone, fan_amount))
+        webhooks.milestone_notified(campaign.id, amount)
+    return announced
+
+
+def _rewards(campaign: Campaign, codes: set[str], hooks: bool) -> int:
+    counts = stored_rewards.fans(campaign.id, codes)
+    labels = {reward.pledges: reward.label for reward in reversed(campaign.rewards)}  # first label per count
+    announced = 0
+    for code in sorted(codes):
+        pledges = counts.get(code, (0, None))[0]
+        states = stored_rewards.states_of(campaign.id, code)
+        for threshold, label in sorted(labels.items()):
+            state, pledges = _settle(campaign.id, states.get(threshold) or RewardState(code, threshold, label),
+                                     label, pledges)
+            if not state.unlocked or state.notified >= state.generation:
+                continue
+            if hooks:
+                announced += outbound.announce(outbound.reward_unlocked(campaign, state, pledges))
+            stored_rewards.mark_notified(campaign.id, code, threshold, state.generation)
+    return announced
+
+
+def _settle(campaign_id: str, state: RewardState, label: str, pledges: int) -> tuple[RewardState, int]:
+    """Move the state to what the fan's count says (a fulfilled reward stays unlocked).
+
+    A transition is refused when the count or the state changed since they were read
+    (another shard counted another of the fan's pledges): read both again and decide again.
+    """
+    for _ in range(SETTLE_ATTEMPTS):
+        wanted = pledges >= state.pledges or state.fulfilled_at is not None
+        if wanted == state.unlocked:
+            return state, pledges
+        moved = stored_rewards.transition(campaign_id, state, wanted, label, outbound.now_ms())
+        if moved is not None:
+            return moved, pledges
+        pledges = stored_rewards.fans(campaign_id, [state.code]).get(state.code, (0, None))[0]
+        state = stored_rewards.states_of(campaign_id, state.code).get(state.pledges) or \
+            RewardState(state.code, state.pledges, label)
+    raise RuntimeError(f"reward state of {state.code} kept changing under us")

@@ -1,0 +1,1 @@
+"""Outbound webhooks: the events a batch announces, their queue, signing, SSRF-safe sending."""

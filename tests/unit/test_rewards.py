@@ -1,0 +1,193 @@
+"""Fan rewards (unit tier): thresholds, a fan's progress, unlock and re-lock by refunds before
+fulfilment, ``reward.unlocked`` once per unlock, the creator's list (JSON and CSV)."""
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from harness.user_agents import CHROME
+from harness.webhooks import Receiver, dispatching
+
+REWARDS = [{"pledges": 3, "label": "Signed poster"}, {"pledges": 1, "label": "Thank-you card"}]
+
+
+@pytest.fixture
+def spool(tmp_path, monkeypatch):
+    directory = tmp_path / "webhooks"
+    monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(directory))
+    monkeypatch.setenv("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", "0.05")
+    return directory
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()
+
+
+def fan(api, campaign_id, name="Ada"):
+    link = api.call("POST", f"/v1/campaigns/{campaign_id}/referrers", {"name": name}).data
+    response = api.call("GET", f"/r/{link['code']}?c=x", headers={"User-Agent": CHROME})
+    return link["code"], parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0]
+
+
+def pledge(api, campaign_id, key, pledge_id, ref=None, **body):
+    response = api.call("POST", f"/v1/campaigns/{campaign_id}/pledges",
+                        {"pledge_id": pledge_id, "amount": 1000, "currency": "EUR", "ref": ref, **body}, token=key)
+    assert response.status_code in (200, 201), response.body
+    return response.data
+
+
+def impact(api, code):
+    response = api.call("GET", f"/v1/referrers/{code}")
+    assert response.status_code == 200, response.body
+    return response.data
+
+
+def unlocked(api, campaign_id, key, **query):
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return api.call("GET", f"/v1/campaigns/{campaign_id}/rewards{suffix}", token=key)
+
+
+@pytest.mark.parametrize(("rewards", "why"), [
+    ([{"pledges": 0, "label": "Zero"}], "a count below 1"),
+    ([{"pledges": 2, "label": ""}], "an empty label"),
+    ([{"pledges": 2, "label": "A"}, {"pledges": 2, "label": "B"}], "two rewards at one count"),
+    ([{"pledges": 2}], "a reward without a label"),
+    ([{"pledges": n, "label": "L"} for n in range(1, 22)], "more than 20"),
+    ({"pledges": 2, "label": "A"}, "not a list"),
+])
+def test_invalid_rewards_are_400_invalid_rewards(api, rewards, why):
+    campaign, key = api.create_campaign()
+    response = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"rewards": rewards}, token=key)
+    assert (response.status_code, response.data["error"]["code"]) == (400, "invalid_rewards"), why
+
+
+def test_rewards_are_off_by_default_and_stored_sorted_by_count(api):
+    campaign, key = api.create_campaign()
+    assert campaign["rewards"] == []
+    response = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"rewards": REWARDS}, token=key)
+    assert response.data["campaign"]["rewards"] == [REWARDS[1], REWARDS[0]]
+    widget = api.call("GET", f"/v1/campaigns/{campaign['id']}/widget").data
+    assert widget["rewards"] == [REWARDS[1], REWARDS[0]]
+
+
+def test_a_fans_view_shows_each_reward_and_the_next_one_to_unlock(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"])
+    before = impact(api, code)
+    pledge(api, campaign["id"], key, "r-1", ref)
+    poller.drain()
+    after = impact(api, code)
+    assert before["rewards"] == [{"pledges": 1, "label": "Thank-you card", "unlocked": False},
+                                 {"pledges": 3, "label": "Signed poster", "unlocked": False}]
+    assert before["next_reward"] == {"pledges": 1, "label": "Thank-you card", "remaining": 1}
+    assert [r["unlocked"] for r in after["rewards"]] == [True, False]
+    assert after["next_reward"] == {"pledges": 3, "label": "Signed poster", "remaining": 2}
+
+
+def test_a_fan_of_a_campaign_without_rewards_sees_none(api):
+    campaign, _ = api.create_campaign()
+    code, _ = fan(api, campaign["id"])
+    assert (impact(api, code)["rewards"], impact(api, code)["next_reward"]) == ([], None)
+
+
+def test_a_refund_before_fulfilment_relocks_the_reward_and_a_new_unlock_is_a_new_event(api, poller, spool, receiver):
+    campaign, key = api.create_campaign(rewards=REWARDS, webhook_url=receiver.url)
+    code, ref = fan(api, campaign["id"])
+    for n in range(3):
+        pledge(api, campaign["id"], key, f"u-{n}", ref)
+    poller.drain()
+    listed_unlocked = unlocked(api, campaign["id"], key).data["rewards"]
+    pledge(api, campaign["id"], key, "u-2", ref, status="refunded")
+    poller.drain()
+    listed_relocked = unlocked(api, campaign["id"], key).data["rewards"]
+    relocked_view = impact(api, code)
+    pledge(api, campaign["id"], key, "u-3", ref)
+    poller.drain()
+    def arrived(received):
+        types = [x.event["type"] for x in received]
+        return types.count("reward.unlocked") == 3 and "pledge.refunded" in types
+
+    with dispatching(spool):
+        receiver.wait_for(arrived, "three unlocks and the refund")
+        time.sleep(0.2)
+    assert [(r["code"], r["pledges"]) for r in listed_unlocked] == [(code, 1), (code, 3)]
+    assert [(r["code"], r["pledges"]) for r in listed_relocked] == [(code, 1)]
+    assert [r["unlocked"] for r in relocked_view["rewards"]] == [True, False]
+    unlocks = receiver.events("reward.unlocked")
+    assert sorted((e["data"]["reward"]["pledges"], e["data"]["referrer"]["code"]) for e in unlocks) == [
+        (1, code), (3, code), (3, code)]  # deliveries run side by side: any order
+    assert len({e["id"] for e in unlocks}) == 3
+    assert [e["data"]["pledge"]["pledge_id"] for e in receiver.events("pledge.refunded")] == ["u-2"]
+
+
+def test_a_fulfilled_reward_stays_unlocked_after_a_refund(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "f-1", ref)
+    poller.drain()
+    fulfilled = api.call("POST", f"/v1/campaigns/{campaign['id']}/rewards/fulfilments",
+                         {"code": code, "pledges": 1}, token=key)
+    again = api.call("POST", f"/v1/campaigns/{campaign['id']}/rewards/fulfilments",
+                     {"code": code, "pledges": 1}, token=key)
+    pledge(api, campaign["id"], key, "f-1", ref, status="refunded")
+    poller.drain()
+    assert fulfilled.status_code == 200 and fulfilled.data["reward"]["fulfilled_at"] is not None
+    assert again.data["reward"]["fulfilled_at"] == fulfilled.data["reward"]["fulfilled_at"]
+    assert impact(api, code)["rewards"][0] == {"pledges": 1, "label": "Thank-you card", "unlocked": True}
+    assert [(r["pledges"], r["fan_pledges"]) for r in unlocked(api, campaign["id"], key).data["rewards"]] == [(1, 0)]
+
+
+def test_fulfilling_a_reward_the_fan_has_not_unlocked_is_409(api):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, _ = fan(api, campaign["id"])
+    response = api.call("POST", f"/v1/campaigns/{campaign['id']}/rewards/fulfilments",
+                        {"code": code, "pledges": 3}, token=key)
+    assert (response.status_code, response.data["error"]["code"]) == (409, "reward_locked")
+
+
+def test_the_unlocked_list_is_a_csv_for_fulfilment_with_formulas_defused(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"], name="=HYPERLINK(1)")
+    pledge(api, campaign["id"], key, "c-1", ref)
+    poller.drain()
+    response = unlocked(api, campaign["id"], key, format="csv")
+    lines = response.body.decode().lstrip("\ufeff").splitlines()
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert lines[0] == "code,name,reward_pledges,reward,unlocked_at,fulfilled_at,fan_pledges"
+    assert lines[1].startswith(f"{code},'=HYPERLINK(1),1,Thank-you card,")
+    assert unlocked(api, campaign["id"], key, format="xml").status_code == 400
+    assert unlocked(api, campaign["id"], None).status_code == 401
+
+
+def test_rewards_count_only_confirmed_pledges_attributed_to_the_fan(api, poller):
+    campaign, key = api.create_campaign(rewards=[{"pledges": 2, "label": "Poster"}])
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "d-1")  # direct
+    pledge(api, campaign["id"], key, "d-2", ref, status="cancelled")  # never confirmed
+    pledge(api, campaign["id"], key, "d-3", ref)
+    poller.drain()
+    assert impact(api, code)["rewards"] == [{"pledges": 2, "label": "Poster", "unlocked": False}]
+    assert unlocked(api, campaign["id"], key).data["rewards"] == []
+
+
+def test_a_stale_count_cannot_unlock_a_reward(api, poller):
+    """Two aggregator shards may read a fan's count before the other's write: the state only
+    moves in a transaction that checks the count as it is now."""
+    from chalicelib.store import rewards as stored_rewards
+    from chalicelib.store.records import RewardState
+
+    campaign, key = api.create_campaign(rewards=[{"pledges": 2, "label": "Poster"}])
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "s-1", ref)
+    poller.drain()
+    stale = stored_rewards.transition(campaign["id"], RewardState(code, 2, "Poster"), True, "Poster", 1)
+    pledge(api, campaign["id"], key, "s-2", ref)
+    poller.drain()
+    (state,) = stored_rewards.states_of(campaign["id"], code).values()
+    assert stale is None
+    assert (state.unlocked, state.generation, state.notified) == (True, 1, 1)
