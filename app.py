@@ -88,14 +88,18 @@ def create_referrer(campaign_id):
     from chalicelib.domain import campaigns
     from chalicelib.domain import links
 
+    from chalicelib.hotpath import limits
+
     request = app.current_request
     campaign = campaigns.get_or_404(campaign_id)
     cors = cors_headers(request, campaign.allowed_origins)
     with headers_on_errors(cors):
         check_write_origin(request, campaign.allowed_origins)
-        link, created = links.create(campaign, read_json(request))
-    body = links.to_dict(link, campaign, public_base(request))
-    return json_response(201 if created else 200, body, cors)
+        fan = links.parse(read_json(request))
+        base = public_base(request)
+        limits.check(campaign.id, "referrers", client_ip(request))
+        link = links.create(campaign, fan)
+    return json_response(201, links.to_dict(link, campaign, base), cors)
 
 
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["OPTIONS"])
@@ -117,12 +121,15 @@ def get_referrer(code):
 
 @route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
 def record_share():
+    from chalicelib.hotpath import limits
+
     request = app.current_request
     link, campaign, channel = tracking.parse_share(read_json(request))
     cors = cors_headers(request, campaign.allowed_origins)
     with headers_on_errors(cors):
         check_write_origin(request, campaign.allowed_origins)
-        tracking.record_share(link, channel)
+        limits.check(campaign.id, "shares", client_ip(request))
+        tracking.record_share(link, channel, _visit())
     return json_response(202, {"accepted": True}, cors)
 
 
@@ -134,7 +141,10 @@ def record_landing():
     cors = cors_headers(request, campaign.allowed_origins) if campaign else {}
     with headers_on_errors(cors):
         if campaign:
+            from chalicelib.hotpath import limits
+
             check_write_origin(request, campaign.allowed_origins)
+            limits.check(campaign.id, "landings", client_ip(request))
         tracking.record_landing(ref, campaign, _visit())
     return json_response(202, {"accepted": True}, cors)
 
@@ -147,6 +157,46 @@ def get_widget_data(campaign_id):
     campaign = campaigns.get_or_404(campaign_id)
     headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
     return json_response(200, widget_data.widget(campaign), headers)
+
+
+# Fans' data and moderation (campaign key) ----------------------------------------------
+
+@route("/v1/campaigns/{campaign_id}/referrers", methods=["GET"])
+def list_referrers(campaign_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import fans
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, fans.page(campaign, app.current_request.query_params or {}), OPERATOR_VIEW)
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/{code}", methods=["PATCH"])
+def moderate_referrer(campaign_id, code):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import fans
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, fans.moderate(campaign, code, read_json(app.current_request)), OPERATOR_VIEW)
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/{code}/export", methods=["GET"])
+def export_referrer(campaign_id, code):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import fans
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, fans.export(campaign, code), {
+        **OPERATOR_VIEW, "Content-Disposition": f'attachment; filename="relais-{campaign.id}-{code}.json"'})
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/{code}", methods=["DELETE"])
+def erase_referrer(campaign_id, code):
+    from chalicelib.domain import campaigns
+    from chalicelib.domain import fans
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    fans.erase(campaign, code)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
 # Creators -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from bench import (
     bench_insights,
     bench_journal,
     bench_pledges,
+    bench_public_reads,
     bench_redirect,
     bench_soak,
     bench_stats,
@@ -28,6 +29,7 @@ def main() -> int:
         bench_aggregator.run()
         bench_pledges.run(url)
         bench_stats.run(url)
+        bench_public_reads.run(url)
         bench_insights.run(url)
         bench_viral.run()
     bench_widget.run()

@@ -37,7 +37,7 @@ def _seed() -> str:
     from chalicelib.domain import campaigns, links
 
     campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1"})
-    link, _ = links.create(campaign, {"name": "Bench fan"})
+    link = links.create(campaign, links.parse({"name": "Bench fan"}))
     return link.code
 
 

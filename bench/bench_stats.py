@@ -21,6 +21,7 @@ RESOURCE = "/v1/campaigns/{campaign_id}/stats"
 def _small_campaign() -> tuple[str, str]:
     from app import aggregator, app
     from chalicelib.domain import campaigns, links, pledges
+    from chalicelib.domain.clock import utc_now
     from chalicelib.hotpath import lookups, tracking
     from dev.stream_poller import StreamPoller
 
@@ -28,15 +29,15 @@ def _small_campaign() -> tuple[str, str]:
     rng = random.Random(5)
     campaign, key = campaigns.create({"name": "Small", "target_url": "https://example.org/",
                                       "goal": {"amount": 100000, "currency": "EUR"}})
-    codes = [links.create(campaign, {"name": f"Fan {i}"})[0].code for i in range(30)]
+    codes = [links.create(campaign, links.parse({"name": f"Fan {i}"})).code for i in range(30)]
     for i in range(1000):
         code, channel = rng.choice(codes), rng.choice(["x", "whatsapp", "email", "telegram"])
         if i % 10 == 9:
             link = lookups.link(code)
-            tracking.record_share(link, channel)
+            tracking.record_share(link, channel, tracking.Visit("POST", CHROME + str(i), f"203.0.113.{i % 200}", False))
         elif i % 25 == 0:
-            pledges.record(campaign, pledges.Pledge(f"p{i}", rng.randrange(100, 9000), rng.choice(["EUR", "USD"]),
-                                                    "confirmed", tracking.utc_now()))
+            pledges.record(campaign, pledges.PledgeRequest(f"p{i}", rng.randrange(100, 9000),
+                                                           rng.choice(["EUR", "USD"]), "confirmed", utc_now()))
         else:
             app(redirect_event(code, f"203.0.113.{i % 200}", CHROME + str(i % 7), channel=channel), FakeContext())
     poller.drain()
@@ -46,13 +47,12 @@ def _small_campaign() -> tuple[str, str]:
 def _scaled_copy(source_id: str, factor: int) -> tuple[str, str]:
     """A campaign whose rollups are the source's, every counter × ``factor``."""
     from chalicelib.domain import campaigns
-    from chalicelib.store import rollups, tables
-    from chalicelib.store.schema import Rollup
+    from chalicelib.store import clients, tables
 
     campaign, key = campaigns.create({"name": "Large", "target_url": "https://example.org/",
                                       "goal": {"amount": 100000, "currency": "EUR"}})
-    client = tables.model_client()
-    for item in rollups.query_range(source_id, "!", "~"):
+    client = clients.patient()
+    for item in [item for item in tables.scan("rollups") if item["pk"]["S"] == source_id]:
         copy = {"pk": {"S": campaign.id}}
         for name, value in item.items():
             if name == "pk":
@@ -63,7 +63,7 @@ def _scaled_copy(source_id: str, factor: int) -> tuple[str, str]:
                 copy[name] = {"N": str(int(value["N"]) * factor)}
             else:
                 copy[name] = value
-        client.put_item(TableName=Rollup.Meta.table_name, Item=copy)
+        client.put_item(TableName=clients.table("rollups"), Item=copy)
     return campaign.id, key
 
 

@@ -169,3 +169,27 @@ def webhook_timeout_seconds() -> float:
 def webhook_concurrency() -> int:
     """At most this many deliveries to one campaign's endpoint at a time."""
     return max(1, int(_number("RELAIS_WEBHOOK_CONCURRENCY", 4)))
+
+
+def max_depth() -> int:
+    """The deepest referral level counted: a fan recruited by a fan at this depth is counted
+    at this depth too (the cascade's last level reads "this deep or deeper")."""
+    return max(1, int(_env("RELAIS_MAX_DEPTH", "10") or "10"))
+
+
+RATE_LIMITS = {"referrers": (20, 600), "shares": (60, 600), "landings": (120, 600)}
+"""What one visitor may write to one campaign: ``action: (requests, per seconds)``."""
+
+
+def rate_limits() -> dict[str, tuple[int, int]]:
+    """``RATE_LIMITS``, each overridable in ``RELAIS_RATE_LIMITS`` (``shares=10/60,referrers=5/600``)."""
+    limits = dict(RATE_LIMITS)
+    for part in (_env("RELAIS_RATE_LIMITS", "") or "").split(","):
+        action, _, rule = part.strip().partition("=")
+        count, _, seconds = rule.partition("/")
+        if action not in limits or not count.isdigit() or not seconds.isdigit() or int(seconds) < 1:
+            if part.strip():
+                raise ConfigError(f"RELAIS_RATE_LIMITS: {part.strip()!r} is not <action>=<requests>/<seconds>")
+            continue
+        limits[action] = (int(count), int(seconds))
+    return limits

@@ -202,7 +202,9 @@ class Stack:
         wait_http(f"{self.api_url}/healthz")
         wait_http(f"{self.demo_url}/")
         # `make recount` (run from another shell) finds this stack's DynamoDB here
-        (self.data_dir / ENDPOINT_FILE).write_text(self.env["RELAIS_DYNAMODB_ENDPOINT"])
+        endpoint = os.open(self.data_dir / ENDPOINT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(endpoint, "w") as out:  # every file of the data dir is private
+            out.write(self.env["RELAIS_DYNAMODB_ENDPOINT"])
 
     def _thread(self, name: str, target) -> None:
         self.threads[name] = threading.Thread(target=target, name=name, daemon=True)

@@ -34,7 +34,7 @@ class LocalStack:
     def new_fan(self, campaign_id: str, name: str = "Fan", **extra) -> dict:
         response = requests.post(f"{self.api}/v1/campaigns/{campaign_id}/referrers",
                                  json={"name": name, **extra}, timeout=10)
-        assert response.status_code == 201, response.text  # a new fan; 200 is for a known e-mail
+        assert response.status_code == 201, response.text  # every new fan, a known e-mail's too
         return response.json()
 
 
@@ -42,7 +42,10 @@ def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
     ports = {"RELAIS_PORT": free_port(), "RELAIS_DEMO_PORT": free_port(), "RELAIS_DYNAMODB_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()},
            "RELAIS_DATA_DIR": str(data_dir), "RELAIS_POLLER": poller,
-           "RELAIS_WEBHOOK_RETRY_BASE_SECONDS": "0.25"}  # webhook retries in a second, not a minute
+           "RELAIS_WEBHOOK_RETRY_BASE_SECONDS": "0.25",  # webhook retries in a second, not a minute
+           # Tests script hundreds of fans and shares from one address; the limits themselves are
+           # tested on API processes of their own (tests/integration/test_fans_http.py).
+           "RELAIS_RATE_LIMITS": "referrers=10000/600,shares=10000/600,landings=10000/600"}
     for name in ("RELAIS_PUBLIC_URL", "RELAIS_ADMIN_TOKEN", "RELAIS_SECRET"):
         env.pop(name, None)
     log = data_dir.parent / f"{data_dir.name}-stack.log"
@@ -72,3 +75,48 @@ def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
 def stop_stack(stack: LocalStack) -> None:
     stack.process.send_signal(signal.SIGTERM)
     stack.process.wait(30)
+
+
+@dataclass
+class ApiProcess:
+    """Another ``chalice local`` on the stack's DynamoDB: another Lambda container, as far as
+    anything shared (limits, salts, counters) can tell."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def start_api(stack: LocalStack, log_dir: Path, **env: str | None) -> ApiProcess:
+    """A ``chalice local`` of its own on a free port, with the stack's settings changed by
+    ``env`` (a value of ``None`` unsets that variable)."""
+    port = free_port()
+    settings = {**os.environ, "RELAIS_STAGE": "local", "RELAIS_DYNAMODB_ENDPOINT": stack.dynamodb,
+                "RELAIS_FALLBACK_DIR": str(stack.data_dir / "fallback"), "RELAIS_ADMIN_TOKEN": stack.admin_token,
+                "RELAIS_SECRET": (stack.data_dir / "secret").read_text().strip(),
+                "RELAIS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    for name, value in env.items():
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
+    log = log_dir / f"chalice-{port}.log"
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1", "--port", str(port),
+             "--stage", "local", "--no-autoreload"], cwd=ROOT, env=settings, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"{url}/healthz", timeout=1)
+            return ApiProcess(url, process, log)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(f"chalice local did not start; see {log}") from None
+            time.sleep(0.1)

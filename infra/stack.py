@@ -109,13 +109,20 @@ API_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # here) and the new-referrer fact (a Put on events). IAM authorizes each item by its
     # action: PutItem, and ConditionCheckItem for a check on a link the transaction does
     # not write.
-    "links": ("GetItem", "PutItem", "ConditionCheckItem"),
-    "events": ("GetItem", "PutItem", "UpdateItem"),
-    # UpdateItem: a creator's webhook retry re-arms a delivery; a reward marked fulfilled.
-    "rollups": ("GetItem", "Query", "BatchGetItem", "UpdateItem"),
+    # Fans' data: the creator's fan list reads links in batches (BatchGetItem); erasing a fan
+    # deletes their e-mail claim (DeleteItem: the only delete, in the erasure's transaction).
+    "links": ("GetItem", "PutItem", "ConditionCheckItem", "BatchGetItem", "DeleteItem"),
+    # Query: a fan's export lists the pledges attributed to them.
+    "events": ("GetItem", "PutItem", "UpdateItem", "Query"),
+    # UpdateItem: a creator's webhook retry re-arms a delivery; a reward marked fulfilled; a
+    # visitor's rate-limit counter. PutItem: the day's random visitor salt, drawn once.
+    "rollups": ("GetItem", "Query", "BatchGetItem", "UpdateItem", "PutItem"),
 }
 API_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("rollups", "leaderboard"): ("Query",),
+}
+AGGREGATOR_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("rollups", "leaderboard"): ("Query",),  # the leaderboard item is rebuilt from the index
 }
 AGGREGATOR_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # ConditionCheckItem: a fan's reward changes in a transaction that checks their pledge count.
@@ -410,7 +417,7 @@ class RelaisStack(cdk.Stack):
         The grants below scope every stream action to the events table's stream.
         """
         events = self.tables["events"]
-        self._grant_tables(self.aggregator_role, AGGREGATOR_TABLE_ACTIONS)
+        self._grant_tables(self.aggregator_role, AGGREGATOR_TABLE_ACTIONS, AGGREGATOR_INDEX_ACTIONS)
         events.grant_stream(self.aggregator_role, "dynamodb:DescribeStream", "dynamodb:GetRecords",
                             "dynamodb:GetShardIterator")
         self.aggregator_role.add_to_principal_policy(iam.PolicyStatement(

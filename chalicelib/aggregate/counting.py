@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.aggregate import notify
+from chalicelib.aggregate import board, erasure, notify
 from chalicelib.aggregate.bots import is_bot
 from chalicelib.observability import count, logger
 from chalicelib.store import events, rollups
@@ -124,12 +124,14 @@ def _with_channel(counters: Counter, channel: str) -> Counter:
 
 
 def fields(event: Event) -> dict[RollupId, dict[str, Any]]:
-    """Values a new referrer sets on its own rollup item (names for the leaderboard)."""
+    """Values a referrer's fact sets on their rollup item: name and moderation, for the
+    leaderboard. Set from every version of the fact (a rename, hiding or erasure is a MODIFY
+    of it); ``None`` removes: an erased name, and a hidden fan's ``lb_pk``, which takes the
+    item out of the leaderboard index while its counters keep counting."""
     if event.kind != "referrer" or event.code is None:
         return {}
-    values: dict[str, Any] = {"lb_pk": event.campaign_id, "depth": event.depth}
-    if event.name:
-        values["name"] = event.name
+    values: dict[str, Any] = {"lb_pk": None if event.hidden else event.campaign_id, "depth": event.depth,
+                              "name": event.name or None, "hidden": bool(event.hidden), "erased": bool(event.erased)}
     if event.referred_by:
         values["referred_by"] = event.referred_by
     return {referrer_id(event.code): values}
@@ -144,6 +146,8 @@ def _delta(change: Change, unique: bool) -> dict[RollupId, Counter]:
     if change.old is not None:
         for rollup, counters in contributions(change.old).items():
             delta[rollup].subtract(counters)
+        # a MODIFY that moves no counter (a fan renamed or hidden) writes no counter item
+        return {rollup: counters for rollup, counters in delta.items() if any(counters.values())}
     return dict(delta)
 
 
@@ -209,7 +213,7 @@ def handle_records(records: Iterable[dict]) -> dict:
         try:
             identity = unique_identity(change.new)
             delta = _delta(change, identity is None or (change.campaign_id, change.lane, identity, change.seq) in firsts)
-            sets = fields(change.new) if change.name == "INSERT" else {}
+            sets = fields(change.new) if change.name == "INSERT" or change.new.kind == "referrer" else {}
         except ValueError as exc:
             skipped += 1
             count("SkippedEvents")
@@ -229,9 +233,12 @@ def handle_records(records: Iterable[dict]) -> dict:
         for rollup, counters in delta.items():
             pending[(change.campaign_id, rollup)].append(
                 Contribution(change.lane, change.seq, counters, sets.get(rollup, {})))
-    outcomes = [rollups.apply(campaign, rollup, items) for (campaign, rollup), items in pending.items()]
+    outcomes = {key: rollups.apply(key[0], key[1], items) for key, items in pending.items()}
     for mark in marks:
         rollups.mark_lane(*mark)
+    boards = board.refresh_after(pending, outcomes)
     notify.after_batch(changes)  # webhooks, milestones, rewards: from the counters just applied
-    return {"records": total, "skipped": skipped, "held": held, "items": len(pending),
-            "writes": sum(writes for writes, _ in outcomes), "changed": sum(changed for _, changed in outcomes)}
+    erasure.redact_deliveries(changes)  # after them: an erased fan's name leaves their delivery
+    board.retire_salts()
+    return {"records": total, "skipped": skipped, "held": held, "items": len(pending), "boards": boards,
+            "writes": sum(o.writes for o in outcomes.values()), "changed": sum(o.changed for o in outcomes.values())}

@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from chalicelib import config
-from chalicelib.aggregate import counting
+from chalicelib.aggregate import board, counting
 from chalicelib.domain.clock import utc_now
 from chalicelib.store import events, rollups
 from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, Rollup, RollupId, channel_counter
@@ -203,6 +203,8 @@ def recount(campaign_id: str, check_only: bool = False, timeout: float = WAIT_SE
         for rollup in sorted(set(deltas) | {r for r in target.fields if r not in stored}):
             rollups.correct(campaign_id, rollup, deltas.get(rollup, {}), target.fields.get(rollup, {}), run)
         report.applied = bool(deltas)
+        if deltas:
+            board.rebuild(campaign_id, {})  # the leaderboard item follows the corrected scores
     return report
 
 

@@ -8,7 +8,7 @@ from chalicelib.web import auth
 from chalicelib.domain import ids
 from chalicelib.domain.channels import CHANNELS, is_channel
 from chalicelib.domain.currencies import is_currency
-from chalicelib.errors import bad_request, forbidden, not_found, unauthorized
+from chalicelib.errors import ApiError, bad_request, forbidden, not_found, unauthorized
 from chalicelib.store import campaigns as stored_campaigns
 from chalicelib.store.records import Campaign, Milestone
 from chalicelib.web.urls import origin_of, safe_origin, safe_target_url
@@ -168,10 +168,25 @@ def update(campaign: Campaign, body: Any) -> Campaign:
     v.no_unknown_fields(body, FIELDS)
     if body.get("name", "") is None or body.get("target_url", "") is None:
         raise bad_request("invalid_body", "name and target_url cannot be removed.")
+    before = campaign.goal_currency
     _apply(campaign, body)
+    if campaign.goal_currency != before:
+        _check_currency_change(campaign)
     campaign.updated_at = _now()
     stored_campaigns.save(campaign)
     return campaign
+
+
+def _check_currency_change(campaign: Campaign) -> None:
+    """The goal currency is fixed once a pledge is counted: each pledge's amount in the goal
+    currency (the leaderboard's order, the fans' amount, milestones) is counted when it
+    arrives, so a new currency would add euros to dollars. Before any pledge it may change."""
+    from chalicelib.store import rollups
+
+    counted = rollups.total(campaign.id, consistent=True)
+    if counted.get("pledges") or counted.amounts:
+        raise ApiError(409, "goal_currency_locked",
+                       "The goal's currency cannot change once pledges are counted; its amount can.")
 
 
 def rotate_key(campaign: Campaign) -> str:

@@ -1,13 +1,25 @@
-"""Referral links: creation (one per e-mail per campaign)."""
+"""Referral links: creation (one link per e-mail per campaign, told to nobody).
+
+A fan gives a name, optionally an e-mail and the code of the fan who referred them. The
+e-mail is stored sealed (:mod:`chalicelib.domain.sealing`) on the first link that claims it
+in the campaign; the claim is an item keyed by a keyed hash of the e-mail. Asking again with
+an e-mail that already has a link is *not* answered with that link — that would tell anyone
+who knows an e-mail whether its owner signed up, and hand them the fan's code and name.
+Every caller gets ``201`` and a new link of their own, with the name they sent; the e-mail
+is not stored a second time. A fan keeps their link in the browser that made it; on
+another device they reopen their own short link's page or ask the creator, who sees fans'
+e-mails (docs/privacy.md, "Getting a link back").
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import config
-from chalicelib.domain import ids
+from chalicelib.domain import ids, names, sealing
 from chalicelib.domain.channels import share_urls
 from chalicelib.domain.clock import utc_now
 from chalicelib.errors import bad_request
@@ -19,16 +31,36 @@ from chalicelib.web import validation as v
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-zA-Z]{2,63}$")
 CODE_ATTEMPTS = 5
+NAME_LENGTH = 60
 
 
 def _email_digest(email: str) -> str:
     return hmac.new(derived_key("email"), email.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _parse(body: Any) -> tuple[str, str | None, str | None]:
+@dataclass(frozen=True)
+class NewFan:
+    """A valid request for a link: the normalised name, the e-mail (lower case) and the
+    referrer's code as given."""
+
+    name: str
+    email: str | None
+    referred_by: str | None
+
+
+def display_name(raw: Any, code: str = "invalid_name") -> str:
+    """A name as it will be shown: 1 to 60 characters once normalised (``domain.names``)."""
+    text = v.text(raw, code, "name", 1, NAME_LENGTH)
+    name = names.normalise(text)
+    if not name:
+        raise bad_request(code, "name must contain visible characters.")
+    return name
+
+
+def parse(body: Any) -> NewFan:
     body = v.json_object(body)
     v.no_unknown_fields(body, {"name", "email", "referred_by"})
-    name = v.text(body.get("name"), "invalid_name", "name", 1, 60)
+    name = display_name(body.get("name"))
     email = body.get("email")
     if email is not None:
         if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
@@ -39,31 +71,32 @@ def _parse(body: Any) -> tuple[str, str | None, str | None]:
         if not isinstance(referred_by, str) or len(referred_by) > 64:
             raise bad_request("invalid_referred_by", "referred_by must be a link code.")
         referred_by = code_of(referred_by)  # a full ref is accepted too
-    return name, email, referred_by
+    return NewFan(name, email, referred_by)
 
 
-def create(campaign: Campaign, body: Any) -> tuple[Link, bool]:
-    """A fan's link; ``(link, False)`` when their e-mail already had one."""
-    name, email, referred_by = _parse(body)
-    parent = lookups.link(referred_by) if referred_by else None
+def create(campaign: Campaign, fan: NewFan) -> Link:
+    """A new link for this fan, whatever their e-mail already has (see the module's doc).
+
+    The depth is the referrer's plus one, capped at ``RELAIS_MAX_DEPTH``: a chain of
+    self-referrals cannot grow the cascade (or its cost to read) without bound.
+    """
+    parent = lookups.link(fan.referred_by) if fan.referred_by else None
     if parent is not None and parent.campaign_id != campaign.id:
         parent = None
-    digest = _email_digest(email) if email else None
-    if digest:
-        existing = links.claimed(campaign.id, digest)
-        if existing is not None:
-            return existing, False
+    depth = min(parent.depth + 1, config.max_depth()) if parent else 1
+    digest = _email_digest(fan.email) if fan.email else None
+    if digest and links.is_claimed(campaign.id, digest):
+        digest = None  # one read either way: the answer's timing says nothing either
     now = utc_now()
     for _ in range(CODE_ATTEMPTS):
-        link = Link(code=ids.link_code(), campaign_id=campaign.id, created_at=now, name=name, email=email,
-                    referred_by=parent.code if parent else None, depth=parent.depth + 1 if parent else 1)
+        link = Link(code=ids.link_code(), campaign_id=campaign.id, created_at=now, name=fan.name,
+                    sealed_email=sealing.seal(fan.email) if fan.email and digest else None, claim=digest,
+                    referred_by=parent.code if parent else None, depth=depth)
         outcome = links.create(link, events.new_token(), digest)
         if outcome is links.Outcome.CREATED:
-            return link, True
-        if outcome is links.Outcome.EMAIL_TAKEN and digest:
-            existing = links.claimed(campaign.id, digest)  # a concurrent request with the same e-mail won
-            if existing is not None:
-                return existing, False
+            return link
+        if outcome is links.Outcome.EMAIL_TAKEN:
+            digest = None  # a concurrent request with the same e-mail won the claim
     raise RuntimeError("could not draw a free link code")
 
 

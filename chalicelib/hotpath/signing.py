@@ -1,4 +1,4 @@
-"""Keys derived from the server secret, the daily visitor salt, and signed ``ref`` values.
+"""Keys derived from the server secret, the random daily visitor salt, and signed ``ref`` values.
 
 A ``ref`` rides on the creator's page URL after a redirect and comes back with a pledge.
 It reads ``<code>.<channel><day>.<mac>`` (or with ``_`` for the dots, the form Stripe
@@ -12,11 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import date, timedelta
+import secrets
+import time
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib import config
 from chalicelib.domain.channels import CHANNEL_OF_REF_CODE, REF_CODES
 from chalicelib.domain.ids import is_base62
+from chalicelib.store import salts
 
 EPOCH = date(2020, 1, 1)
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -31,14 +34,58 @@ def _mac(key: bytes, message: str, length: int) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:length]
 
 
+SALT_GRACE = timedelta(minutes=10)
+"""A day's salt is used until 00:10 UTC the next day (containers' clocks differ a little),
+then it is gone: readers ignore it and the aggregator retires it."""
+_salt: tuple[str, bytes] | None = None  # (day, salt): this container's copy of today's salt
+
+
+def salt_expiry(day: str) -> int:
+    """When ``day``'s salt stops being usable (seconds since the epoch)."""
+    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    return int((start + timedelta(days=1) + SALT_GRACE).timestamp())
+
+
+def daily_salt(day: str) -> bytes:
+    """The day's random salt, the same in every container: drawn by the first container that
+    needs it (a conditional put: the others read the winner's), then cached for the day.
+
+    Random rather than derived from the server secret: once the day's salt is gone, no
+    secret can bring it back, so nobody can test a stored visitor hash against addresses.
+    """
+    global _salt
+    cached = _salt
+    if cached is not None and cached[0] == day:
+        return cached[1]
+    stored = salts.get(day, request_path=True)
+    if stored is None:
+        stored = salts.create(day, secrets.token_urlsafe(32), salt_expiry(day), request_path=True)
+    _salt = (day, stored.encode())
+    return _salt[1]
+
+
+def retire_salt(day: str) -> bool:
+    """Overwrite ``day``'s salt once it is past its grace (the aggregator calls this; a put of
+    the same tombstone is harmless); ``False`` while the day's salt may still be in use."""
+    if time.time() < salt_expiry(day):
+        return False
+    salts.retire(day, salt_expiry(day) + 2 * 86400)
+    return True
+
+
 def visitor_hash(ip: str, user_agent: str, code: str, day: str) -> str:
     """A keyed hash that tells repeat visitors of one link apart on one day, and nothing else.
 
-    The salt is derived from the secret and the day, so yesterday's hashes cannot be
-    joined to today's, and without the secret no hash can be tied back to an IP.
+    Keyed with the day's random salt (:func:`daily_salt`): hashes of different days cannot
+    be joined, and once the salt is gone no hash can be tied back to an IP.
     """
-    salt = derived_key(f"visitor:{day}")
-    return _mac(salt, f"{ip}\n{user_agent}\n{code}", 22)
+    return _mac(daily_salt(day), f"{ip}\n{user_agent}\n{code}", 22)
+
+
+def visitor_key(purpose: str, day: str, *parts: str) -> str:
+    """A keyed hash of a visitor's request for ``purpose`` (a share's identity, a rate-limit
+    bucket), with the day's salt: unlinkable across days and purposes."""
+    return _mac(daily_salt(day), "\n".join((purpose, *parts)), 22)
 
 
 def _b36(number: int) -> str:

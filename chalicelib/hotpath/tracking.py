@@ -74,9 +74,20 @@ def _visit_fact(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> Fa
     token = events.new_token()
     if visit.method == "HEAD" or visit.prefetch:
         return Fact("preview", link.campaign_id, link.code, channel, day, token)
-    visitor = None if visit.private else signing.visitor_hash(visit.ip, visit.user_agent, link.code, day)
+    visitor = None if visit.private else _visitor_hash(visit, link.code, day)
     return Fact("visit", link.campaign_id, link.code, channel, day, token, visitor=visitor,
                 agent=visit.user_agent[:MAX_AGENT_LENGTH] or None)
+
+
+def _visitor_hash(visit: Visit, code: str, day: str) -> str | None:
+    """The visitor's hash of the day; ``None`` (counted like a private visit) in the rare case
+    that the day's salt cannot be read or drawn in time: the fan is redirected all the same."""
+    try:
+        return signing.visitor_hash(visit.ip, visit.user_agent, code, day)
+    except Exception as exc:
+        count("SaltUnavailable")
+        logger.warning("daily salt unavailable", extra={"error": repr(exc)[:300]})
+        return None
 
 
 def record(fact: Fact) -> bool:
@@ -122,7 +133,7 @@ def record_landing(ref: str | None, campaign: Campaign | None, visit: Visit) -> 
         return False
     code, channel, _ = parsed
     day = utc_now().date().isoformat()
-    visitor = None if visit.private else signing.visitor_hash(visit.ip, visit.user_agent, code, day)
+    visitor = None if visit.private else _visitor_hash(visit, code, day)
     if not record(Fact("landing", campaign.id, code, channel, day, events.new_token(), visitor=visitor)):
         raise unavailable()
     return True
@@ -141,8 +152,21 @@ def parse_share(body: object) -> tuple[LinkInfo, Campaign, str]:
     return link, campaign, body["channel"]
 
 
-def record_share(link: LinkInfo, channel: str) -> None:
-    """A share button was pressed: one share fact (``503`` only if it could not be kept at all)."""
+def record_share(link: LinkInfo, channel: str, visit: Visit) -> None:
+    """A share button was pressed: one share fact (``503`` only if it could not be kept at all).
+
+    Deduplicated per visitor: the fact's key is a keyed hash of the visitor, link, channel
+    and day, so the same person pressing the same button again that day writes the same
+    item, which the aggregator does not count twice (facts count on INSERT). A private
+    (``DNT``/``GPC``) visitor is not hashed: each of their shares counts, under the rate limit.
+    """
     day = utc_now().date().isoformat()
-    if not record(Fact("share", link.campaign_id, link.code, channel, day, events.new_token())):
+    token = None
+    if not visit.private:
+        try:
+            token = signing.visitor_key("share", day, visit.ip, visit.user_agent, link.code, channel)
+        except Exception as exc:
+            count("SaltUnavailable")
+            logger.warning("daily salt unavailable", extra={"error": repr(exc)[:300]})
+    if not record(Fact("share", link.campaign_id, link.code, channel, day, token or events.new_token())):
         raise unavailable()

@@ -1,8 +1,9 @@
-"""A fan's view of their own impact, from their rollup item."""
+"""A fan's view of their own impact: their rollup item and the leaderboard item (two reads)."""
 from __future__ import annotations
 
 from chalicelib.domain import rewards
 from chalicelib.hotpath import lookups
+from chalicelib.read import widget_data
 from chalicelib.store import rollups
 
 
@@ -12,6 +13,6 @@ def impact(code: str) -> tuple[dict, list[str]]:
     item = rollups.referrer(campaign.id, code)
     body = {"code": code, "campaign": campaign.id, **item.counters(), "amount": item.amounts}
     if campaign.leaderboard != "off":
-        body["rank"] = rollups.rank(campaign.id, item.get("lb_score"))
+        body["rank"] = widget_data.rank(rollups.board(campaign.id), code, item.hidden)
     body.update(rewards.progress(campaign, code, item.get("pledges")))  # reads only when it has rewards
     return body, list(campaign.allowed_origins)

@@ -1,18 +1,20 @@
 """Campaign stats, read from rollups only: a few queries whatever the traffic.
 
 Cost: one query over the date range's ``day#<date>#<channel>`` items (days × active
-channels), one over the cascade (``depth#…``) and ``direct`` items, one ``total`` read and
-one leaderboard index query (top 100). Never a scan, never an event. ``docs/stats.md``
-defines every figure.
+channels), one over the cascade (``depth#…``, at most ``RELAIS_MAX_DEPTH`` items) and
+``direct`` items, one ``total`` read and the top 100 referrers — from the leaderboard index
+for the creator, from the one leaderboard item for the public. Never a scan, never an event.
+Public answers (no key) cover at most :data:`PUBLIC_MAX_DAYS` days and are cached in the
+container for :data:`PUBLIC_CACHE_SECONDS`, as long as they may be cached downstream:
+strangers cannot make Relais read more than that. ``docs/stats.md`` defines every figure.
 """
 from __future__ import annotations
 
-import csv
 import re
 import hashlib
-import io
 import json
-from collections import Counter, defaultdict
+import time
+from collections import Counter, OrderedDict, defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 from chalice import Response
@@ -22,15 +24,20 @@ from chalicelib.store import rollups
 from chalicelib.errors import bad_request, unauthorized
 from chalicelib.web.http import json_response
 from chalicelib.store.records import COUNTERS, Campaign
-from chalicelib.read.widget_data import pseudonym
+from chalicelib.read.widget_data import ERASED, pseudonym
 
 MAX_DAYS = 366
+PUBLIC_MAX_DAYS = 31
+PUBLIC_CACHE_SECONDS = 30
+PUBLIC_CACHE_SIZE = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TOP_REFERRERS = 100
 
 
-def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
-    """``[from, to]``: by default from the campaign's start to today; at most 366 days."""
+def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None,
+               max_days: int = MAX_DAYS) -> tuple[date, date]:
+    """``[from, to]``: by default from the campaign's start (at most ``max_days`` back) to
+    today; at most ``max_days`` days."""
     def parse(raw: str, what: str) -> date:
         if not _DATE.fullmatch(raw):
             return _bad(what)
@@ -42,11 +49,13 @@ def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None) -> 
 
     today = datetime.now(timezone.utc).date()
     end = parse(raw_to, "to") if raw_to is not None else today
-    start = parse(raw_from, "from") if raw_from is not None else max(campaign.created_at.date(), end - timedelta(days=MAX_DAYS - 1))
+    start = parse(raw_from, "from") if raw_from is not None else \
+        max(campaign.created_at.date(), end - timedelta(days=max_days - 1))
     if start > end:
         raise bad_request("invalid_range", "from must not be after to.")
-    if (end - start).days >= MAX_DAYS:
-        raise bad_request("invalid_range", f"A range covers at most {MAX_DAYS} days.")
+    if (end - start).days >= max_days:
+        raise bad_request("invalid_range", f"A range covers at most {max_days} days"
+                          + (" in public stats." if max_days == PUBLIC_MAX_DAYS else "."))
     return start, end
 
 
@@ -95,13 +104,7 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
             "clicks_per_share": _ratio(counts["clicks"], counts["shares"]),
             "amount_per_share": _per(money, counts["shares"]),
         })
-    referrer_rows = []
-    for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1):
-        row: dict = {"rank": rank, "clicks": item.get("clicks"), "unique_clicks": item.get("unique_clicks"),
-                     "landed": item.get("landed"), "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
-        if not public:
-            row = {"code": code, "name": item.name or pseudonym(code), "referred_by": item.referred_by, **row}
-        referrer_rows.append(row)
+    referrer_rows = _public_referrers(campaign) if public else _referrers(campaign)
     by_depth = [{"depth": depth, "referrers": item.get("referrers"), "pledges": item.get("pledges"),
                  "amount": item.amounts} for depth, item in cascade]
     return {
@@ -126,6 +129,22 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     }
 
 
+def _referrers(campaign: Campaign) -> list[dict]:
+    """The creator's top 100, from the leaderboard index (hidden fans are not in it)."""
+    return [{"code": code, "name": ERASED if item.erased else item.name or pseudonym(code),
+             "referred_by": item.referred_by, "rank": rank, "clicks": item.get("clicks"),
+             "unique_clicks": item.get("unique_clicks"), "landed": item.get("landed"),
+             "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
+            for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1)]
+
+
+def _public_referrers(campaign: Campaign) -> list[dict]:
+    """The public top 100: the leaderboard's rows item (one read), without codes or names."""
+    return [{"rank": rank, "clicks": e.clicks, "unique_clicks": e.unique_clicks, "landed": e.landed,
+             "pledges": e.pledges, "amount": e.amounts, "depth": e.depth}
+            for rank, e in enumerate(rollups.board_rows(campaign.id)[:TOP_REFERRERS], start=1)]
+
+
 def etag(body: dict, variant: str) -> str:
     """One tag per content and representation (JSON and CSV differ)."""
     digest = hashlib.sha256(json.dumps([variant, body], sort_keys=True).encode()).hexdigest()[:32]
@@ -136,11 +155,34 @@ CSV_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_b
                "shares", "previews", "clicks", "unique_clicks", "landed", "pledges", "referrers")
 
 
-def _cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them (OWASP)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+SEPARATORS = frozenset(",;\t|")
+"""What a spreadsheet may split a cell on: the comma, and the ``;`` that French (and most
+European) spreadsheets use as their list separator, tab and pipe."""
+_QUOTED = frozenset(',;"\t\r\n')
+
+
+def _cell(value: object) -> str:
+    """A cell no spreadsheet runs as a formula (OWASP's CSV injection advice, extended).
+
+    A cell starting with ``= + - @``, tab or a line break gets a ``'`` before it, and so does
+    every part of a cell that starts after a separator (``x;=HYPERLINK(…)`` becomes
+    ``x;'=HYPERLINK(…)``): a spreadsheet that splits the cell on ``;`` sees no formula
+    either. Cells holding a separator or a quote are quoted.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return str(value)
+    out = []
+    at_start = True
+    for ch in value:
+        if at_start and ch in FORMULA_STARTS:
+            out.append("'")
+        out.append(ch)
+        at_start = ch in SEPARATORS or (at_start and ch == " ")
+    text = "".join(out)
+    return '"' + text.replace('"', '""') + '"' if any(ch in _QUOTED for ch in text) else text
 
 
 def to_csv(stats: dict) -> str:
@@ -155,13 +197,31 @@ def to_csv(stats: dict) -> str:
     rows.append({"section": "direct", **stats["direct"]})
     rows += [{"section": "cascade", **row} for row in stats["cascade"]["by_depth"]]
     currencies = sorted({currency for row in rows for currency in row.get("amount", {})})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*CSV_COLUMNS, *(f"amount_{c}" for c in currencies)])
+    lines = [",".join(_cell(name) for name in (*CSV_COLUMNS, *(f"amount_{c}" for c in currencies)))]
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS] +
-                        [row.get("amount", {}).get(c, 0) for c in currencies])
-    return "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 names right
+        lines.append(",".join([_cell(row.get(column)) for column in CSV_COLUMNS] +
+                              [str(row.get("amount", {}).get(c, 0)) for c in currencies]))
+    return "\ufeff" + "".join(line + "\r\n" for line in lines)  # the BOM makes Excel read UTF-8 names right
+
+
+_public_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
+
+
+def _cached_public(campaign: Campaign, start: date, end: date) -> dict:
+    """Public stats, computed at most once per ``PUBLIC_CACHE_SECONDS`` per range and campaign
+    version in this container (bounded: the least recently used range goes first)."""
+    key = (campaign.id, campaign.updated_at, start, end)
+    now = time.monotonic()
+    hit = _public_cache.get(key)
+    if hit is not None and now - hit[0] < PUBLIC_CACHE_SECONDS:
+        _public_cache.move_to_end(key)
+        return hit[1]
+    body = compute(campaign, start, end, True)
+    _public_cache[key] = (now, body)
+    _public_cache.move_to_end(key)
+    while len(_public_cache) > PUBLIC_CACHE_SIZE:
+        _public_cache.popitem(last=False)
+    return body
 
 
 def wants_csv(params: dict, accept: str | None) -> bool:
@@ -190,8 +250,8 @@ def render(campaign: Campaign, public: bool, params: dict, accept: str | None,
     """
     if params.get("format") not in (None, "json", "csv"):
         raise bad_request("invalid_format", "format must be json or csv.")
-    start, end = date_range(campaign, params.get("from"), params.get("to"))
-    body = compute(campaign, start, end, public)
+    start, end = date_range(campaign, params.get("from"), params.get("to"), PUBLIC_MAX_DAYS if public else MAX_DAYS)
+    body = _cached_public(campaign, start, end) if public else compute(campaign, start, end, public)
     as_csv = wants_csv(params, accept)
     tag = etag(body, "csv" if as_csv else "json")
     headers = {**cors, "ETag": tag, "Vary": "Accept, Origin, Authorization",

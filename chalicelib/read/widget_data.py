@@ -5,10 +5,12 @@ import hashlib
 import hmac
 
 from chalicelib.store import rollups
-from chalicelib.store.records import Campaign
+from chalicelib.store.records import Board, Campaign
 from chalicelib.hotpath.signing import derived_key
 
 LEADERBOARD_SIZE = 10
+ERASED = "erased"
+"""What shows in place of an erased fan's name."""
 
 
 def pseudonym(code: str) -> str:
@@ -17,24 +19,34 @@ def pseudonym(code: str) -> str:
     return f"Fan #{int.from_bytes(digest[:3], 'big') % 9000 + 1000}"
 
 
-def display_name(campaign: Campaign, code: str, name: str | None) -> str:
+def display_name(campaign: Campaign, code: str, name: str | None, erased: bool = False) -> str:
+    if erased:
+        return ERASED
     return (name or pseudonym(code)) if campaign.leaderboard == "public" else pseudonym(code)
 
 
-def leaderboard(campaign: Campaign, limit: int = LEADERBOARD_SIZE) -> list[dict]:
-    """The top referrers (index order: amount in goal currency, then pledges); empty when off."""
+def leaderboard(campaign: Campaign, limit: int = LEADERBOARD_SIZE, board: Board | None = None) -> list[dict]:
+    """The top fans with a pledge, hidden fans left out (amount in goal currency, then
+    pledges), from the campaign's one leaderboard item; empty when off."""
     if campaign.leaderboard == "off":
         return []
-    entries = []
-    for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, limit), start=1):
-        entries.append({
-            "rank": rank,
-            "name": display_name(campaign, code, item.name),
-            "clicks": item.get("clicks"),
-            "pledges": item.get("pledges"),
-            "amount": item.get("goal_amt"),
-        })
-    return entries
+    board = board if board is not None else rollups.board(campaign.id)
+    return [{"rank": rank, "name": display_name(campaign, e.code, e.name, e.erased), "clicks": e.clicks,
+             "pledges": e.pledges, "amount": e.goal_amount}
+            for rank, e in enumerate(board.entries[:limit], start=1)]
+
+
+def rank(board: Board, code: str, hidden: bool) -> int | None:
+    """A fan's place on the leaderboard: their position when they are on it; just below its
+    last fan while it is not full (a fan without a pledge yet); ``None`` for a hidden fan and
+    below a full board (beyond its first ``BOARD_SIZE``): one item read, whatever the count."""
+    from chalicelib.aggregate.board import BOARD_SIZE
+
+    if code in board.order:
+        return board.order.index(code) + 1
+    if hidden or len(board.order) >= BOARD_SIZE:
+        return None
+    return len(board.order) + 1
 
 
 def widget(campaign: Campaign) -> dict:

@@ -20,7 +20,7 @@ from chalicelib.store.schema import EventModel
 
 LANES = keys.LANES
 _EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__ if name not in ("campaign_id", "lane", "sk"))
-_IGNORED_KINDS = frozenset({"alias", "refund_memo"})
+_IGNORED_KINDS = frozenset({"alias", "refund_memo", "erasure"})
 
 
 def new_token() -> str:
@@ -205,7 +205,7 @@ def pledge_id(event: Event) -> str:
 
 
 def is_ignored(event: Event) -> bool:
-    """Lookup items that are not facts (Stripe alias, refund memo)."""
+    """Items that are not facts (Stripe alias, refund memo, a fan's erasure record)."""
     return event.kind in _IGNORED_KINDS
 
 
@@ -223,3 +223,24 @@ def campaign_items(campaign_id: str) -> Iterator[tuple[Event, tuple[str, str], d
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def pledges_of(campaign_id: str, code: str) -> list[Pledge]:
+    """Every pledge attributed to the link ``code`` (a fan's export): one query per lane over
+    the campaign's pledges, filtered by code. Its cost grows with the campaign's pledges; only
+    the creator asks, one fan at a time."""
+    found: list[Pledge] = []
+    for lane in range(keys.LANES):
+        kwargs: dict = {"TableName": clients.table("events"), "ConsistentRead": True,
+                        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                        "FilterExpression": "code = :code",
+                        "ExpressionAttributeValues": {":pk": codec.s(keys.event_pk(campaign_id, lane)),
+                                                      ":prefix": codec.s(keys.pledge_sk("")),
+                                                      ":code": codec.s(code)}}
+        while True:
+            page = clients.patient().query(**kwargs)
+            found.extend(_pledge_record(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(found, key=lambda pledge: (pledge.occurred_at, pledge.pledge_id))

@@ -252,3 +252,39 @@ def split_reward_sk(sk: str) -> tuple[str, int]:
     if not code or not pledges.isdigit():
         raise ValueError(f"not a reward key: {sk!r}")
     return code, int(pledges)
+
+
+# fans' data, moderation and abuse limits -------------------------------------------------
+
+def erasure_sk(code: str) -> str:
+    """The record that a fan's data was erased (events, the lane of the code): no personal data."""
+    return f"er#{code}"
+
+
+REFERRER_PREFIX = "ref#"
+"""Every ``ref#<code>`` rollup of a campaign: the creator's fan list pages through them."""
+
+SALT_PK = "#salt"
+"""The daily visitor salts (rollups); campaign ids are base62, so no campaign's key collides."""
+
+
+def salt_sk(day: str) -> str:
+    return day
+
+
+def board_pk(campaign_id: str) -> str:
+    """The campaign's leaderboard item (rollups), outside the counters' partition."""
+    return f"{campaign_id}#lb"
+
+
+BOARD = "board"
+BOARD_ROWS = "rows"
+
+
+def limit_pk(visitor: str) -> str:
+    """A visitor's rate-limit counters (rollups), spread by the visitor's keyed hash."""
+    return f"rl#{visitor}"
+
+
+def limit_sk(campaign_id: str, action: str, window: int) -> str:
+    return f"{campaign_id}#{action}#{window}"

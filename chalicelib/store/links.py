@@ -1,7 +1,9 @@
-"""Link items (a fan's link, an e-mail claim) and the transaction that creates a fan."""
+"""Link items (a fan's link, an e-mail claim) and the transactions that create, moderate
+and erase a fan."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import datetime
 from enum import Enum
 
 from chalicelib.store import clients, codec, keys
@@ -20,6 +22,7 @@ class Outcome(Enum):
 def _record(item: dict) -> Link:
     values = codec.from_item(LinkModel, item)
     values["depth"] = int(values["depth"] or 1)
+    values["hidden"] = bool(values["hidden"])
     return Link(**{name: value for name, value in values.items() if name in _LINK_FIELDS})
 
 
@@ -33,6 +36,11 @@ def _get(key: str, request_path: bool) -> dict | None:
 def get(code: str, request_path: bool = False) -> Link | None:
     item = _get(code, request_path)
     return _record(item) if item and not code.startswith("@") else None
+
+
+def is_claimed(campaign_id: str, email_digest: str) -> bool:
+    """Whether an e-mail already claimed a link in this campaign (one read)."""
+    return _get(keys.email_claim_key(campaign_id, email_digest), False) is not None
 
 
 def claimed(campaign_id: str, email_digest: str) -> Link | None:
@@ -79,3 +87,72 @@ def create(link: Link, token: str, email_digest: str | None) -> Outcome:
     if reasons and reasons[0] == "ConditionalCheckFailed":
         return Outcome.CODE_TAKEN
     raise RuntimeError(f"link transaction cancelled: {reasons}")
+
+
+def get_many(codes: list[str]) -> dict[str, Link]:
+    """The links of ``codes`` that exist (BatchGetItem, 100 keys a request, strongly consistent)."""
+    found: dict[str, Link] = {}
+    table = clients.table("links")
+    for start in range(0, len(codes), 100):
+        pending: dict = {table: {"Keys": [{"code": codec.s(code)} for code in codes[start:start + 100]],
+                                 "ConsistentRead": True}}
+        while pending:
+            response = clients.patient().batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(table, []):
+                link = _record(item)
+                found[link.code] = link
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def _link_put(link: Link) -> dict:
+    """The whole link item again (a retry writes the same item), only over an existing link."""
+    item = codec.to_item(LinkModel, asdict(link))
+    return {"Put": {"TableName": clients.table("links"), "Item": item,
+                    "ConditionExpression": "attribute_exists(code)"}}
+
+
+def _fact_key(link: Link, sk: str) -> dict:
+    return {"pk": codec.s(keys.event_pk(link.campaign_id, keys.lane_of(link.code))), "sk": codec.s(sk)}
+
+
+def _referrer_fact_update(link: Link) -> dict:
+    """The new-referrer fact takes the fan's current name and moderation: its stream record
+    (a MODIFY) carries them to the fan's rollup and the leaderboard (``aggregate.counting``)."""
+    names = {"#h": "hidden", "#e": "erased", "#n": "name"}
+    values = {":h": {"BOOL": link.hidden}, ":e": {"BOOL": link.erased_at is not None}}
+    if link.name is None:
+        expression = "SET #h = :h, #e = :e REMOVE #n"
+    else:
+        expression, values[":n"] = "SET #h = :h, #e = :e, #n = :n", codec.s(link.name)
+    return {"Update": {"TableName": clients.table("events"), "Key": _fact_key(link, keys.referrer_sk(link.code)),
+                       "UpdateExpression": expression, "ConditionExpression": "attribute_exists(sk)",
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+
+
+def moderate(link: Link, token: str) -> None:
+    """Store a fan's new name or visibility: their link and their new-referrer fact, in one
+    transaction (``token`` is its ClientRequestToken: applied twice, it is applied once, and
+    either way both items end in the same state)."""
+    clients.patient().transact_write_items(TransactItems=[_link_put(link), _referrer_fact_update(link)],
+                                           ClientRequestToken=token)
+
+
+def erase(link: Link, token: str, erased_at: datetime) -> Link:
+    """Erase a fan's name and e-mail, in one transaction: the link loses them (and the key of
+    its claim), the e-mail claim is deleted, the new-referrer fact loses the name, and an
+    erasure record (no personal data) is written. The link keeps redirecting.
+
+    Applied twice, the same: puts of the same items, a delete of what is gone, an update
+    that sets what it set (DynamoDB writes no stream record for an unchanged item)."""
+    erased = replace(link, name=None, sealed_email=None, claim=None, erased_at=link.erased_at or erased_at)
+    record = codec.to_item(EventModel, {
+        "pk": keys.event_pk(link.campaign_id, keys.lane_of(link.code)), "sk": keys.erasure_sk(link.code),
+        "kind": "erasure", "campaign_id": link.campaign_id, "code": link.code, "occurred_at": erased.erased_at})
+    items = [_link_put(erased), _referrer_fact_update(erased),
+             {"Put": {"TableName": clients.table("events"), "Item": record}}]
+    if link.claim:
+        items.append({"Delete": {"TableName": clients.table("links"),
+                                 "Key": {"code": codec.s(keys.email_claim_key(link.campaign_id, link.claim))}}})
+    clients.patient().transact_write_items(TransactItems=items, ClientRequestToken=token)
+    return erased

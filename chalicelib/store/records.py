@@ -17,7 +17,6 @@ def channel_counter(channel: str, counter: str) -> str:
     return f"ch_{channel}_{counter}"
 
 
-
 @dataclass(frozen=True)
 class Milestone:
     amount: int
@@ -78,15 +77,22 @@ class CampaignSummary:
 
 @dataclass(frozen=True)
 class Link:
-    """A fan's referral link. ``depth`` is 1 for a fan nobody referred."""
+    """A fan's referral link. ``depth`` is 1 for a fan nobody referred.
+
+    ``sealed_email`` is the fan's e-mail encrypted (``domain.sealing``), never the e-mail;
+    ``claim`` the key part of its one-link-per-e-mail claim; ``hidden`` the creator's
+    moderation; ``erased_at`` when the fan's name and e-mail were erased."""
 
     code: str
     campaign_id: str
     created_at: datetime
     name: str | None = None
-    email: str | None = None
+    sealed_email: str | None = None
+    claim: str | None = None
     referred_by: str | None = None
     depth: int = 1
+    hidden: bool = False
+    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,8 @@ class Event:
     depth: int | None = None
     name: str | None = None
     referred_by: str | None = None
+    hidden: bool | None = None
+    erased: bool | None = None
     external_id: str | None = None
     occurred_at: datetime | None = None
 
@@ -186,13 +194,16 @@ def depth_id(depth: int) -> RollupId:
 @dataclass(frozen=True)
 class Rollup:
     """One rollup item's counters (``clicks``, ``referrers``, ``lb_score``…), money per
-    currency, and the names a referrer's item carries."""
+    currency, and what a referrer's item carries besides (name, moderation)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     amounts: dict[str, int] = field(default_factory=dict)
     name: str | None = None
     referred_by: str | None = None
     depth: int | None = None
+    hidden: bool = False
+    erased: bool = False
+    version: int = 0  # ``ver``: the aggregator's writes to the item so far (which copy is newer)
 
     def get(self, counter: str) -> int:
         return self.counts.get(counter, 0)
@@ -268,3 +279,35 @@ class RewardState:
     notified: int = 0
     unlocked_at: int | None = None
     fulfilled_at: int | None = None
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One fan on a campaign's leaderboard item: what the widget, a fan's rank and the
+    public stats show of them. ``name`` is ``None`` once erased (``erased`` then)."""
+
+    code: str
+    score: int  # lb_score: amount in goal currency × 10⁶ + pledges
+    version: int
+    name: str | None = None
+    erased: bool = False
+    depth: int = 1
+    goal_amount: int = 0
+    clicks: int = 0
+    unique_clicks: int = 0
+    landed: int = 0
+    pledges: int = 0
+    amounts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A campaign's leaderboard: its fans in order, and when the index read behind it began
+    (ms since the epoch: a rebuild never replaces a board built from a later read).
+
+    As read back (``store.rollups.board``), ``entries`` holds the first few fans' display
+    fields only, and ``order`` every fan's code."""
+
+    entries: tuple[BoardEntry, ...] = ()
+    built_ms: int = 0
+    order: tuple[str, ...] = ()

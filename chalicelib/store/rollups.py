@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.store import clients, codec, keys
-from chalicelib.store.records import Rollup, RollupId
+from chalicelib.store.records import Board, BoardEntry, Rollup, RollupId
 
 MAX_ATTEMPTS = 6
 READERS = 10  # parallel queries of many campaigns' days: botocore's default connection pool size
-_NOT_COUNTERS = frozenset({"depth", "expires_at"})
+_NOT_COUNTERS = frozenset({"depth", "expires_at", "ver"})
 
 
 def _decode(item: dict) -> Rollup:
@@ -37,7 +37,13 @@ def _decode(item: dict) -> Rollup:
     depth = item.get("depth")
     return Rollup(counts=counts, amounts=dict(sorted(amounts.items())), name=codec.text(item.get("name")),
                   referred_by=codec.text(item.get("referred_by")),
-                  depth=codec.number(depth) if depth is not None else None)
+                  depth=codec.number(depth) if depth is not None else None,
+                  hidden=_flag(item.get("hidden")), erased=_flag(item.get("erased")),
+                  version=codec.optional_number(item.get("ver")))
+
+
+def _flag(typed: Any) -> bool:
+    return isinstance(typed, dict) and typed.get("BOOL") is True
 
 
 def _key(pk: str, sk: str) -> dict:
@@ -103,18 +109,101 @@ def top_referrers(campaign_id: str, limit: int) -> list[tuple[str, Rollup]]:
     return [(keys.code_of_referrer_rollup(item["sk"]["S"]), _decode(item)) for item in response.get("Items", [])]
 
 
-def rank(campaign_id: str, score: int) -> int:
-    """1 + the number of this campaign's referrers with a higher score (from the index)."""
-    higher = 0
-    kwargs: dict = {"TableName": clients.table("rollups"), "IndexName": "leaderboard", "Select": "COUNT",
-                    "KeyConditionExpression": "lb_pk = :campaign AND lb_score > :score",
-                    "ExpressionAttributeValues": {":campaign": codec.s(campaign_id), ":score": codec.n(score)}}
-    while True:
-        page = clients.patient().query(**kwargs)
-        higher += page.get("Count", 0)
-        if "LastEvaluatedKey" not in page:
-            return higher + 1
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def leaders(campaign_id: str, limit: int) -> list[tuple[str, Rollup]]:
+    """The first ``limit`` fans with a score (a pledge brought) in leaderboard order, from the
+    index: what :mod:`chalicelib.aggregate.board` rebuilds the leaderboard item from. Hidden
+    fans are not in the index (their item has no ``lb_pk``)."""
+    response = clients.patient().query(
+        TableName=clients.table("rollups"), IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
+        KeyConditionExpression="lb_pk = :campaign AND lb_score > :zero",
+        ExpressionAttributeValues={":campaign": codec.s(campaign_id), ":zero": codec.n(0)})
+    return [(keys.code_of_referrer_rollup(item["sk"]["S"]), _decode(item)) for item in response.get("Items", [])]
+
+
+BOARD_TOP = 10
+"""Fans whose display fields the ``board`` item carries: the widget's list."""
+_TOP_FIELDS = ("code", "name", "erased", "clicks", "pledges", "goal_amount")
+_ROW_FIELDS = ("clicks", "unique_clicks", "landed", "pledges", "depth", "amounts")
+
+
+def _board_items(campaign_id: str, built: Board) -> tuple[dict, dict]:
+    """The two items of a leaderboard, each kept under 4 KB (one read unit, half eventually
+    consistent) whatever the campaign: ``board`` (the first ``BOARD_TOP`` fans' display
+    fields and every fan's code in order: the widget and a fan's rank) and ``rows`` (each
+    fan's counters, no code or name: the public stats)."""
+    def dump(value: object) -> dict:
+        return codec.s(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    pk = keys.board_pk(campaign_id)
+    top = [[getattr(entry, name) for name in _TOP_FIELDS] for entry in built.entries[:BOARD_TOP]]
+    rows = [[getattr(entry, name) for name in _ROW_FIELDS] for entry in built.entries]
+    return ({**_key(pk, keys.BOARD), "built_ms": codec.n(built.built_ms), "top": dump(top),
+             "order": codec.s(" ".join(entry.code for entry in built.entries))},
+            {**_key(pk, keys.BOARD_ROWS), "built_ms": codec.n(built.built_ms), "rows": dump(rows)})
+
+
+def board(campaign_id: str, consistent: bool = False) -> Board:
+    """The campaign's leaderboard (one item read): the first ``BOARD_TOP`` fans with their
+    display fields in ``entries``, every fan's code in ``order``. Empty before the campaign's
+    first fan with a pledge."""
+    item = _get_item(keys.board_pk(campaign_id), keys.BOARD, consistent)
+    if "top" not in item:
+        return Board()
+    top = json.loads(codec.text(item["top"]) or "[]")
+    order = tuple((codec.text(item["order"]) or "").split())
+    entries = tuple(BoardEntry(**dict(zip(_TOP_FIELDS, row, strict=True)), score=0, version=0) for row in top)
+    return Board(entries, codec.number(item["built_ms"]), order)
+
+
+def board_rows(campaign_id: str) -> tuple[BoardEntry, ...]:
+    """The leaderboard's fans in order with their counters, without codes or names (one
+    item read): the public stats' referrers."""
+    item = _get_item(keys.board_pk(campaign_id), keys.BOARD_ROWS)
+    rows = json.loads(codec.text(item.get("rows")) or "[]")
+    return tuple(BoardEntry(code="", score=0, version=0, **dict(zip(_ROW_FIELDS, row, strict=True))) for row in rows)
+
+
+def put_board(campaign_id: str, built: Board) -> bool:
+    """Store a rebuilt leaderboard unless one built from a later index read is there already
+    (``False`` then), or the stored one is the same (``False`` too, and no write).
+
+    Whole-item puts, the ``rows`` item first: applied twice, the same items; a crash between
+    the two leaves ``board`` older, and the next rebuild writes both again.
+    """
+    wanted = _board_items(campaign_id, built)
+    stored = _batch_get([_key(item["pk"]["S"], item["sk"]["S"]) for item in wanted])
+    by_sk = {item["sk"]["S"]: item for item in stored}
+    newer = [item for item in stored if codec.number(item.get("built_ms", codec.n(0))) > built.built_ms]
+    unchanged = all({**by_sk.get(item["sk"]["S"], {}), "built_ms": item["built_ms"]} == item for item in wanted)
+    if newer or unchanged:
+        return False
+    try:
+        for item in reversed(wanted):
+            clients.patient().put_item(
+                TableName=clients.table("rollups"), Item=item,
+                ConditionExpression="attribute_not_exists(built_ms) OR built_ms <= :built",
+                ExpressionAttributeValues={":built": codec.n(built.built_ms)})
+        return True
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def referrer_page(campaign_id: str, limit: int,
+                  after: str | None = None) -> tuple[list[tuple[str, Rollup]], str | None]:
+    """Up to ``limit`` fans' rollups in code order after the fan ``after``, and the code to
+    resume after (``None`` when there are no more): the creator's fan list."""
+    kwargs: dict = {"TableName": clients.table("rollups"), "Limit": limit, "ConsistentRead": True,
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                    "ExpressionAttributeValues": {":pk": codec.s(campaign_id),
+                                                  ":prefix": codec.s(keys.REFERRER_PREFIX)}}
+    if after is not None:
+        kwargs["ExclusiveStartKey"] = _key(campaign_id, keys.referrer_rollup_sk(after))
+    response = clients.patient().query(**kwargs)
+    found = [(keys.code_of_referrer_rollup(item["sk"]["S"]), _decode(item)) for item in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return found, keys.code_of_referrer_rollup(last["sk"]["S"]) if last and found else None
 
 
 def of_campaigns(campaign_ids: Sequence[str], levels: Sequence[RollupId]) -> dict[str, dict[RollupId, Rollup]]:
@@ -167,8 +256,18 @@ class Contribution:
     fields: dict = field(default_factory=dict)
 
 
-def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> tuple[int, bool]:
-    """Add a batch's contributions to one rollup item: ``(writes made, whether it changed)``.
+@dataclass(frozen=True)
+class Applied:
+    """What :func:`apply` did to one rollup item, and the item as it now stands."""
+
+    writes: int
+    changed: bool
+    state: Rollup
+
+
+def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> Applied:
+    """Add a batch's contributions to one rollup item; :class:`Applied` says how, with the
+    item after the write (or as read, when a replay found nothing left to add).
 
     The write is conditioned on every lane's stored sequence number being below the
     batch's first record of that lane. When it is not (a replayed batch, or the retried
@@ -178,15 +277,15 @@ def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> tupl
     """
     sk = keys.rollup_sk(rollup)
     stored: dict[str, str] | None = None
+    item: dict = {}
     writes = 0
     for _ in range(MAX_ATTEMPTS):
         todo = items if stored is None else [c for c in items if c.seq > stored.get(c.lane, "")]
         if not todo:
-            return writes, False
+            return Applied(writes, False, _decode(item))
         writes += 1
         try:
-            _update(campaign_id, sk, todo, stored)
-            return writes, True
+            return Applied(writes, True, _decode(_update(campaign_id, sk, todo, stored)))
         except Exception as exc:
             if clients.error_code(exc) != "ConditionalCheckFailedException":
                 raise
@@ -196,10 +295,28 @@ def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> tupl
 
 
 def _typed(value: Any) -> dict:
+    if isinstance(value, bool):
+        return {"BOOL": value}
     return codec.n(value) if isinstance(value, int) else codec.s(str(value))
 
 
-def _update(campaign_id: str, sk: str, todo: list[Contribution], stored: dict[str, str] | None) -> None:
+def _set_or_remove(fields: dict[str, Any], names: dict[str, str], values: dict[str, dict],
+                   assignments: list[str]) -> list[str]:
+    """``SET name = value`` for each field, ``REMOVE name`` for a field set to ``None``
+    (an erased name, a hidden fan's ``lb_pk``); returns the names to remove."""
+    removals = []
+    for i, (name, value) in enumerate(sorted(fields.items())):
+        names[f"#f{i}"] = name
+        if value is None:
+            removals.append(f"#f{i}")
+        else:
+            values[f":f{i}"] = _typed(value)
+            assignments.append(f"#f{i} = :f{i}")
+    return removals
+
+
+def _update(campaign_id: str, sk: str, todo: list[Contribution], stored: dict[str, str] | None) -> dict:
+    """One conditional update of a rollup item; returns the item as it now stands."""
     counters: Counter = Counter()
     sets: dict[str, Any] = {}
     first: dict[str, str] = {}
@@ -211,14 +328,16 @@ def _update(campaign_id: str, sk: str, todo: list[Contribution], stored: dict[st
         last[contribution.lane] = max(last.get(contribution.lane, ""), contribution.seq)
     names: dict[str, str] = {}
     values: dict[str, dict] = {}
-    adds, assignments, conditions = [], [], []
+    adds: list[str] = []
+    assignments: list[str] = []
+    conditions: list[str] = []
     for i, (name, amount) in enumerate(sorted(counters.items())):
         # ADD 0 is kept: it materialises a counter (a new referrer's lb_score puts it in the index).
         names[f"#c{i}"], values[f":c{i}"] = name, codec.n(amount)
         adds.append(f"#c{i} :c{i}")
-    for i, (name, value) in enumerate(sorted(sets.items())):
-        names[f"#f{i}"], values[f":f{i}"] = name, _typed(value)
-        assignments.append(f"#f{i} = :f{i}")
+    removals = _set_or_remove(sets, names, values, assignments)
+    names["#ver"], values[":one"] = "ver", codec.n(1)
+    adds.append("#ver :one")
     for i, lane in enumerate(sorted(last)):
         names[f"#q{i}"], values[f":q{i}"] = f"seq_{lane}", codec.s(last[lane])
         assignments.append(f"#q{i} = :q{i}")
@@ -230,13 +349,13 @@ def _update(campaign_id: str, sk: str, todo: list[Contribution], stored: dict[st
             conditions.append(f"#q{i} = :p{i}")
         else:
             conditions.append(f"attribute_not_exists(#q{i})")
-    expression = "SET " + ", ".join(assignments)
-    if adds:
-        expression += " ADD " + ", ".join(adds)
-    clients.patient().update_item(
+    expression = "SET " + ", ".join(assignments) + " ADD " + ", ".join(adds)
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    return clients.patient().update_item(
         TableName=clients.table("rollups"), Key=_key(campaign_id, sk), UpdateExpression=expression,
         ConditionExpression=" AND ".join(conditions), ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values)
+        ExpressionAttributeValues=values, ReturnValues="ALL_NEW").get("Attributes", {})
 
 
 def _batch_get(keys_: list[dict], consistent: bool = True) -> list[dict]:
@@ -384,10 +503,10 @@ def correct(campaign_id: str, rollup: RollupId, delta: dict[str, int], fields: d
     for i, (name, amount) in enumerate(sorted(delta.items())):
         names[f"#c{i}"], values[f":c{i}"] = name, codec.n(amount)
         adds.append(f"#c{i} :c{i}")
-    for i, (name, value) in enumerate(sorted(fields.items())):
-        names[f"#f{i}"], values[f":f{i}"] = name, _typed(value)
-        assignments.append(f"#f{i} = :f{i}")
+    removals = _set_or_remove(fields, names, values, assignments)
     expression = "SET " + ", ".join(assignments) + (" ADD " + ", ".join(adds) if adds else "")
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
     try:
         clients.patient().update_item(
             TableName=clients.table("rollups"), Key=_key(campaign_id, keys.rollup_sk(rollup)),

@@ -74,7 +74,13 @@ class CampaignModel(Model):
 
 class LinkModel(Model):
     """A fan's referral link (key ``code``), or an e-mail claim (key ``@<campaign>:<digest>``,
-    ``target`` = the claimed link's code). ``rq`` is the token of the request that created it."""
+    ``target`` = the claimed link's code). ``rq`` is the token of the request that created it.
+
+    A link keeps its fan's e-mail only sealed (``sealed_email``: encrypted and authenticated
+    with a key derived from the server secret, ``domain.sealing``) and the key of its claim
+    (``claim``), so that erasing the fan can delete the claim without reading the e-mail.
+    ``hidden`` is the creator's moderation; ``erased_at`` says the fan's data was erased.
+    """
 
     class Meta(_Meta):
         pass
@@ -82,9 +88,12 @@ class LinkModel(Model):
     code = UnicodeAttribute(hash_key=True)
     campaign_id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(null=True)
+    sealed_email = UnicodeAttribute(null=True)
+    claim = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
     depth = NumberAttribute(default=0)
+    hidden = BooleanAttribute(null=True)
+    erased_at = UTCDateTimeAttribute(null=True)
     target = UnicodeAttribute(null=True)
     rq = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -117,6 +126,8 @@ class EventModel(Model):
     depth = NumberAttribute(null=True)
     name = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
+    hidden = BooleanAttribute(null=True)  # a new referrer's moderation: off the public leaderboard
+    erased = BooleanAttribute(null=True)  # a new referrer whose name and e-mail were erased
     external_id = UnicodeAttribute(null=True)
     rq = UnicodeAttribute(null=True)
     occurred_at = UTCDateTimeAttribute(null=True)
@@ -143,7 +154,10 @@ class RollupModel(Model):
     events), ``"<campaign>#rc"`` for records held during a recount, ``"<campaign>#wh"``
     for outbound webhooks (event claims, deliveries, send slots, milestones reached:
     ``store.webhooks``) and ``"<campaign>#rw"`` for fans' reward states
-    (``store.rewards``); those items' attributes are theirs, read and written by name. Counter
+    (``store.rewards``); those items' attributes are theirs, read and written by name.
+    ``"<campaign>#lb"`` holds the campaign's leaderboard (``board``: the top fans, rebuilt by
+    the aggregator so that a public request reads one item), ``"#salt"`` the daily visitor
+    salts and ``"rl#<visitor>"`` a visitor's rate-limit counters (both expire). Counter
     attributes (``clicks``, ``amt_EUR``…) and per-lane sequence numbers (``seq_<lane>``)
     are written by name; the declared ones are those with a fixed meaning.
     """
@@ -158,6 +172,9 @@ class RollupModel(Model):
     name = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
     depth = NumberAttribute(null=True)
+    hidden = BooleanAttribute(null=True)
+    erased = BooleanAttribute(null=True)
+    ver = NumberAttribute(null=True)  # bumped by every aggregator write: which of two copies is newer
     expires_at = TTLAttribute(null=True)
     leaderboard = LeaderboardIndex()
 

@@ -110,6 +110,15 @@ def insert_delivery(delivery: Delivery) -> Delivery | None:
     return _delivery(stored)
 
 
+def replace_body(delivery: Delivery, body: str) -> None:
+    """Rewrite a stored delivery's body (an erased fan's name taken out): the same item
+    again when applied twice. Later attempts send the new body."""
+    clients.patient().update_item(
+        TableName=_table(), Key=_key(delivery.campaign_id, keys.delivery_sk(delivery.created, delivery.event_id)),
+        UpdateExpression="SET #b = :b", ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#b": "body"}, ExpressionAttributeValues={":b": codec.s(body)})
+
+
 def get_delivery(campaign_id: str, created_ms: int, event_id: str) -> Delivery | None:
     item = _get(campaign_id, keys.delivery_sk(created_ms, event_id))
     return _delivery(item) if item else None

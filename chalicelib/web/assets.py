@@ -18,6 +18,14 @@ from chalicelib.errors import not_found
 
 ROOT = Path(__file__).resolve().parents[2] / "widget"
 TYPES = {".js": "application/javascript; charset=utf-8", ".html": "text/html; charset=utf-8"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+PAGE_HEADERS = {
+    # The dashboard holds a campaign's key: no other site may frame it (clickjacking), in
+    # browsers that read CSP and in those that only know X-Frame-Options.
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,8 @@ def respond(name: str, cache_control: str, if_none_match: str | None) -> Respons
     asset = load(name)
     if asset is None:
         raise not_found("asset")
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control}
+    headers = {"ETag": asset.etag, "Cache-Control": cache_control, **SECURITY_HEADERS,
+               **(PAGE_HEADERS if asset.content_type.startswith("text/html") else {})}
     if if_none_match == asset.etag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=asset.body, status_code=200, headers={"Content-Type": asset.content_type, **headers})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -131,16 +132,34 @@ def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
         flush_metrics()
 
 
+_LOOPBACK_HOST = re.compile(r"(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?")
+_API_GATEWAY_HOST = re.compile(r"[a-z0-9]{10}\.execute-api\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com")
+
+
 def public_base(request: Any) -> str:
-    """Where short links point: ``RELAIS_PUBLIC_URL``, else this request's own host."""
+    """Where short links point: ``RELAIS_PUBLIC_URL``, else the host this request reached.
+
+    Never from what a client may write: ``X-Forwarded-Proto`` is not read, and the ``Host``
+    header only names a loopback address (``chalice local``) or API Gateway's own host
+    name; behind API Gateway its ``requestContext.domainName`` (the host it routed on) wins.
+    Any other host is ``400 invalid_host``: a short link or QR code (cached for a year) is
+    never built from a hostile header.
+    """
+    from chalicelib.web.urls import is_public_hostname  # not on the redirect's import path
+
     configured = config.public_url()
     if configured:
         return configured
-    host = header(request, "host") or "127.0.0.1"
-    proto = header(request, "x-forwarded-proto") or ("https" if host.endswith("amazonaws.com") else "http")
-    stage = (request.context or {}).get("stage")
-    prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage and stage != DEFAULT_STAGE else ""
-    return f"{proto}://{host}{prefix}"
+    context = request.context or {}
+    stage = context.get("stage")
+    host = context.get("domainName") or header(request, "host") or "127.0.0.1"  # no Host at all: HTTP/1.0, tests
+    if _API_GATEWAY_HOST.fullmatch(host):
+        return f"https://{host}" + (f"/{stage}" if stage and stage != DEFAULT_STAGE else "")
+    if context.get("domainName") and is_public_hostname(host):  # a custom domain API Gateway routed on
+        return f"https://{host}"
+    if _LOOPBACK_HOST.fullmatch(host):
+        return f"http://{host}"
+    raise bad_request("invalid_host", "This host is not one the API serves; set RELAIS_PUBLIC_URL.")
 
 
 def client_ip(request: Any) -> str:

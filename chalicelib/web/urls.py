@@ -59,9 +59,17 @@ def safe_target_url(url: object) -> str | None:
     return url
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def origin_of(url: str) -> str:
+    """The origin a browser sends for pages at ``url``: without the scheme's default port
+    (``https://host:443/x`` is ``https://host``, which is what the ``Origin`` header says)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    explicit = port is not None and port != DEFAULT_PORTS.get(parts.scheme)
+    return f"{parts.scheme}://{host}" + (f":{port}" if explicit else "")
 
 
 def safe_origin(origin: object) -> str | None:
@@ -78,6 +86,8 @@ def safe_origin(origin: object) -> str | None:
     host = parts.hostname or ""
     if origin != f"{parts.scheme}://{host}" + (f":{port}" if port is not None else ""):
         return None
+    if port == DEFAULT_PORTS.get(parts.scheme):
+        origin = f"{parts.scheme}://{host}"  # browsers never send a default port: this one would never match
     if parts.scheme == "https" and is_public_hostname(host):
         return origin
     if parts.scheme in ("http", "https") and host in _LOCAL_HOSTS:

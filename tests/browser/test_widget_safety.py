@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 from playwright.sync_api import expect
 
+from harness.user_agents import HUMAN_AGENTS
 from tests.browser.support import WIDGET, page_with_widget, wait_until, widget_ready
 
 XSS_NAME = "<img src=x onerror=window.__xss=1>"
@@ -26,7 +29,10 @@ def test_a_referrer_named_like_html_shows_as_text_in_the_leaderboard_and_the_das
     campaign_id, key = relais.campaign(leaderboard="public", name="<b>Bold</b> <script>window.__xss=2</script>",
                                        share_text="<img src=y onerror=window.__xss=3>")
     fan = relais.stack.new_fan(campaign_id, name=XSS_NAME)
-    wait_until(lambda: any(e["name"] == XSS_NAME
+    click = requests.get(f"{relais.api}/r/{fan['code']}", allow_redirects=False, timeout=10,
+                         headers={"User-Agent": HUMAN_AGENTS["firefox-linux"]})
+    relais.pledge(campaign_id, key, 500, ref=parse_qs(urlsplit(click.headers["Location"]).query)["ref"][0])
+    wait_until(lambda: any(e["name"] == XSS_NAME  # the leaderboard lists fans who brought a pledge
                            for e in relais.get(f"/v1/campaigns/{campaign_id}/widget")["leaderboard"]),
                "the referrer to enter the leaderboard")
 

@@ -17,10 +17,14 @@ NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:B
 API_TABLE_ACTIONS = {
     "campaigns": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     # referrer creation: a TransactWriteItems of Puts and ConditionChecks on links, Puts on events
-    "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
-    "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-    # a creator's webhook retry re-arms a delivery; a reward is marked fulfilled
-    "rollups": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
+    # the fan list reads links in batches; erasing a fan deletes their e-mail claim
+    "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem",
+              "dynamodb:DeleteItem"},
+    "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},  # Query: an export
+    # a creator's webhook retry re-arms a delivery; a reward is marked fulfilled; a rate-limit
+    # counter (UpdateItem); the day's visitor salt (PutItem)
+    "rollups": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem",
+                "dynamodb:PutItem"},
 }
 AGGREGATOR_ROLLUPS_ACTIONS = {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query",
                               "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
@@ -118,9 +122,12 @@ def test_api_handler_may_do_exactly_what_the_request_path_does_on_each_table(syn
         {**API_TABLE_ACTIONS, "leaderboard": {"dynamodb:Query"}}, resources)
 
 
-def test_api_handler_can_neither_delete_scan_nor_batch_write(synth):
-    granted = {action for action, _ in _grants(synth, _role_of(synth, API_FUNCTION), "dynamodb:")}
-    assert not granted & NEVER_ON_THE_REQUEST_PATH
+def test_api_handler_can_neither_scan_nor_batch_write_and_deletes_only_e_mail_claims(synth):
+    grants = _grants(synth, _role_of(synth, API_FUNCTION), "dynamodb:")
+    granted = {action for action, _ in grants}
+    assert granted & NEVER_ON_THE_REQUEST_PATH == {"dynamodb:DeleteItem"}
+    assert {resource for action, resource in grants if action == "dynamodb:DeleteItem"} == {
+        json.dumps(_table_arn(synth, "links"), sort_keys=True)}  # a fan's erasure deletes their e-mail claim
     assert not [action for action in granted if "*" in action]
 
 
@@ -139,9 +146,10 @@ def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream_and_cam
     assert _actions_on(synth, role, {"Fn::GetAtt": [events, "StreamArn"]}) == STREAM_READS
     assert _actions_on(synth, role, {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}) == {
         "dynamodb:ListStreams"}
+    assert _actions_on(synth, role, _index_arn(synth, "rollups", "leaderboard")) == {"dynamodb:Query"}
     stream_and_tables = {json.dumps(r, sort_keys=True) for r in (
         _table_arn(synth, "rollups"), _table_arn(synth, "campaigns"), {"Fn::GetAtt": [events, "StreamArn"]},
-        {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]})}
+        {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}, _index_arn(synth, "rollups", "leaderboard"))}
     assert {resource for _, resource in _grants(synth, role, "dynamodb:")} == stream_and_tables
 
 
@@ -182,11 +190,13 @@ def test_the_dispatcher_reads_campaigns_updates_deliveries_and_consumes_its_own_
     assert services == {"logs", "dynamodb", "sqs"}
 
 
-def test_no_function_may_delete_items_a_recount_is_run_by_an_operator(synth):
-    """``make recount`` deletes and rewrites rollups with an operator's own credentials."""
+def test_no_function_may_delete_counters_a_recount_is_run_by_an_operator(synth):
+    """``make recount`` deletes and rewrites rollups with an operator's own credentials; the
+    only delete any function makes is an erased fan's e-mail claim, in the links table."""
     for function in FUNCTIONS:
-        granted = {action for action, _ in _grants(synth, _role_of(synth, function), "dynamodb:")}
-        assert "dynamodb:DeleteItem" not in granted, function
+        grants = _grants(synth, _role_of(synth, function), "dynamodb:")
+        deletable = {resource for action, resource in grants if action == "dynamodb:DeleteItem"}
+        assert deletable <= {json.dumps(_table_arn(synth, "links"), sort_keys=True)}, function
 
 
 def test_only_the_api_handler_reads_the_two_secret_parameters_and_nothing_else_in_ssm(synth):

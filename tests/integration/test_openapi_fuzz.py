@@ -22,6 +22,7 @@ FUZZ_SETTINGS = settings(max_examples=20, deadline=None)
 # example gets a campaign of its own, so that what one example does cannot change what the
 # next one, or another test, sees.
 CHANGES_ITS_CAMPAIGN = frozenset({"updateCampaign", "rotateCampaignKey"})
+CHANGES_ITS_FAN = frozenset({"moderateReferrer", "eraseReferrer"})  # and gets a fan of its own likewise
 OPERATOR_PATHS = frozenset({"/v1/campaigns", "/v1/insights"})  # only the operator token gets past the auth there
 
 
@@ -49,14 +50,17 @@ def test_generated_requests_never_get_a_server_error(case, stack):
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_generated_bodies_with_real_ids_and_keys_never_get_a_server_error(case, stack, target):
-    campaign_id, key = target["campaign"], target["key"]
-    if case.operation.definition.raw.get("operationId") in CHANGES_ITS_CAMPAIGN:
+    campaign_id, key, code = target["campaign"], target["key"], target["code"]
+    operation = case.operation.definition.raw.get("operationId")
+    if operation in CHANGES_ITS_CAMPAIGN | CHANGES_ITS_FAN:
         campaign_id, key = _new_campaign(stack, "Fuzzed, changed")
+    if operation in CHANGES_ITS_FAN:
+        code = stack.new_fan(campaign_id, "Fuzzed fan")["code"]
     params = dict(case.path_parameters or {})
     if "campaign_id" in params:
         params["campaign_id"] = campaign_id
     if "code" in params:
-        params["code"] = target["code"]
+        params["code"] = code
     case.path_parameters = params
     token = stack.admin_token if case.path in OPERATOR_PATHS else key
     response = case.call(base_url=stack.api, headers={"Authorization": f"Bearer {token}"}, timeout=15)

@@ -83,7 +83,9 @@ def _visit_or_share(session, api, rng, roll, code, channel, refs, seen, truth) -
     else:
         session.post(f"{api}/v1/shares", data=f'{{"code": "{code}", "channel": "{channel}"}}',
                      headers={"Content-Type": "text/plain"}, timeout=10)
-        count("shares")
+        if ("share", code, channel) not in seen:  # a person's share counts once per link, channel and day
+            seen.add(("share", code, channel))
+            count("shares")
 
 
 def _pledge(session, stack, cid, key, rng, refs, depth_of, truth) -> int:

@@ -31,13 +31,14 @@ def test_a_fan_gets_a_short_link_qr_and_share_dialogs(api, link):
     assert "Soutenez%20Noob%20%21" in whatsapp and "%3Fc%3Dwhatsapp" in whatsapp
 
 
-def test_the_same_email_gets_the_same_link_back(api):
+def test_an_email_that_already_has_a_link_gets_201_and_a_new_link_that_reveals_nothing_stored(api):
     campaign, _ = api.create_campaign()
     path = f"/v1/campaigns/{campaign['id']}/referrers"
     first = api.call("POST", path, {"name": "Ana", "email": "Ana@Example.org"})
     again = api.call("POST", path, {"name": "Ana B", "email": "ana@example.org"})
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.data["code"] == again.data["code"]
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.data["code"] != first.data["code"] and again.data["name"] == "Ana B"
+    assert set(again.data) == set(first.data)
 
 
 def test_redirect_goes_to_the_stored_target_with_ref_and_utm(api, link):
