@@ -5,18 +5,38 @@ routes, so that the redirect's cold start does not pay for code it never runs (P
 imports a module once; later calls cost a dictionary lookup).
 """
 from chalice import Chalice, Response
+from chalice.app import Request
 
-from chalicelib.web import auth
-from chalicelib.hotpath import lookups
-from chalicelib.hotpath import tracking
-from chalicelib.web.http import (
-    BinaryResponse, check_write_origin, client_ip, cors_headers, header, headers_on_errors, json_response, middleware,
-    outages_as_503, public_base, read_json,
-)
+from chalicelib.hotpath import lookups, tracking
 from chalicelib.observability import flush_metrics
+from chalicelib.web import auth
+from chalicelib.web.http import (
+    BinaryResponse,
+    check_write_origin,
+    client_ip,
+    cors_headers,
+    header,
+    headers_on_errors,
+    json_response,
+    middleware,
+    outages_as_503,
+    public_base,
+    read_json,
+)
 
 app = Chalice(app_name="relais")
 app.register_middleware(middleware, "http")
+
+
+def _request() -> Request:
+    """The request being served (Chalice sets it before calling a route)."""
+    request = app.current_request
+    assert request is not None
+    return request
+
+
+def _query() -> dict[str, str]:
+    return dict(_request().query_params or {})
 app.api.binary_types.remove("image/png")  # qr.png is a BinaryResponse: a PNG whatever the Accept header
 
 JSON_OR_TEXT = ["application/json", "text/plain"]  # navigator.sendBeacon posts text/plain
@@ -33,7 +53,7 @@ def route(path: str, **options):
 
 
 def _token() -> str | None:
-    return auth.bearer_token(app.current_request.headers)
+    return auth.bearer_token(_request().headers)
 
 
 @route("/healthz", methods=["GET"])
@@ -44,7 +64,7 @@ def healthz():
 # Redirect and QR codes ------------------------------------------------------------
 
 def _visit() -> tracking.Visit:
-    request = app.current_request
+    request = _request()
     return tracking.Visit(
         method=request.method,
         user_agent=header(request, "user-agent") or "",
@@ -56,10 +76,10 @@ def _visit() -> tracking.Visit:
 
 @route("/r/{code}", methods=["GET", "HEAD"])
 def follow_link(code):
-    request = app.current_request
-    location = tracking.redirect(code, (request.query_params or {}).get("c"), _visit())
+    location = tracking.redirect(code, _query().get("c"), _visit())
     return Response(body="", status_code=302,
-                    headers={"Location": location, "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
+                    headers={"Location": location, "Cache-Control": "private, no-store",
+                             "Referrer-Policy": "no-referrer"})
 
 
 @route("/r/{code}/qr.svg", methods=["GET"])
@@ -67,7 +87,7 @@ def qr_svg(code):
     from chalicelib.domain import qr
 
     lookups.resolve(code)
-    image = qr.svg(f"{public_base(app.current_request)}/r/{code}?c=qr")
+    image = qr.svg(f"{public_base(_request())}/r/{code}?c=qr")
     return Response(body=image.decode(), status_code=200, headers={"Content-Type": "image/svg+xml", **QR_CACHE})
 
 
@@ -75,9 +95,9 @@ def qr_svg(code):
 def qr_png(code):
     from chalicelib.domain import qr
 
-    size = qr.png_size((app.current_request.query_params or {}).get("size"))
+    size = qr.png_size(_query().get("size"))
     lookups.resolve(code)
-    image = qr.png(f"{public_base(app.current_request)}/r/{code}?c=qr", size)
+    image = qr.png(f"{public_base(_request())}/r/{code}?c=qr", size)
     return BinaryResponse(body=image, status_code=200, headers={"Content-Type": "image/png", **QR_CACHE})
 
 
@@ -85,12 +105,10 @@ def qr_png(code):
 
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
 def create_referrer(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import links
-
+    from chalicelib.domain import campaigns, links
     from chalicelib.hotpath import limits
 
-    request = app.current_request
+    request = _request()
     campaign = campaigns.get_or_404(campaign_id)
     cors = cors_headers(request, campaign.allowed_origins)
     with headers_on_errors(cors):
@@ -108,7 +126,8 @@ def preflight_referrers(campaign_id):
 
     campaign = campaigns.get_or_404(campaign_id)
     return Response(body="", status_code=204,
-                    headers={"Content-Type": "text/plain", **cors_headers(app.current_request, campaign.allowed_origins)})
+                    headers={"Content-Type": "text/plain",
+                             **cors_headers(_request(), campaign.allowed_origins)})
 
 
 @route("/v1/referrers/{code}", methods=["GET"])
@@ -116,14 +135,14 @@ def get_referrer(code):
     from chalicelib.read import impact as referrers
 
     body, origins = referrers.impact(code)
-    return json_response(200, body, {**cors_headers(app.current_request, origins), "Cache-Control": "no-store"})
+    return json_response(200, body, {**cors_headers(_request(), origins), "Cache-Control": "no-store"})
 
 
 @route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
 def record_share():
     from chalicelib.hotpath import limits
 
-    request = app.current_request
+    request = _request()
     link, campaign, channel = tracking.parse_share(read_json(request))
     cors = cors_headers(request, campaign.allowed_origins)
     with headers_on_errors(cors):
@@ -135,7 +154,7 @@ def record_share():
 
 @route("/v1/landings", methods=["POST"], content_types=JSON_OR_TEXT)
 def record_landing():
-    request = app.current_request
+    request = _request()
     ref = tracking.parse_landing(read_json(request))
     campaign = tracking.landing_campaign(ref)
     cors = cors_headers(request, campaign.allowed_origins) if campaign else {}
@@ -155,7 +174,7 @@ def get_widget_data(campaign_id):
     from chalicelib.read import widget_data
 
     campaign = campaigns.get_or_404(campaign_id)
-    headers = {**cors_headers(app.current_request, campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
+    headers = {**cors_headers(_request(), campaign.allowed_origins), "Cache-Control": "public, max-age=15"}
     return json_response(200, widget_data.widget(campaign), headers)
 
 
@@ -163,26 +182,23 @@ def get_widget_data(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["GET"])
 def list_referrers(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import fans
+    from chalicelib.domain import campaigns, fans
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, fans.page(campaign, app.current_request.query_params or {}), OPERATOR_VIEW)
+    return json_response(200, fans.page(campaign, _query()), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/referrers/{code}", methods=["PATCH"])
 def moderate_referrer(campaign_id, code):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import fans
+    from chalicelib.domain import campaigns, fans
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, fans.moderate(campaign, code, read_json(app.current_request)), OPERATOR_VIEW)
+    return json_response(200, fans.moderate(campaign, code, read_json(_request())), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/referrers/{code}/export", methods=["GET"])
 def export_referrer(campaign_id, code):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import fans
+    from chalicelib.domain import campaigns, fans
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(200, fans.export(campaign, code), {
@@ -191,8 +207,7 @@ def export_referrer(campaign_id, code):
 
 @route("/v1/campaigns/{campaign_id}/referrers/{code}", methods=["DELETE"])
 def erase_referrer(campaign_id, code):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import fans
+    from chalicelib.domain import campaigns, fans
 
     campaign = campaigns.authorize(campaign_id, _token())
     fans.erase(campaign, code)
@@ -206,7 +221,7 @@ def create_campaign():
     from chalicelib.domain import campaigns
 
     auth.require_operator(_token())
-    campaign, key = campaigns.create(read_json(app.current_request))
+    campaign, key = campaigns.create(read_json(_request()))
     return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key,
                                **campaigns.new_secrets(None, campaign)}, NO_STORE)
 
@@ -216,7 +231,7 @@ def list_campaigns():
     from chalicelib.read import insights
 
     auth.require_operator(_token(), "list campaigns")
-    return json_response(200, insights.campaign_page(app.current_request.query_params or {}), OPERATOR_VIEW)
+    return json_response(200, insights.campaign_page(_query()), OPERATOR_VIEW)
 
 
 @route("/v1/insights", methods=["GET"])
@@ -224,7 +239,7 @@ def get_insights():
     from chalicelib.read import insights
 
     auth.require_operator(_token(), "read the platform's insights")
-    return json_response(200, insights.insights(app.current_request.query_params or {}), OPERATOR_VIEW)
+    return json_response(200, insights.insights(_query()), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}", methods=["GET"])
@@ -240,7 +255,7 @@ def update_campaign(campaign_id):
     from chalicelib.domain import campaigns
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, campaigns.update_showing_secrets(campaign, read_json(app.current_request)), NO_STORE)
+    return json_response(200, campaigns.update_showing_secrets(campaign, read_json(_request())), NO_STORE)
 
 
 @route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])
@@ -253,8 +268,7 @@ def rotate_campaign_key(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/webhooks/deliveries", methods=["GET"])
 def list_webhook_deliveries(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import webhooks
+    from chalicelib.domain import campaigns, webhooks
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(200, webhooks.deliveries(campaign), OPERATOR_VIEW)
@@ -262,8 +276,7 @@ def list_webhook_deliveries(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/webhooks/deliveries/{delivery_id}/retry", methods=["POST"])
 def retry_webhook_delivery(campaign_id, delivery_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import webhooks
+    from chalicelib.domain import campaigns, webhooks
 
     campaign = campaigns.authorize(campaign_id, _token())
     return json_response(202, webhooks.retry(campaign, delivery_id), OPERATOR_VIEW)
@@ -271,41 +284,39 @@ def retry_webhook_delivery(campaign_id, delivery_id):
 
 @route("/v1/campaigns/{campaign_id}/rewards", methods=["GET"])
 def list_unlocked_rewards(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import rewards
+    from chalicelib.domain import campaigns, rewards
 
-    request = app.current_request
+    request = _request()
     campaign = campaigns.authorize(campaign_id, _token())
     return rewards.render(campaign, request.query_params or {}, header(request, "accept"), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/rewards/fulfilments", methods=["POST"])
 def fulfil_reward(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import rewards
+    from chalicelib.domain import campaigns, rewards
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, rewards.fulfil(campaign, read_json(app.current_request)))
+    return json_response(200, rewards.fulfil(campaign, read_json(_request())))
 
 
 @route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
 def record_pledge(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import pledges
+    from chalicelib.domain import campaigns, pledges
 
     campaign = campaigns.authorize(campaign_id, _token())
-    status, body = pledges.record(campaign, pledges.parse(read_json(app.current_request)))
+    status, body = pledges.record(campaign, pledges.parse(read_json(_request())))
     return json_response(status, body)
 
 
 @route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
 def receive_stripe_event(campaign_id):
-    from chalicelib.domain import campaigns
-    from chalicelib.domain import stripe_webhook
+    from chalicelib.domain import campaigns, stripe_webhook
 
-    request = app.current_request
+    request = _request()
     campaign = campaigns.get_or_404(campaign_id)
-    event = stripe_webhook.verify(campaign, request.raw_body or b"", header(request, "stripe-signature"))
+    raw = request.raw_body or b""
+    event = stripe_webhook.verify(campaign, raw if isinstance(raw, bytes) else raw.encode(),
+                                  header(request, "stripe-signature"))
     return json_response(200, stripe_webhook.handle(campaign, event))
 
 
@@ -313,11 +324,11 @@ def receive_stripe_event(campaign_id):
 def get_stats(campaign_id):
     from chalicelib.read import stats
 
-    request = app.current_request
+    request = _request()
     campaign, public = stats.authorize(campaign_id, _token())
     cors = cors_headers(request, campaign.allowed_origins) if public else {}
     with headers_on_errors(cors):
-        return stats.render(campaign, public, request.query_params or {}, header(request, "accept"),
+        return stats.render(campaign, public, _query(), header(request, "accept"),
                             header(request, "if-none-match"), cors)
 
 
@@ -327,21 +338,21 @@ def get_stats(campaign_id):
 def widget_script():
     from chalicelib.web import assets
 
-    return assets.respond("widget.js", "public, max-age=300", header(app.current_request, "if-none-match"))
+    return assets.respond("widget.js", "public, max-age=300", header(_request(), "if-none-match"))
 
 
 @route("/dashboard", methods=["GET"])
 def dashboard():
     from chalicelib.web import assets
 
-    return assets.respond("dashboard.html", "no-cache", header(app.current_request, "if-none-match"))
+    return assets.respond("dashboard.html", "no-cache", header(_request(), "if-none-match"))
 
 
 @route("/insights", methods=["GET"])
 def insights_page():
     from chalicelib.web import assets
 
-    return assets.respond("insights.html", "no-cache", header(app.current_request, "if-none-match"))
+    return assets.respond("insights.html", "no-cache", header(_request(), "if-none-match"))
 
 
 # Stream aggregator ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ class _LazyLogger:
     """Stands in for ``aws_lambda_powertools.Logger`` until a record is written."""
 
     def __init__(self) -> None:
-        self._real = None
+        self._real: Any = None
         self._keys: dict[str, Any] = {}
 
     def append_keys(self, **keys: Any) -> None:
@@ -28,7 +28,7 @@ class _LazyLogger:
         else:
             self._real.append_keys(**keys)
 
-    def _logger(self):
+    def _logger(self) -> Any:
         if self._real is None:
             from aws_lambda_powertools import Logger
 

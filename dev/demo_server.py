@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 PAGE = Path(__file__).resolve().parent.parent / "widget" / "demo.html"
@@ -58,7 +59,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         try:
             if is_form:  # no JavaScript: amount in euros, the widget's hidden relais_ref field
                 fields = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                form = {"amount": round(float(fields.get("amount", "0")) * 100), "ref": fields.get("relais_ref")}
+                form: dict[str, Any] = {"amount": round(float(fields.get("amount", "0")) * 100),
+                                        "ref": fields.get("relais_ref")}
             else:
                 form = json.loads(raw or b"{}")
             amount = int(form.get("amount", 0))

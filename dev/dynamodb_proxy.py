@@ -161,7 +161,8 @@ class DynamoDBProxy:
         return sum(self.calls.values()) - self.writes()
 
     def _forward(self, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        connection = http.client.HTTPConnection(self.upstream.hostname or "127.0.0.1", self.upstream.port,
+                                                timeout=60)
         try:
             connection.request("POST", path, body, headers)
             response = connection.getresponse()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aggregate import board, erasure, notify
@@ -66,19 +65,9 @@ def unique_identity(event: Event) -> str | None:
 
 def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
     """The counters one event item adds to each rollup item (by sort key)."""
-    kind, day, channel, code = event.kind, event.day, event.channel, event.code
+    kind, code = event.kind, event.code
     if kind in FACTS:
-        if not (day and channel and code):
-            raise ValueError(f"{kind} event without day, channel or code")
-        if kind == "visit" and not is_person_visit(event):
-            counters = Counter(previews=1)
-        elif kind == "visit":
-            counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
-        elif kind == "landing":
-            counters = Counter(landed=1 if unique else 0)
-        else:
-            counters = Counter({f"{kind}s": 1})
-        return {TOTAL: _with_channel(counters, channel), day_id(day, channel): counters, referrer_id(code): counters}
+        return _fact(event, unique)
     if kind == "pledge":
         return _pledge(event)
     if kind == "referrer":
@@ -93,6 +82,22 @@ def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
     if kind == "recount" or events.is_ignored(event):
         return {}
     raise ValueError(f"unknown event kind {kind!r}")
+
+
+def _fact(event: Event, unique: bool) -> dict[RollupId, Counter]:
+    """A visit (a click or, from a crawler, a preview), a preview, a share or a landing."""
+    kind, day, channel, code = event.kind, event.day, event.channel, event.code
+    if not (day and channel and code):
+        raise ValueError(f"{kind} event without day, channel or code")
+    if kind == "visit" and not is_person_visit(event):
+        counters = Counter(previews=1)
+    elif kind == "visit":
+        counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
+    elif kind == "landing":
+        counters = Counter(landed=1 if unique else 0)
+    else:
+        counters = Counter({f"{kind}s": 1})
+    return {TOTAL: _with_channel(counters, channel), day_id(day, channel): counters, referrer_id(code): counters}
 
 
 def _pledge(event: Event) -> dict[RollupId, Counter]:
@@ -212,7 +217,8 @@ def handle_records(records: Iterable[dict]) -> dict:
             continue
         try:
             identity = unique_identity(change.new)
-            delta = _delta(change, identity is None or (change.campaign_id, change.lane, identity, change.seq) in firsts)
+            first = identity is None or (change.campaign_id, change.lane, identity, change.seq) in firsts
+            delta = _delta(change, first)
             sets = fields(change.new) if change.name == "INSERT" or change.new.kind == "referrer" else {}
         except ValueError as exc:
             skipped += 1

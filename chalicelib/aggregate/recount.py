@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import config
 from chalicelib.aggregate import board, counting
@@ -70,7 +71,7 @@ class Report:
     def lines(self) -> list[str]:
         head = (f"campaign {self.campaign_id}: {self.events_read} events read, {self.held} records held, "
                 f"{self.items} rollup items compared, {len(self.differences)} counters differ")
-        rows = [f"  {str(d.rollup):<40} {d.counter:<16} stored {d.stored:>12}  rebuilt {d.rebuilt:>12}  "
+        rows = [f"  {d.rollup!s:<40} {d.counter:<16} stored {d.stored:>12}  rebuilt {d.rebuilt:>12}  "
                 f"({d.rebuilt - d.stored:+d})" for d in self.differences]
         notes = [f"  kept as stored (raw facts expired): {note}" for note in self.kept]
         tail = ["  corrected." if self.applied else ("  nothing to correct." if not self.differences

@@ -1,6 +1,7 @@
 """The share channels of the contract and, for each, the share dialog that opens it."""
 from __future__ import annotations
 
+from typing import TypeGuard
 from urllib.parse import quote
 
 CHANNELS = (
@@ -33,7 +34,7 @@ _INTENTS = {
 }
 
 
-def is_channel(value: object) -> bool:
+def is_channel(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value in CHANNEL_SET
 
 

@@ -36,7 +36,8 @@ def png_size(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PNG_SIZE
     if not (raw.isascii() and raw.isdigit()) or not MIN_PNG_SIZE <= int(raw) <= MAX_PNG_SIZE:
-        raise bad_request("invalid_size", f"size must be a whole number of pixels from {MIN_PNG_SIZE} to {MAX_PNG_SIZE}.")
+        raise bad_request("invalid_size",
+                          f"size must be a whole number of pixels from {MIN_PNG_SIZE} to {MAX_PNG_SIZE}.")
     return int(raw)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.domain import pledges
-from chalicelib.store import events
 from chalicelib.errors import bad_request
-from chalicelib.store.records import Campaign
 from chalicelib.observability import logger
+from chalicelib.store import events
+from chalicelib.store.records import Campaign
 from chalicelib.web.validation import is_int
 
 TOLERANCE_SECONDS = 300
@@ -52,7 +52,7 @@ def handle(campaign: Campaign, event: dict) -> dict:
     """Apply one verified event; unknown types are acknowledged and ignored."""
     kind = event["type"]
     data = event["data"]["object"]
-    created = datetime.fromtimestamp(event["created"], timezone.utc)
+    created = datetime.fromtimestamp(event["created"], UTC)
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         if data.get("payment_status") not in PAID or not data.get("amount_total"):
             return {"received": True, "ignored": "not paid yet"}
@@ -69,7 +69,8 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
     it is looked for after: with the refund writing its memo before looking for the
     alias, one of the two always sees the other, whatever order Stripe delivers them in.
     """
-    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    metadata = session.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     ref = session.get("client_reference_id") or metadata.get("ref")
     currency = session.get("currency")
     body = {"pledge_id": session.get("id"), "amount": session.get("amount_total"),

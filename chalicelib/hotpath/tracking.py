@@ -9,19 +9,20 @@ locally) and is applied later, idempotently. Only when both fail is it lost: cou
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.domain.channels import is_channel
-from chalicelib.hotpath import lookups, signing
 from chalicelib.domain.clock import utc_now
+from chalicelib.errors import bad_request, unavailable
+from chalicelib.hotpath import lookups, signing
 from chalicelib.hotpath.lookups import LinkInfo, resolve
 from chalicelib.observability import count, logger
 from chalicelib.store import events
 from chalicelib.store.records import Campaign, Fact
-from chalicelib.errors import bad_request, unavailable
 
 MAX_AGENT_LENGTH = 512
 
@@ -39,7 +40,7 @@ class Visit(NamedTuple):
 PREFETCH_HEADERS = ("sec-purpose", "purpose", "x-purpose", "x-moz")
 
 
-def is_prefetch(headers: dict[str, str]) -> bool:
+def is_prefetch(headers: Mapping[str, str]) -> bool:
     """``Sec-Purpose: prefetch`` and its older spellings, or a ``preview`` purpose."""
     return any(word in (headers.get(name) or "").lower() for name in PREFETCH_HEADERS
                for word in ("prefetch", "preview"))

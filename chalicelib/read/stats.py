@@ -10,21 +10,21 @@ strangers cannot make Relais read more than that. ``docs/stats.md`` defines ever
 """
 from __future__ import annotations
 
-import re
 import hashlib
 import json
+import re
 import time
 from collections import Counter, OrderedDict, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from chalice import Response
 
 from chalicelib.domain import campaigns
-from chalicelib.store import rollups
 from chalicelib.errors import bad_request, unauthorized
-from chalicelib.web.http import json_response
-from chalicelib.store.records import COUNTERS, Campaign
 from chalicelib.read.widget_data import ERASED, pseudonym
+from chalicelib.store import rollups
+from chalicelib.store.records import COUNTERS, Campaign
+from chalicelib.web.http import json_response
 
 MAX_DAYS = 366
 PUBLIC_MAX_DAYS = 31
@@ -47,7 +47,7 @@ def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None,
             return _bad(what)
         return parsed if 2000 <= parsed.year <= 2200 else _bad(what)
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     end = parse(raw_to, "to") if raw_to is not None else today
     start = parse(raw_from, "from") if raw_from is not None else \
         max(campaign.created_at.date(), end - timedelta(days=max_days - 1))
@@ -119,10 +119,11 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
                    "clicks_per_share": _ratio(totals["clicks"], totals["shares"])},
         "channels": channel_rows,
         "referrers": referrer_rows,
-        "daily": [{"date": day, **counts_of(daily.get(day, Counter())), "amount": _amount(daily_money.get(day, Counter()))}
+        "daily": [{"date": day, **counts_of(daily.get(day, Counter())),
+                   "amount": _amount(daily_money.get(day, Counter()))}
                   for day in ((start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1))],
         "direct": {"pledges": direct.get("pledges"), "amount": direct.amounts},
-        "cascade": {"max_depth": max((row["depth"] for row in by_depth if row["referrers"]), default=0),
+        "cascade": {"max_depth": max((depth for depth, item in cascade if item.get("referrers")), default=0),
                     "by_depth": by_depth},
         "fan_amount": fan_amount,
         "milestones": campaign.milestone_progress(fan_amount),

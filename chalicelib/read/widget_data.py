@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from chalicelib.hotpath.signing import derived_key
 from chalicelib.store import rollups
 from chalicelib.store.records import Board, Campaign
-from chalicelib.hotpath.signing import derived_key
 
 LEADERBOARD_SIZE = 10
 ERASED = "erased"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib import config
 from chalicelib.store import clients, codec, keys
@@ -30,7 +30,7 @@ def new_token() -> str:
 
 def _expiry(day: str) -> datetime:
     """Raw facts are dropped ``RELAIS_EVENT_TTL_DAYS`` after the end of their day."""
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=config.event_ttl_days() + 1)
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=config.event_ttl_days() + 1)
 
 
 def fact_item(fact: Fact) -> dict:
@@ -67,7 +67,8 @@ def put_fact(fact: Fact) -> None:
 # pledges ---------------------------------------------------------------------------------
 
 def _pledge_key(campaign_id: str, pledge_id: str) -> dict:
-    return {"pk": codec.s(keys.event_pk(campaign_id, keys.lane_of(pledge_id))), "sk": codec.s(keys.pledge_sk(pledge_id))}
+    return {"pk": codec.s(keys.event_pk(campaign_id, keys.lane_of(pledge_id))),
+            "sk": codec.s(keys.pledge_sk(pledge_id))}
 
 
 def _pledge_record(item: dict) -> Pledge:

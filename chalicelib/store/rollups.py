@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.store import clients, codec, keys
@@ -278,14 +278,12 @@ def apply(campaign_id: str, rollup: RollupId, items: list[Contribution]) -> Appl
     sk = keys.rollup_sk(rollup)
     stored: dict[str, str] | None = None
     item: dict = {}
-    writes = 0
-    for _ in range(MAX_ATTEMPTS):
+    for writes in range(MAX_ATTEMPTS):
         todo = items if stored is None else [c for c in items if c.seq > stored.get(c.lane, "")]
         if not todo:
             return Applied(writes, False, _decode(item))
-        writes += 1
         try:
-            return Applied(writes, True, _decode(_update(campaign_id, sk, todo, stored)))
+            return Applied(writes + 1, True, _decode(_update(campaign_id, sk, todo, stored)))
         except Exception as exc:
             if clients.error_code(exc) != "ConditionalCheckFailedException":
                 raise
@@ -395,7 +393,7 @@ def first_sightings(campaign_id: str, sightings: dict[tuple[str, str], tuple[str
         seq, day = sightings[pair]
         marker = stored.get((key["pk"]["S"], key["sk"]["S"]))
         if marker is None:
-            expires = datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=3)
+            expires = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=3)
             new_markers.append({**key, "first": codec.s(seq), "expires_at": codec.n(int(expires.timestamp()))})
             first.add(pair)
         elif marker == seq:
@@ -433,7 +431,7 @@ def recount_states(campaign_ids: Iterable[str]) -> dict[str, RecountState]:
 
 
 def begin_recount(campaign_id: str, run: str) -> None:
-    expires = datetime.now(timezone.utc) + timedelta(days=7)
+    expires = datetime.now(UTC) + timedelta(days=7)
     clients.patient().put_item(TableName=clients.table("rollups"), Item={
         **_key(campaign_id, keys.RECOUNT_STATE), "run": codec.s(run), "expires_at": codec.n(int(expires.timestamp()))})
 
@@ -472,7 +470,7 @@ class Held:
 
 def hold(campaign_id: str, run: str, held: Held) -> None:
     """Keep one record aside (a put under its sequence number: a replay stores it once)."""
-    expires = datetime.now(timezone.utc) + timedelta(days=7)
+    expires = datetime.now(UTC) + timedelta(days=7)
     body = {"event_key": list(held.event_key), "new_image": held.new_image,
             "contributions": {keys.rollup_sk(r): c for r, c in held.contributions.items()},
             "fields": {keys.rollup_sk(r): f for r, f in held.fields.items()}}

@@ -58,7 +58,7 @@ def respond(name: str, cache_control: str, if_none_match: str | None) -> Respons
     asset = load(name)
     if asset is None:
         raise not_found("asset")
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control, **SECURITY_HEADERS,
+    headers: dict[str, str | list[str]] = {"ETag": asset.etag, "Cache-Control": cache_control, **SECURITY_HEADERS,
                **(PAGE_HEADERS if asset.content_type.startswith("text/html") else {})}
     if if_none_match == asset.etag:
         return Response(body="", status_code=304, headers=headers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from chalicelib import config
 from chalicelib.domain import ids
@@ -16,7 +17,7 @@ from chalicelib.errors import forbidden, unauthorized
 KEY_PREFIX = "rk_"
 
 
-def bearer_token(headers: dict) -> str | None:
+def bearer_token(headers: Mapping[str, str]) -> str | None:
     """The token of an ``Authorization: Bearer`` header, or ``None``."""
     value = headers.get("authorization") or ""
     scheme, _, token = value.partition(" ")

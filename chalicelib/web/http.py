@@ -5,8 +5,9 @@ import base64
 import functools
 import json
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
@@ -41,7 +42,7 @@ class BinaryResponse(Response):
 
 
 def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json"}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     all_headers.update(headers or {})
     return Response(body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
                     status_code=status, headers=all_headers)
@@ -109,7 +110,7 @@ def _normalise_chalice_error(response: Response) -> Response:
             return error_response(ApiError(500, "internal_error", "Something went wrong on our side."))
         code = "".join("_" + c.lower() if c.isupper() else c for c in body["Code"]).lstrip("_")
         error = ApiError(status, code.replace("_error", "") or "bad_request", str(body["Message"])[:300])
-        error.headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        error.headers = {k: str(v) for k, v in response.headers.items() if k.lower() == "allow"}
         return error_response(error)
     return response
 

@@ -1,7 +1,7 @@
 """Small, strict checks for JSON input. Each returns the clean value or raises a 400."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.errors import bad_request
@@ -28,7 +28,7 @@ def text(value: Any, code: str, what: str, min_length: int, max_length: int) -> 
     value = value.strip()
     if not min_length <= len(value) <= max_length:
         raise bad_request(code, f"{what} must be {min_length} to {max_length} characters long.")
-    if any(ord(ch) < 32 and ch not in "\n\t" or 0x7F <= ord(ch) < 0xA0 for ch in value):
+    if any((ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) < 0xA0 for ch in value):
         raise bad_request(code, f"{what} must not contain control characters.")
     return value
 
@@ -54,10 +54,10 @@ def timestamp(value: Any, code: str, what: str) -> datetime:
     except ValueError:
         raise bad_request(code, f"{what} must be an ISO-8601 time.") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     if not 2000 <= parsed.year <= 2200:
         raise bad_request(code, f"{what} is out of range.")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def json_object(body: Any) -> dict:
@@ -76,4 +76,4 @@ def iso(moment: datetime | None) -> str | None:
     """UTC ISO-8601 with a ``Z``, as every response writes times."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
