@@ -23,6 +23,7 @@ import botocore.config
 from chalicelib import config
 from chalicelib.store import clients, events
 from chalicelib.store.records import Fact
+from chalicelib.store.spool import write_durably
 
 SQS_BUDGET = botocore.config.Config(connect_timeout=0.25, read_timeout=0.5,
                                     retries={"total_max_attempts": 2, "mode": "standard"})
@@ -36,31 +37,13 @@ def spool(item: dict, token: str) -> bool:
         return True
     directory = config.fallback_dir()
     if directory:
-        _write_durably(Path(directory), token, json.dumps({"item": item, "token": token}))
+        write_durably(Path(directory), f"{token}.json", json.dumps({"item": item, "token": token}))
         return True
     return False
 
 
 def spool_fact(fact: Fact) -> bool:
     return spool(events.fact_item(fact), fact.token)
-
-
-def _write_durably(directory: Path, token: str, body: str) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{token}.json"
-    temporary = directory / f".{token}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(descriptor, body.encode())
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, final)
-    directory_descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(directory_descriptor)
-    finally:
-        os.close(directory_descriptor)
 
 
 def _apply(body: str) -> None:

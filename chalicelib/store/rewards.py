@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.store import clients, codec, keys
+from chalicelib.store import clients, codec, keys, rollups
 from chalicelib.store.records import RewardState
 
 
@@ -40,19 +40,9 @@ def _state(item: dict) -> RewardState:
                        unlocked_at=_optional(item, "unlocked_at"), fulfilled_at=_optional(item, "fulfilled_at"))
 
 
-def _query(**kwargs: Any) -> Iterable[dict]:
-    kwargs.update(TableName=_table(), ConsistentRead=True)
-    while True:
-        page = clients.patient().query(**kwargs)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def states_of(campaign_id: str, code: str) -> dict[int, RewardState]:
     """One fan's stored states by threshold (one query of at most one item per reward)."""
-    items = _query(KeyConditionExpression="pk = :pk AND begins_with(sk, :code)",
+    items = rollups.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :code)",
                    ExpressionAttributeValues={":pk": codec.s(keys.rewards_pk(campaign_id)),
                                               ":code": codec.s(keys.reward_prefix(code))})
     return {state.pledges: state for state in map(_state, items)}
@@ -60,7 +50,7 @@ def states_of(campaign_id: str, code: str) -> dict[int, RewardState]:
 
 def every_state(campaign_id: str) -> list[RewardState]:
     """Every fan's stored states: the fans who unlocked a reward once (locked again or not)."""
-    items = _query(KeyConditionExpression="pk = :pk",
+    items = rollups.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk",
                    ExpressionAttributeValues={":pk": codec.s(keys.rewards_pk(campaign_id))})
     return [_state(item) for item in items]
 

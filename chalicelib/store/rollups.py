@@ -56,7 +56,8 @@ def _get_item(pk: str, sk: str, consistent: bool = False) -> dict:
     return response.get("Item", {})
 
 
-def _query(**kwargs: Any) -> Iterable[dict]:
+def query_pages(**kwargs: Any) -> Iterable[dict]:
+    """Every item a rollups-table query matches, page after page."""
     kwargs["TableName"] = clients.table("rollups")
     while True:
         page = clients.patient().query(**kwargs)
@@ -67,7 +68,7 @@ def _query(**kwargs: Any) -> Iterable[dict]:
 
 
 def _between(pk: str, low: str, high: str) -> Iterable[dict]:
-    return _query(KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+    return query_pages(KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
                   ExpressionAttributeValues={":pk": codec.s(pk), ":low": codec.s(low), ":high": codec.s(high)})
 
 
@@ -239,7 +240,7 @@ def days_of(campaign_ids: Sequence[str], start: date | None = None,
 
 def counter_items(campaign_id: str) -> dict[RollupId, Rollup]:
     """Every counter item of a campaign (the recount's comparison)."""
-    return {keys.rollup_id(item["sk"]["S"]): _decode(item) for item in _query(
+    return {keys.rollup_id(item["sk"]["S"]): _decode(item) for item in query_pages(
         KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": codec.s(campaign_id)})
         if item["sk"]["S"] != keys.RECOUNT_STATE}
 
@@ -481,7 +482,7 @@ def hold(campaign_id: str, run: str, held: Held) -> None:
 
 def held_records(campaign_id: str, run: str) -> list[Held]:
     out = []
-    for item in _query(KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+    for item in query_pages(KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
                        ExpressionAttributeValues={":pk": codec.s(keys.held_pk(campaign_id)),
                                                   ":run": codec.s(keys.held_prefix(run))}, ConsistentRead=True):
         _, lane, seq = item["sk"]["S"].split("#", 2)

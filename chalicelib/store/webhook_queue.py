@@ -26,6 +26,7 @@ import botocore.config
 from chalicelib import config
 from chalicelib.observability import logger
 from chalicelib.store import clients
+from chalicelib.store.spool import write_durably
 
 MAX_SQS_DELAY = 900
 SQS_BUDGET = botocore.config.Config(connect_timeout=1, read_timeout=3,
@@ -58,27 +59,10 @@ def send(message: Message, delay_seconds: float = 0.0) -> bool:
     directory = config.webhook_spool_dir()
     if directory:
         due = int((time.time() + max(0.0, delay_seconds)) * 1000)
-        _write_durably(Path(directory), f"{due:013d}-{secrets.token_hex(6)}.json", message.to_json())
+        write_durably(Path(directory), f"{due:013d}-{secrets.token_hex(6)}.json", message.to_json())
         return True
     logger.warning("webhook delivery not queued: no queue configured", extra={"event_id": message.event_id})
     return False
-
-
-def _write_durably(directory: Path, name: str, body: str) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # messages name campaigns: the owner's only
-    temporary = directory / f".{name}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(descriptor, body.encode())
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, directory / name)
-    directory_descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(directory_descriptor)
-    finally:
-        os.close(directory_descriptor)
 
 
 def take_due(directory: Path, limit: int) -> list[tuple[Path, Message]]:
