@@ -24,8 +24,8 @@ def _corrupt(campaign_id, sk, **deltas):
 class Traffic:
     """Clicks and pledges from a thread, through the same services the routes call."""
 
-    def __init__(self, name, codes, limit):
-        self.name, self.codes, self.limit = name, codes, limit
+    def __init__(self, name, codes, limit, pause=0.0):
+        self.name, self.codes, self.limit, self.pause = name, codes, limit, pause
         self.clicks = self.pledges = self.amount = 0
         self.stop = threading.Event()
         self.error = None
@@ -54,6 +54,7 @@ class Traffic:
                 self.pledges += 1
                 self.amount += 100 + i
             i += 1
+            self.stop.wait(self.pause)
 
     def __enter__(self):
         self.thread.start()
@@ -99,8 +100,9 @@ def test_a_corrupted_campaign_is_rebuilt_exactly_while_clicks_and_pledges_contin
     today = datetime.now(UTC).date().isoformat()
     _corrupt(cid, f"day#{today}#x", unique_clicks=4)
 
-    with Draining(poller), Traffic("during", codes, limit=20_000) as during:
-        report = recount.recount(cid, timeout=60)
+    # paced, so that the consumer keeps up however slow the machine (a backlog would only delay the markers)
+    with Draining(poller), Traffic("during", codes, limit=20_000, pause=0.02) as during:
+        report = recount.recount(cid, timeout=120)
     poller.drain()
 
     assert during.clicks > 0 and report.held > 0  # traffic did flow while the campaign was rebuilt
