@@ -1,9 +1,12 @@
 """Unit tier: the app in-process (chalice.test.Client) on moto's in-memory DynamoDB."""
+import contextlib
 import json
+import threading
 
 import pytest
 from chalice.test import Client
 from moto import mock_aws
+from moto.core import models as moto_models
 
 from harness.inprocess import ADMIN
 
@@ -33,11 +36,31 @@ def environment():
 @pytest.fixture(scope="package")
 def dynamodb(environment):
     """moto's in-memory DynamoDB, tables created once; tests isolate by their own campaigns."""
-    with mock_aws():
+    with mock_aws(), _one_request_at_a_time():
         from chalicelib.store import tables
 
         tables.create_tables()
         yield
+
+
+@contextlib.contextmanager
+def _one_request_at_a_time():
+    """DynamoDB applies each request atomically; moto's in-memory backend does not (two threads can
+    deep-copy and mutate one item at once: "dictionary changed size during iteration"). Tests that
+    run traffic, the stream consumer and a recount in threads need DynamoDB's guarantee, so each
+    request is served whole before the next."""
+    stubber = moto_models.botocore_stubber
+    serve, lock = stubber.process_request, threading.Lock()
+
+    def serialised(request):
+        with lock:
+            return serve(request)
+
+    stubber.process_request = serialised
+    try:
+        yield
+    finally:
+        del stubber.process_request
 
 
 class Api:
