@@ -122,6 +122,12 @@ class PartitionLocks:
                         del self._locks[partition]
 
 
+def _attributes(answer: dict) -> dict | None:
+    """The item image in a write's answer; ``None`` when there was none. DynamoDB leaves
+    ``Attributes`` out when no item was there; moto 5.1 answers ``{}``."""
+    return answer.get("Attributes") or None
+
+
 def _change(table: str, key: dict, new: dict | None) -> list[Change]:
     return [{"table": table, "key": key, "new": new}]
 
@@ -167,7 +173,7 @@ class WritePlanner:
         if request.get("ReturnValues", "NONE") in ("NONE", "ALL_OLD"):
             sent, modified, strip = self._with_return_values(request, "ALL_OLD")
             return WritePlan(sent, lambda answer, before, after: _stream_change(
-                table, key, item, answer.get("Attributes")), modified, strip)
+                table, key, item, _attributes(answer)), modified, strip)
         return WritePlan(request, lambda answer, before, after: _stream_change(
             table, key, item, before.get(key_id(table, key))), before=[(table, key)])
 
@@ -181,10 +187,10 @@ class WritePlanner:
         sent, modified, strip = self._with_return_values(request, "ALL_NEW")
 
         def derive(answer: dict, before: Images, after: Images) -> list[Change]:
-            new = answer.get("Attributes") if new_in_answer else after.get(ident)
+            new = _attributes(answer) if new_in_answer else after.get(ident)
             if not streamed:
                 return _change(table, key, new)
-            old = answer.get("Attributes") if old_in_answer else before.get(ident)
+            old = _attributes(answer) if old_in_answer else before.get(ident)
             return _stream_change(table, key, new, old)
 
         return WritePlan(sent, derive, modified, strip,
@@ -197,7 +203,7 @@ class WritePlanner:
             sent, modified, strip = self._with_return_values(request, "ALL_OLD")
 
             def derive(answer: dict, before: Images, after: Images) -> list[Change]:
-                old = answer.get("Attributes")
+                old = _attributes(answer)
                 if old is None:
                     return []  # there was nothing to delete
                 return _stream_change(table, key, None, old) if table in self.streamed else _change(table, key, None)
