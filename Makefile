@@ -54,9 +54,12 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/mypy $(TYPED)
 
-## make test: install what is missing, lint, then run every test tier with branch coverage of chalicelib/
+## make test: install what is missing, lint, then run every test tier with branch coverage of chalicelib/,
+## on TEST_WORKERS processes (pytest-xdist): most of a test's time is spent waiting on a local server
+TEST_WORKERS ?= 3
 test: lint $(NODE_STAMP) browser
-	$(PY) -m pytest tests --cov=chalicelib --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --durations=10 --cov=chalicelib --cov-branch --cov-report=term \
+		--cov-fail-under=$(COVERAGE_FLOOR)
 
 ## make screenshots: rewrite docs/img/*.png (the README's pictures) from the browser tier's showcase
 screenshots: $(DEV_STAMP) $(NODE_STAMP) browser

@@ -148,7 +148,7 @@ def test_a_page_with_a_strict_content_security_policy_only_has_to_allow_the_api(
     card.locator("button[type=submit]").click()
     expect(card.locator(".qr img")).to_be_visible()
     # Styled all the same (constructable style sheets and the CSSOM are not inline styles)
-    assert card.evaluate("(section) => getComputedStyle(section).borderTopLeftRadius") == "16px"
+    expect(card).to_have_css("border-top-left-radius", "16px")
     assert not [line for line in context.console if "Content Security Policy" in line]
 
 
