@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -135,11 +135,17 @@ class EventModel(Model):
 
 
 class LeaderboardIndex(GlobalSecondaryIndex):
-    """Referrer rollups of one campaign ordered by score (amount in goal currency, then pledges)."""
+    """Referrer rollups of one campaign ordered by score (amount in goal currency, then pledges).
+
+    Keys only: DynamoDB writes an index entry when a projected attribute changes, and a
+    fan's score changes with a pledge, never with a click. With every attribute projected,
+    each click counted on a fan's item also rewrote its entry (a second write unit, and the
+    index partition of a viral campaign capped its counting). Readers fetch the items
+    themselves, 100 per ``BatchGetItem`` (``store.rollups.leaders``)."""
 
     class Meta:
         index_name = "leaderboard"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     lb_pk = UnicodeAttribute(hash_key=True)
     lb_score = NumberAttribute(range_key=True)

@@ -66,7 +66,7 @@ def test_table_keys_attributes_and_indexes_equal_what_pynamodb_would_create(synt
     assert _synthesized_schema(properties) == _pynamodb_create_table_arguments(ALL_MODELS[base])
 
 
-def test_rollups_table_has_the_leaderboard_index_over_lb_pk_and_numeric_lb_score(synth):
+def test_rollups_table_has_a_keys_only_leaderboard_index_over_lb_pk_and_numeric_lb_score(synth):
     synth.template.has_resource_properties("AWS::DynamoDB::Table", {
         "TableName": "relais-prod-rollups",
         "AttributeDefinitions": Match.array_with([{"AttributeName": "lb_score", "AttributeType": "N"}]),
@@ -74,7 +74,7 @@ def test_rollups_table_has_the_leaderboard_index_over_lb_pk_and_numeric_lb_score
             "IndexName": "leaderboard",
             "KeySchema": [{"AttributeName": "lb_pk", "KeyType": "HASH"},
                           {"AttributeName": "lb_score", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
         }],
     })
 

@@ -4,6 +4,7 @@ from collections import Counter
 
 from chalicelib.aggregate import counting as aggregate
 from chalicelib.domain import ids
+from chalicelib.store import clients, rollups
 from harness.inprocess import number, rollup
 from harness.stream import click_record, next_sequence_number
 
@@ -74,6 +75,37 @@ def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
     assert number(kid, "lb_score") == 1500 * aggregate.SCORE_SCALE + 1
     assert number(rollup(campaign, "depth#2"), "pledges") == 1
     assert number(rollup(campaign, "direct"), "amt_USD") == 700
+
+
+def test_clicks_on_a_fan_leave_the_leaderboard_keys_alone_and_the_leaders_read_them_fresh(dynamodb):
+    """The leaderboard index projects its keys only: an update that names neither ``lb_pk`` nor
+    ``lb_score`` does not write it, so a click costs the fan's item one write, not two."""
+    campaign = ids.campaign_id()
+    fan = {"pk": {"S": f"{campaign}#05"}, "sk": {"S": "r#fan"}, "campaign_id": {"S": campaign},
+           "kind": {"S": "referrer"}, "code": {"S": "fan12345"}, "depth": {"N": "1"}, "name": {"S": "Ana"}}
+    pledge = {"pk": {"S": f"{campaign}#05"}, "sk": {"S": "pl#1"}, "campaign_id": {"S": campaign},
+              "kind": {"S": "pledge"}, "code": {"S": "fan12345"}, "channel": {"S": "x"}, "day": {"S": "2026-11-01"},
+              "depth": {"N": "1"}, "status": {"S": "confirmed"}, "amount": {"N": "900"}, "currency": {"S": "EUR"},
+              "goal_amount": {"N": "900"}}
+    aggregate.handle_records([{"eventName": "INSERT", "dynamodb": {"NewImage": image,
+                                                                    "SequenceNumber": next_sequence_number()}}
+                              for image in (fan, pledge)])
+    named: list[set] = []
+
+    def remember(params, **_):
+        if params["Key"]["sk"]["S"] == "ref#fan12345":
+            named.append(set(params.get("ExpressionAttributeNames", {}).values()))
+
+    client = clients.patient()
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", remember)
+    try:
+        aggregate.handle_records([click_record(campaign, "fan12345", "x", f"v{i}") for i in range(3)])
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", remember)
+
+    assert len(named) == 1 and not named[0] & {"lb_pk", "lb_score"}
+    [(code, item)] = rollups.leaders(campaign, 10)
+    assert (code, item.get("clicks"), item.get("lb_score")) == ("fan12345", 3, 900 * aggregate.SCORE_SCALE + 1)
 
 
 def test_a_record_with_an_impossible_number_is_skipped_and_the_rest_of_the_batch_counts(dynamodb):
