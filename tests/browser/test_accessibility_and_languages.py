@@ -112,6 +112,10 @@ def test_a_keyboard_user_can_get_their_link_and_copy_it_with_a_visible_focus(rel
     expect(card.locator("[role=status]")).to_have_text("Link copied!")
     short_url = card.locator("#rl").input_value()
     assert page.evaluate("() => navigator.clipboard.readText()") == f"{short_url}?c=copy"
+    # A data refresh rebuilds the whole card; the message and the focus stay
+    card.locator("[role=status]").evaluate("(status) => { status.dataset.before = 'refresh'; }")
+    page.evaluate("() => window.Relais.refresh()")
+    expect(card.locator("[role=status]:not([data-before])")).to_have_text("Link copied!")
 
     # Every share button is reachable and shows where the focus is
     page.keyboard.press("Tab")

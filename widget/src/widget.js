@@ -216,13 +216,14 @@
     function beacon(channel) { send("/v1/shares", { code: fan.code, channel: channel }); }
     function tagged(channel) { return fan.short_url + "?c=" + channel; }
 
-    // Rendering: the whole card is rebuilt on each change; focus and typed values are kept.
+    // Rendering: the whole card is rebuilt on each change; focus, typed values and the last
+    // status message ("Link copied!") are kept.
     function paint(kids, busy) {
       var w = h("section", { "class": "w", lang: loc, "aria-label": t("widget"), "aria-busy": busy && "true" }, kids);
-      var a = root.activeElement, keep = {}, again;
+      var a = root.activeElement, keep = {}, again, said = status && status.textContent;
       var focus = a && (a.id ? "#" + a.id : a.dataset.c ? "[data-c=" + a.dataset.c + "]" : a.className && "." + a.className);
       each(root.querySelectorAll("input[id]"), function (i) { keep[i.id] = i.value; });
-      w.appendChild(status = h("p", { "class": "s", role: "status" }));
+      w.appendChild(status = h("p", { "class": "s", role: "status" }, said || null));
       root.textContent = "";
       if (sheet) root.adoptedStyleSheets = [sheet];
       else root.appendChild(h("style", null, CSS));
