@@ -9,6 +9,7 @@ from moto import mock_aws
 from moto.core import models as moto_models
 
 from harness.inprocess import ADMIN
+from harness.webhooks import Receiver
 
 UNIT_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -106,3 +107,20 @@ def poller(dynamodb):
 
     return StreamPoller(aggregator)
 
+
+
+@pytest.fixture
+def spool(tmp_path, monkeypatch):
+    """Outbound webhooks: a fast backoff and a spool of this test's own (no other test's messages in it)."""
+    directory = tmp_path / "webhooks"
+    monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(directory))
+    monkeypatch.setenv("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", "0.05")
+    return directory
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on 127.0.0.1 that records what it is sent."""
+    running = Receiver()
+    yield running
+    running.close()

@@ -8,24 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from harness.user_agents import CHROME
-from harness.webhooks import Receiver, dispatching
+from harness.webhooks import dispatching
 
 REWARDS = [{"pledges": 3, "label": "Signed poster"}, {"pledges": 1, "label": "Thank-you card"}]
-
-
-@pytest.fixture
-def spool(tmp_path, monkeypatch):
-    directory = tmp_path / "webhooks"
-    monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(directory))
-    monkeypatch.setenv("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", "0.05")
-    return directory
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.close()
 
 
 def fan(api, campaign_id, name="Ada"):

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 from chalicelib.outbound import dispatcher
 from chalicelib.store import webhook_queue
 from harness.user_agents import CHROME
 from harness.webhooks import Receiver, dispatching, documented_verifier
-
-
-@pytest.fixture
-def spool(tmp_path, monkeypatch) -> Path:
-    """A fast backoff and a spool of this test's own (no other test's messages in it)."""
-    directory = tmp_path / "webhooks"
-    monkeypatch.setenv("RELAIS_WEBHOOK_SPOOL", str(directory))
-    monkeypatch.setenv("RELAIS_WEBHOOK_RETRY_BASE_SECONDS", "0.05")
-    return directory
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.close()
 
 
 def hooked_campaign(api, receiver, **settings):
