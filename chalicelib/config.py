@@ -102,6 +102,17 @@ def secret() -> bytes:
     return _required_secret("RELAIS_SECRET", "relais-local-development-secret").encode()
 
 
+def origin_secret() -> str | None:
+    """What the cached host (CloudFront) sends in ``X-Relais-Origin`` with every request it
+    forwards, so that its ``CloudFront-Viewer-Address`` can be believed. ``None`` (locally,
+    unless set): no request's viewer address is."""
+    value = _env("RELAIS_ORIGIN_SECRET")
+    if value:
+        return value
+    param = _env("RELAIS_ORIGIN_SECRET_PARAM")
+    return _ssm_parameter(param) if param else None
+
+
 def public_url() -> str | None:
     """Base URL of short links (``https://go.example.org``); ``None``: use the request's host."""
     value = _env("RELAIS_PUBLIC_URL")

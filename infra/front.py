@@ -28,6 +28,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.settings import StageSettings
@@ -46,6 +47,7 @@ WIDGET_SCRIPT_MAX_AGE = cdk.Duration.days(1)
 """A cap: the app asks 5 minutes, after which CloudFront revalidates with the ETag."""
 
 VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
+ORIGIN_SECRET_HEADER = "X-Relais-Origin"  # chalicelib.web.http.ORIGIN_SECRET
 WIDGET_CALL_HEADERS = (
     "Origin", "Content-Type", "User-Agent", "Sec-GPC", "DNT",
     "Sec-Purpose", "Purpose", "X-Purpose", "X-Moz", VIEWER_ADDRESS_HEADER,
@@ -149,8 +151,12 @@ class Front(Construct):
         return domain
 
     def _assets_distribution(self) -> cloudfront.Distribution:
+        # The app believes CloudFront-Viewer-Address (a visitor's address, for rate limits) only
+        # beside this header: a String parameter, as CloudFront cannot read a SecureString.
+        origin_secret = ssm.StringParameter.value_for_string_parameter(self, self.settings.origin_secret_param)
         origin = origins.HttpOrigin(self.api_host, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-                                    origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2])
+                                    origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+                                    custom_headers={ORIGIN_SECRET_HEADER: origin_secret})
         immutable = cloudfront.CachePolicy(
             self, "ImmutableCache", comment="QR images: a year, keyed by size only",
             min_ttl=cdk.Duration.seconds(0), default_ttl=cdk.Duration.days(1), max_ttl=IMMUTABLE_MAX_AGE,

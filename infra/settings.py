@@ -43,6 +43,7 @@ class StageSettings:
     stage: str = "prod"
     admin_token_param: str = ""
     secret_param: str = ""
+    origin_secret_param: str = ""
     throttle_rate_limit: int = ACCOUNT_API_RATE_QUOTA
     throttle_burst_limit: int = ACCOUNT_API_BURST_QUOTA
     log_retention_days: int = 30
@@ -67,7 +68,9 @@ class StageSettings:
             object.__setattr__(self, "admin_token_param", f"/relais/{self.stage}/admin-token")
         if not self.secret_param:
             object.__setattr__(self, "secret_param", f"/relais/{self.stage}/secret")
-        for name in (self.admin_token_param, self.secret_param):
+        if not self.origin_secret_param:
+            object.__setattr__(self, "origin_secret_param", f"/relais/{self.stage}/origin-secret")
+        for name in (self.admin_token_param, self.secret_param, self.origin_secret_param):
             if not PARAMETER_PATTERN.match(name):
                 raise SettingsError(f"SSM parameter name {name!r} must be a full path like /relais/prod/secret")
         self._check_capacity()

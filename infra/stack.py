@@ -325,6 +325,7 @@ class RelaisStack(cdk.Stack):
             "RELAIS_STAGE": self.settings.stage,
             "RELAIS_ADMIN_TOKEN_PARAM": self.settings.admin_token_param,
             "RELAIS_SECRET_PARAM": self.settings.secret_param,
+            "RELAIS_ORIGIN_SECRET_PARAM": self.settings.origin_secret_param,
             "RELAIS_SECRETS_VERSION": self.settings.secrets_version,
             **{f"RELAIS_TABLE_{base.upper()}": table.table_name for base, table in self.tables.items()},
         }
@@ -398,7 +399,8 @@ class RelaisStack(cdk.Stack):
         self.api_role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ssm:GetParameter"],
             resources=[self._parameter_arn(self.settings.admin_token_param),
-                       self._parameter_arn(self.settings.secret_param)]))
+                       self._parameter_arn(self.settings.secret_param),
+                       self._parameter_arn(self.settings.origin_secret_param)]))
         if self.settings.ssm_kms_key_arn:
             # Only a customer-managed key needs this: the aws/ssm key's policy already lets
             # any principal of the account decrypt through SSM.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hmac
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from chalicelib.observability import count, flush_metrics, logger
 
 MAX_BODY_BYTES = 64 * 1024
 VIEWER_ADDRESS = "cloudfront-viewer-address"  # "203.0.113.7:46532", "2001:db8::7:46532"
+ORIGIN_SECRET = "x-relais-origin"  # added by the cached host to what it forwards
 DEFAULT_STAGE = "$default"  # an HTTP API stage that adds nothing to the path
 
 
@@ -164,19 +166,27 @@ def public_base(request: Any) -> str:
 
 
 def client_ip(request: Any) -> str:
-    """The visitor's address, for the daily visitor hash.
+    """The visitor's address: for the daily visitor hash and the per-visitor rate limits.
 
     Through the cached host (CloudFront, which the widget's own calls take), API Gateway
-    sees CloudFront's address; the viewer's comes in ``CloudFront-Viewer-Address``. That
-    header proves nothing: anyone calling the API directly can send one. It is fine for
-    the visitor hash, which a forged user agent changes just as well; it must never feed a
-    rate limit or a block list (those need ``sourceIp`` and the front's own limits).
+    sees CloudFront's address; the viewer's comes in ``CloudFront-Viewer-Address``. Anyone
+    calling the API directly can send that header too, and a new address per request would
+    escape every rate limit: it is believed only beside ``X-Relais-Origin`` holding the
+    origin secret, which CloudFront adds to what it forwards (``infra/front.py``).
     """
     viewer = header(request, VIEWER_ADDRESS)
-    if viewer and ":" in viewer:
+    if viewer and ":" in viewer and _from_the_cached_host(request):
         return viewer.rpartition(":")[0]
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or ""
+
+
+def _from_the_cached_host(request: Any) -> bool:
+    sent = header(request, ORIGIN_SECRET)
+    if not sent:
+        return False
+    expected = config.origin_secret()
+    return expected is not None and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 RETRYABLE = frozenset({

@@ -37,6 +37,7 @@ def synth_with_options(tmp_path_factory) -> Synthesized:
         "ssmKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111",
         "adminTokenParam": "/custom/path/admin",
         "secretParam": "/custom/path/secret",
+        "originSecretParam": "/custom/path/origin",
         "secretsVersion": "2",
         "apiMemoryMb": 1024,
         "aggregatorMemoryMb": "512",

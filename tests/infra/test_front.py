@@ -194,6 +194,20 @@ def test_the_distribution_reaches_the_http_api_over_https_only(synth):
     assert origin["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
 
 
+def test_the_distribution_proves_itself_to_the_app_with_the_stages_origin_secret(synth):
+    """The app believes CloudFront-Viewer-Address (rate limits) only beside this header and value."""
+    from chalicelib.web.http import ORIGIN_SECRET
+
+    (origin,) = _distribution(synth)["Origins"]
+    (sent,) = origin["OriginCustomHeaders"]
+    assert sent["HeaderName"].lower() == ORIGIN_SECRET
+    parameter = synth.template.to_json()["Parameters"][sent["HeaderValue"]["Ref"]]
+    assert (parameter["Type"], parameter["Default"]) == ("AWS::SSM::Parameter::Value<String>",
+                                                         "/relais/prod/origin-secret")
+    variables = synth.resources[API_FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["RELAIS_ORIGIN_SECRET_PARAM"] == "/relais/prod/origin-secret"
+
+
 # DynamoDB warm throughput ------------------------------------------------------------------
 
 def test_tables_take_dynamodbs_own_warm_throughput_unless_a_stage_asks_for_more(synth, synth_with_options):

@@ -199,7 +199,7 @@ def test_no_function_may_delete_counters_a_recount_is_run_by_an_operator(synth):
         assert deletable <= {json.dumps(_table_arn(synth, "links"), sort_keys=True)}, function
 
 
-def test_only_the_api_handler_reads_the_two_secret_parameters_and_nothing_else_in_ssm(synth):
+def test_only_the_api_handler_reads_the_three_secret_parameters_and_nothing_else_in_ssm(synth):
     ssm = [(owner, statement) for owner, statement in _statements(synth)
            if any(a.startswith("ssm:") for a in _as_list(statement["Action"]))]
     assert len(ssm) == 1
@@ -207,9 +207,10 @@ def test_only_the_api_handler_reads_the_two_secret_parameters_and_nothing_else_i
     assert owner == _role_of(synth, API_FUNCTION)
     assert _as_list(statement["Action"]) == ["ssm:GetParameter"]
     resources = json.dumps(statement["Resource"])
-    assert len(statement["Resource"]) == 2
+    assert len(statement["Resource"]) == 3
     assert ":parameter/relais/prod/admin-token" in resources
     assert ":parameter/relais/prod/secret" in resources
+    assert ":parameter/relais/prod/origin-secret" in resources
     assert "*" not in resources
 
 
@@ -233,9 +234,11 @@ def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth
     (statement,) = [s for _, s in _statements(synth) if s["Action"] == "ssm:GetParameter"]
     resources = json.dumps(statement["Resource"])
     assert ":parameter/custom/path/admin" in resources and ":parameter/custom/path/secret" in resources
+    assert ":parameter/custom/path/origin" in resources
     assert "/relais/" not in resources
     variables = synth.resources[API_FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["RELAIS_ADMIN_TOKEN_PARAM"] == "/custom/path/admin"
+    assert variables["RELAIS_ORIGIN_SECRET_PARAM"] == "/custom/path/origin"
 
 
 def test_functions_write_logs_only_to_their_own_log_group(synth):

@@ -163,7 +163,8 @@ def test_a_chain_of_referrals_is_counted_no_deeper_than_the_cap(stack, poller):
 
 
 def test_a_visitor_over_a_limit_gets_429_and_retry_after_whichever_container_answers(stack, tmp_path):
-    containers = [start_api(stack, tmp_path, RELAIS_RATE_LIMITS="referrers=3/600,shares=3/600") for _ in range(2)]
+    containers = [start_api(stack, tmp_path, RELAIS_RATE_LIMITS="referrers=3/600,shares=3/600",
+                            RELAIS_ORIGIN_SECRET="origin-secret-of-the-test") for _ in range(2)]
     try:
         campaign, _ = stack.create_campaign()
         path = f"/v1/campaigns/{campaign['id']}/referrers"
@@ -172,7 +173,11 @@ def test_a_visitor_over_a_limit_gets_429_and_retry_after_whichever_container_ans
         assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
         assert answers[3].json()["error"]["code"] == "rate_limited"
         assert 0 < int(answers[3].headers["Retry-After"]) <= 600
-        someone_else = {"CloudFront-Viewer-Address": "198.51.100.9:50123"}
+        # a new address in CloudFront's header is another visitor only when CloudFront sent it
+        forged = {"CloudFront-Viewer-Address": "198.51.100.9:50123"}
+        assert requests.post(f"{containers[0].url}{path}", json={"name": "Forged address"}, headers=forged,
+                             timeout=10).status_code == 429
+        someone_else = {**forged, "X-Relais-Origin": "origin-secret-of-the-test"}
         assert requests.post(f"{containers[0].url}{path}", json={"name": "Another person"}, headers=someone_else,
                              timeout=10).status_code == 201
         code = answers[0].json()["code"]

@@ -39,9 +39,26 @@ def test_a_short_link_on_the_http_apis_own_host_has_no_stage_in_its_path():
     ("203.0.113.7:46532", "203.0.113.7"),
     ("2001:db8::7:46532", "2001:db8::7"),
 ])
-def test_the_visitors_address_behind_cloudfront_is_the_viewers(viewer, expected):
-    request = _request({"cloudfront-viewer-address": viewer}, {"identity": {"sourceIp": "130.176.0.1"}})
+def test_the_visitors_address_behind_cloudfront_is_the_viewers(viewer, expected, monkeypatch):
+    monkeypatch.setenv("RELAIS_ORIGIN_SECRET", "origin-secret-of-the-stage")
+    request = _request({"cloudfront-viewer-address": viewer, "x-relais-origin": "origin-secret-of-the-stage"},
+                       {"identity": {"sourceIp": "130.176.0.1"}})
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize("origin", [None, "", "a-guess", "origin-secret-of-the-stag"])
+def test_a_viewer_address_without_the_origin_secret_is_not_believed(origin, monkeypatch):
+    """A caller of the API host who sends a new address with each request must not escape the rate limits."""
+    monkeypatch.setenv("RELAIS_ORIGIN_SECRET", "origin-secret-of-the-stage")
+    sent = {"cloudfront-viewer-address": "203.0.113.7:46532", **({"x-relais-origin": origin} if origin is not None
+                                                                   else {})}
+    assert client_ip(_request(sent, {"identity": {"sourceIp": "198.51.100.23"}})) == "198.51.100.23"
+
+
+def test_no_viewer_address_is_believed_where_no_origin_secret_is_configured(monkeypatch):
+    monkeypatch.delenv("RELAIS_ORIGIN_SECRET", raising=False)
+    sent = {"cloudfront-viewer-address": "203.0.113.7:46532", "x-relais-origin": ""}
+    assert client_ip(_request(sent, {"identity": {"sourceIp": "198.51.100.23"}})) == "198.51.100.23"
 
 
 def test_the_visitors_address_without_cloudfront_is_the_one_api_gateway_saw():
