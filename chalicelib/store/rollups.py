@@ -103,26 +103,29 @@ def cascade(campaign_id: str) -> tuple[list[tuple[int, Rollup]], Rollup]:
 
 
 def top_referrers(campaign_id: str, limit: int) -> list[tuple[str, Rollup]]:
-    """The first ``limit`` referrers in leaderboard order, from the index (no scan)."""
-    return _ranked(campaign_id, limit, "lb_pk = :campaign", {})
+    """The first ``limit`` referrers in leaderboard order, from the index (no scan); their
+    items read eventually consistent (half a read unit each): the creator's stats."""
+    return _ranked(campaign_id, limit, "lb_pk = :campaign", {}, consistent=False)
 
 
 def leaders(campaign_id: str, limit: int) -> list[tuple[str, Rollup]]:
     """The first ``limit`` fans with a score (a pledge brought) in leaderboard order, from the
     index: what :mod:`chalicelib.aggregate.board` rebuilds the leaderboard item from. Hidden
     fans are not in the index (their item has no ``lb_pk``)."""
-    return _ranked(campaign_id, limit, "lb_pk = :campaign AND lb_score > :zero", {":zero": codec.n(0)})
+    return _ranked(campaign_id, limit, "lb_pk = :campaign AND lb_score > :zero", {":zero": codec.n(0)},
+                   consistent=True)
 
 
-def _ranked(campaign_id: str, limit: int, condition: str, values: dict) -> list[tuple[str, Rollup]]:
-    """The index gives the candidates (its projection is the keys only), the table the items:
-    read strongly consistent, fresher than the index, which DynamoDB updates asynchronously,
-    and ordered by their own scores (ties keep the index's order)."""
+def _ranked(campaign_id: str, limit: int, condition: str, values: dict,
+            consistent: bool) -> list[tuple[str, Rollup]]:
+    """The index gives the candidates (its projection is the keys only), the table the items,
+    ordered by their own scores (ties keep the index's order); read strongly consistent,
+    they are fresher than the index, which DynamoDB updates asynchronously."""
     response = clients.patient().query(
         TableName=clients.table("rollups"), IndexName="leaderboard", Limit=limit, ScanIndexForward=False,
         KeyConditionExpression=condition, ExpressionAttributeValues={":campaign": codec.s(campaign_id), **values})
     order = [item["sk"]["S"] for item in response.get("Items", [])]
-    items = {item["sk"]["S"]: item for item in _batch_get([_key(campaign_id, sk) for sk in order])}
+    items = {item["sk"]["S"]: item for item in _batch_get([_key(campaign_id, sk) for sk in order], consistent)}
     ranked = [(keys.code_of_referrer_rollup(sk), _decode(items[sk])) for sk in order if sk in items]
     return sorted(ranked, key=lambda pair: -pair[1].get("lb_score"))
 
