@@ -33,7 +33,6 @@ about the same ten-odd microseconds whatever it holds (``make bench``).
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -261,46 +260,145 @@ def required_literals(pattern: str, flags: int = 0, words: bool = True) -> froze
     """Lower-case literals one of which occurs in every match of ``pattern`` (``None``: none found).
 
     ``words``: each literal starts where a word does (its leading punctuation dropped),
-    which is where the scan looks. Read from the parse tree of Python's own regex parser
-    (``re._parser``, stable since 3.11 though private); if it is missing or refuses a
-    pattern, that pattern is simply tried on every user agent: slower, never wrong.
+    which is where the scan looks. The pattern is read by :class:`_Reader`, which knows the
+    plain syntax the bot lists use; anything else (inline flags, named groups, numbered
+    escapes) makes it give up, and that pattern is simply tried on every user agent:
+    slower, never wrong. ``flags`` is accepted for symmetry with ``re``: literals are
+    lower-cased whatever the case sensitivity, as the scan reads the lower-cased agent.
     """
     try:
-        parser = importlib.import_module("re._parser")
-        constants = importlib.import_module("re._constants")
-        tree = parser.parse(pattern, flags)
-    except Exception:  # any failure only costs speed
+        branches = _Reader(pattern).whole()
+    except ValueError:
         return None
-    return _literals(list(tree), constants, words)
+    return _branches_literals(branches, words)
 
 
-def _literals(items: list[tuple[Any, Any]], c: Any, words: bool = True) -> frozenset[str] | None:
+Node = tuple[Any, ...]
+"""``("char", c)``, ``("other",)`` (a class, ``.``, an anchor, ``\\d``…),
+``("group", branches)``, ``("repeat", node, least)``."""
+_CLASS_ESCAPES = frozenset("dDwWsSbBAZ")
+
+
+class _Reader:
+    """A reader of the regular-expression syntax that matters here, into :data:`Node` lists."""
+
+    def __init__(self, pattern: str) -> None:
+        self.text, self.at = pattern, 0
+
+    def whole(self) -> list[list[Node]]:
+        branches = self._branches()
+        if self.at != len(self.text):
+            raise ValueError("unbalanced parenthesis")
+        return branches
+
+    def _branches(self) -> list[list[Node]]:
+        branches: list[list[Node]] = [[]]
+        while self.at < len(self.text) and self.text[self.at] != ")":
+            if self.text[self.at] == "|":
+                self.at += 1
+                branches.append([])
+                continue
+            branches[-1].append(self._quantified(self._atom()))
+        return branches
+
+    def _atom(self) -> Node:
+        char = self.text[self.at]
+        self.at += 1
+        if char == "\\":
+            return self._escape()
+        if char == "[":
+            return self._skip_class()
+        if char == "(":
+            looks = next((len(start) for start in _LOOK_AROUNDS if self.text.startswith(start, self.at)), 0)
+            if looks or self.text.startswith("?:", self.at):
+                self.at += looks or 2
+            elif self.text.startswith("?", self.at):
+                raise ValueError("inline flags or a named group")
+            branches = self._branches()
+            if self.at >= len(self.text):
+                raise ValueError("unbalanced parenthesis")
+            self.at += 1
+            return ("other",) if looks else ("group", branches)  # a look-around matches no character
+        if char in ".^$":
+            return ("other",)
+        if char in "*+?{)":
+            raise ValueError("a quantifier with nothing to repeat, or a literal brace")
+        return ("char", char)
+
+    def _escape(self) -> Node:
+        if self.at >= len(self.text):
+            raise ValueError("a trailing backslash")
+        char = self.text[self.at]
+        self.at += 1
+        if char in _CLASS_ESCAPES:
+            return ("other",)
+        if char.isalnum():
+            raise ValueError("an escape this reader does not know")
+        return ("char", char)
+
+    def _skip_class(self) -> Node:
+        at = self.at + (1 if self.text.startswith("^", self.at) else 0)
+        at += 1 if self.text.startswith("]", at) else 0
+        while at < len(self.text) and self.text[at] != "]":
+            at += 2 if self.text[at] == "\\" else 1
+        if at >= len(self.text):
+            raise ValueError("an unterminated class")
+        self.at = at + 1
+        return ("other",)
+
+    def _quantified(self, atom: Node) -> Node:
+        if self.at >= len(self.text) or self.text[self.at] not in "*+?{":
+            return atom
+        char = self.text[self.at]
+        if char == "{":
+            bounds = _BOUNDS.match(self.text, self.at)
+            if bounds is None:
+                raise ValueError("a literal brace")
+            least = int(bounds.group(1) or 0)
+            self.at = bounds.end()
+        else:
+            least = 1 if char == "+" else 0
+            self.at += 1
+        if self.at < len(self.text) and self.text[self.at] in "?+":
+            self.at += 1  # lazy or possessive: the same strings match
+        return ("repeat", atom, least)
+
+
+_BOUNDS = re.compile(r"\{([0-9]*),?[0-9]*\}")
+_LOOK_AROUNDS = ("?=", "?!", "?<=", "?<!")
+
+
+def _branches_literals(branches: list[list[Node]], words: bool) -> frozenset[str] | None:
+    """Literals of an alternative: every branch must have some, and any of them may be the one."""
+    found = [_literals(branch, words) for branch in branches]
+    if not all(found):
+        return None
+    return frozenset().union(*found)  # type: ignore[arg-type]
+
+
+def _literals(nodes: list[Node], words: bool = True) -> frozenset[str] | None:
     """The best necessary literals of a sequence: its longest run of literal characters, or a part's."""
     options: list[frozenset[str] | None] = []
     run: list[str] = []
-    for op, value in [*items, (None, None)]:  # a last non-literal ends the last run
-        if op is c.LITERAL:
-            run.append(chr(value).lower())
+    for node in [*nodes, ("other",)]:  # a last non-literal ends the last run
+        if node[0] == "char":
+            run.append(node[1].lower())
             continue
         literal = "".join(run).lstrip(_NOT_WORD) if words else "".join(run)
         if len(literal) >= MIN_LITERAL:
             options.append(frozenset({literal}))
         run.clear()
-        options.append(_part_literals(op, value, c, words))
+        options.append(_part_literals(node, words))
     found = [option for option in options if option]
     return max(found, key=_rank) if found else None
 
 
-def _part_literals(op: Any, value: Any, c: Any, words: bool) -> frozenset[str] | None:
-    """Necessary literals of a group, of a repeat that occurs at least once, or of a branch (any of its branches')."""
-    if op is c.SUBPATTERN:
-        return _literals(list(value[-1]), c, words)
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)) and value[0] >= 1:
-        return _literals(list(value[2]), c, words)
-    if op is c.BRANCH:
-        branches = [_literals(list(branch), c, words) for branch in value[1]]
-        if all(branches):
-            return frozenset().union(*branches)  # type: ignore[arg-type]
+def _part_literals(node: Node, words: bool) -> frozenset[str] | None:
+    """Necessary literals of a group, or of a repeat that occurs at least once."""
+    if node[0] == "group":
+        return _branches_literals(node[1], words)
+    if node[0] == "repeat" and node[2] >= 1:
+        return _literals([node[1]], words)
     return None
 
 

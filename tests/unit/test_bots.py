@@ -203,8 +203,15 @@ def test_more_candidate_patterns_than_a_browser_ever_has_make_a_bot():
     (r"Daum(oa)?[ \/][0-9]", 0, {"daum"}),
     (r".*", 0, None),
     (r"ab", 0, None),
+    (r"Yandex(?!Search)", 0, {"yandex"}),
+    (r"(?<!cam)scanner\b", re.IGNORECASE, {"scanner"}),
+    (r"Mediapartners-Google{1,3}", 0, {"mediapartners-googl"}),
+    (r"(?:Slack|Discord)bot+?", 0, {"slack", "discord"}),
+    (r"(?i)crawler", 0, None),
+    (r"\x41crawler[", 0, None),
 ], ids=["a literal", "a top-level branch", "a group of words", "leading punctuation", "classes", "an optional group",
-        "nothing", "too short"])
+        "nothing", "too short", "a look-ahead", "a look-behind", "bounds", "a lazy repeat after a group",
+        "inline flags: not read", "an unknown escape: not read"])
 def test_the_literal_every_match_contains_is_read_from_the_pattern(pattern, flags, literals):
     assert bots.required_literals(pattern, flags) == (frozenset(literals) if literals else None)
 
