@@ -11,8 +11,8 @@ Shape of the decisions (``docs/deploy.md`` has the operator's view):
 - The aggregator is the only path from events to counters: a poison record must neither
   stop it (bisect, bounded retries and record age) nor vanish (on-failure queue + alarm).
 - The request path makes one synchronous write with a short budget; when it fails, the fact
-  goes to an SQS queue that the ``Fallback`` function applies later with an idempotent
-  ``PutItem`` (a DLQ and alarms catch what it cannot apply). Nothing acknowledged is lost
+  goes to an SQS queue that the ``Fallback`` function applies later with the same idempotent
+  write (a DLQ and alarms catch what it cannot apply). Nothing acknowledged is lost
   unless both fail (``LostEvents``).
 - Outbound webhooks leave from the stream, never the request path: the aggregator queues
   each delivery on an SQS queue that the ``Dispatcher`` function consumes, sending the next
@@ -76,7 +76,7 @@ AGGREGATOR_TIMEOUT_SECONDS = 120
 room for DynamoDB throttling back-off without letting a stuck batch hold its shard for long."""
 
 FALLBACK_TIMEOUT_SECONDS = 30
-"""Ten idempotent ``PutItem`` calls with the patient client's retries fit many times over."""
+"""Ten idempotent writes with the patient client's retries fit many times over."""
 FALLBACK_VISIBILITY_TIMEOUT = cdk.Duration.seconds(6 * FALLBACK_TIMEOUT_SECONDS)
 """AWS's rule for a queue feeding Lambda: at least six times the function's timeout, so a
 message being processed (or retried by the poller) is not handed to a second invocation."""
@@ -126,7 +126,7 @@ AGGREGATOR_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 AGGREGATOR_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # ConditionCheckItem: a fan's reward changes in a transaction that checks their pledge count.
-    "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "BatchWriteItem", "ConditionCheckItem"),
+    "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "ConditionCheckItem"),
     "campaigns": ("GetItem",),  # a batch with pledges reads its campaign's webhook, milestones and rewards
 }
 DISPATCHER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -136,7 +136,7 @@ DISPATCHER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 WEBHOOK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                             "sqs:ChangeMessageVisibility")
 FALLBACK_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "events": ("PutItem",),
+    "events": ("PutItem", "UpdateItem"),  # a fact of its own; a known visitor's visit joins their item
 }
 FALLBACK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                              "sqs:ChangeMessageVisibility")

@@ -1,15 +1,14 @@
 """The stream aggregator: events in, rollup counters out, exact under replays.
 
 Every event item maps to counter contributions on a few rollup items (``total``,
-``day#<date>#<channel>``, ``ref#<code>``, ``depth#<n>``, ``direct``). Facts (visits,
-previews, shares) are written once each and count on INSERT; a rewritten fact (the
-fallback replaying one that had landed) is a MODIFY with the same image and counts
-nothing. Pledges and referrers contribute ``f(new image) - f(old image)``, so a refund
-takes a pledge back out once. TTL removals count nothing. A visit is a click when its
-user agent is a person's, else a link preview (``aggregate.bots``); the first click of a
-visitor (per link, channel and day) is also a unique click, and a visitor's first landing
-(the widget's beacon from the creator's page) counts as ``landed``: marker items remember
-who was seen (``store.rollups.first_sightings``).
+``day#<date>#<channel>``, ``ref#<code>``, ``depth#<n>``, ``direct``), and every stream
+record adds ``f(new image) - f(old image)``: a pledge's refund takes it back out once, a
+fact written again unchanged (the fallback replaying one that had landed) adds nothing,
+TTL removals count nothing. A visit is a click when its user agent is a person's, else a
+link preview (``aggregate.bots``). A known visitor's visits of a day through one link and
+channel are one item (``store.events.put_fact``): its ``INSERT`` is a unique click, each
+token it gains a click; likewise their landings (the widget's beacon from the creator's
+page) are one item, one ``landed``. Who was seen needs no lookup of its own.
 
 Exactness: each rollup item remembers, per events lane, the last record it applied
 (``store.rollups.apply``), so a replayed batch, or any part of one, changes nothing. A
@@ -37,7 +36,6 @@ from chalicelib.store.records import (
     day_id,
     depth_id,
     referrer_id,
-    visitor_identity,
 )
 from chalicelib.store.rollups import Contribution, Held, RecountState
 from chalicelib.store.stream import Change, decode_record
@@ -50,24 +48,11 @@ def is_person_visit(event: Event) -> bool:
     return event.kind == "visit" and not is_bot(event.agent or "")
 
 
-def counts_once_per_visitor(event: Event) -> bool:
-    """A person's click (``unique_clicks``) and a landing (``landed``) count once per visitor."""
-    return event.kind == "landing" or is_person_visit(event)
-
-
-def unique_identity(event: Event) -> str | None:
-    """What a click or landing is unique by (``None``: under DNT/GPC each counts on its own)."""
-    if event.visitor is None or not (event.day and event.code and event.channel):
-        return None
-    identity = visitor_identity(event.day, event.code, event.channel, event.visitor)
-    return f"landing|{identity}" if event.kind == "landing" else identity
-
-
-def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
+def contributions(event: Event) -> dict[RollupId, Counter]:
     """The counters one event item adds to each rollup item (by sort key)."""
     kind, code = event.kind, event.code
     if kind in FACTS:
-        return _fact(event, unique)
+        return _fact(event)
     if kind == "pledge":
         return _pledge(event)
     if kind == "referrer":
@@ -84,17 +69,22 @@ def contributions(event: Event, unique: bool = True) -> dict[RollupId, Counter]:
     raise ValueError(f"unknown event kind {kind!r}")
 
 
-def _fact(event: Event, unique: bool) -> dict[RollupId, Counter]:
-    """A visit (a click or, from a crawler, a preview), a preview, a share or a landing."""
+def _fact(event: Event) -> dict[RollupId, Counter]:
+    """A visit (a click or, from a crawler, a preview), a preview, a share or a landing.
+
+    A known visitor's visits of a day through one link and channel are one item (its
+    ``visits`` tokens): it is one unique click, or one landing, however many it holds;
+    a visit stored on its own is one too, unless it is a ``repeat`` of a full item."""
     kind, day, channel, code = event.kind, event.day, event.channel, event.code
     if not (day and channel and code):
         raise ValueError(f"{kind} event without day, channel or code")
+    new_visitor = 0 if event.repeat else 1
     if kind == "visit" and not is_person_visit(event):
-        counters = Counter(previews=1)
+        counters = Counter(previews=event.visits)
     elif kind == "visit":
-        counters = Counter(clicks=1, unique_clicks=1 if unique else 0)
+        counters = Counter(clicks=event.visits, unique_clicks=new_visitor)
     elif kind == "landing":
-        counters = Counter(landed=1 if unique else 0)
+        counters = Counter(landed=new_visitor)
     else:
         counters = Counter({f"{kind}s": 1})
     return {TOTAL: _with_channel(counters, channel), day_id(day, channel): counters, referrer_id(code): counters}
@@ -142,9 +132,9 @@ def fields(event: Event) -> dict[RollupId, dict[str, Any]]:
     return {referrer_id(event.code): values}
 
 
-def _delta(change: Change, unique: bool) -> dict[RollupId, Counter]:
-    if change.new.kind in FACTS:
-        return contributions(change.new, unique) if change.name == "INSERT" else {}
+def _delta(change: Change) -> dict[RollupId, Counter]:
+    """``f(new image) - f(old image)``: a visitor's item gaining a token adds a click; a fact
+    written again unchanged, nothing."""
     delta: dict[RollupId, Counter] = defaultdict(Counter)
     for rollup, counters in contributions(change.new).items():
         delta[rollup].update(counters)
@@ -173,21 +163,6 @@ def _decode_all(records: Iterable[dict]) -> tuple[list[Change], int, int]:
     return changes, skipped, total
 
 
-def _first_sightings(changes: list[Change]) -> set[tuple[str, str, str, str]]:
-    """``(campaign, lane, identity, sequence number)`` of each person's visit that is its visitor's first."""
-    wanted: dict[str, dict[tuple[str, str], tuple[str, str]]] = defaultdict(dict)
-    for change in changes:
-        identity = unique_identity(change.new)
-        if change.name == "INSERT" and identity and counts_once_per_visitor(change.new):
-            pair = (change.lane, identity)
-            wanted[change.campaign_id].setdefault(pair, (change.seq, change.new.day or ""))
-    firsts: set[tuple[str, str, str, str]] = set()
-    for campaign_id, sightings in wanted.items():
-        firsts.update((campaign_id, lane, identity, sightings[(lane, identity)][0]) for lane, identity in
-                      rollups.first_sightings(campaign_id, sightings))
-    return firsts
-
-
 def _recount_marker(change: Change, states: dict[str, RecountState]) -> tuple[str, str, str, str, str] | None:
     """This lane reached a recount's start or end marker: hold (or stop holding) from here.
 
@@ -205,7 +180,6 @@ def handle_records(records: Iterable[dict]) -> dict:
     """Apply one batch of stream records. Returns what it did, for logs and benchmarks."""
     changes, skipped, total = _decode_all(records)
     states = rollups.recount_states({change.campaign_id for change in changes}) if changes else {}
-    firsts = _first_sightings(changes)
     pending: dict[tuple[str, RollupId], list[Contribution]] = defaultdict(list)
     marks = []
     held = 0
@@ -216,9 +190,7 @@ def handle_records(records: Iterable[dict]) -> dict:
                 marks.append(mark)
             continue
         try:
-            identity = unique_identity(change.new)
-            first = identity is None or (change.campaign_id, change.lane, identity, change.seq) in firsts
-            delta = _delta(change, first)
+            delta = _delta(change)
             sets = fields(change.new) if change.name == "INSERT" or change.new.kind == "referrer" else {}
         except ValueError as exc:
             skipped += 1

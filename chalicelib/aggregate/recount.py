@@ -114,21 +114,14 @@ def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, s
     """The target from every event read, and what the read saw of each event (by key)."""
     target = _Target()
     seen: dict[tuple[str, str], dict] = {}
-    visitors: set[str] = set()
     read = 0
     for event, key, image in events.campaign_items(campaign_id):
         read += 1
         seen[key] = image
         if event.kind in counting.FACTS and (event.day or "") < horizon:
             continue  # a raw fact of a day whose facts may have expired: its counters are kept
-        unique = True
-        if counting.counts_once_per_visitor(event):
-            identity = counting.unique_identity(event)
-            unique = identity is None or identity not in visitors
-            if identity:
-                visitors.add(identity)
         try:
-            target.add(counting.contributions(event, unique), counting.fields(event))
+            target.add(counting.contributions(event), counting.fields(event))
         except ValueError:
             continue  # what the aggregator skips, the recount skips
     return target, seen, read

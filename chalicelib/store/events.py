@@ -19,7 +19,11 @@ from chalicelib.store.records import Event, Fact, Pledge, visitor_identity
 from chalicelib.store.schema import EventModel
 
 LANES = keys.LANES
-_EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__ if name not in ("campaign_id", "lane", "sk"))
+_EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__
+                      if name not in ("campaign_id", "lane", "sk", "visits", "repeat"))
+TOKENS_CAP = 24
+"""Visits one visitor's item holds (about 30 bytes each: the item stays under 1 KB, one
+write unit); a visitor's further visits that day are items of their own (``repeat``)."""
 _IGNORED_KINDS = frozenset({"alias", "refund_memo", "erasure"})
 
 
@@ -33,8 +37,14 @@ def _expiry(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=config.event_ttl_days() + 1)
 
 
-def fact_item(fact: Fact) -> dict:
-    """The item of a fact: its key is a function of the fact alone, so it can be replayed."""
+def is_visitors(fact: Fact) -> bool:
+    """A visit or landing of a known visitor: it joins the visitor's item of the day."""
+    return fact.kind in ("visit", "landing") and fact.visitor is not None
+
+
+def fact_item(fact: Fact, repeat: bool = False) -> dict:
+    """The item of a fact of its own: its key is a function of the fact alone, so it can be
+    replayed. ``repeat``: a visitor's visit beyond their item's token cap."""
     if fact.kind in ("visit", "landing"):
         identity = fact.token if fact.visitor is None else \
             visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
@@ -49,19 +59,56 @@ def fact_item(fact: Fact) -> dict:
     return codec.to_item(EventModel, {
         "pk": keys.event_pk(fact.campaign_id, keys.lane_of(identity)), "sk": sk, "kind": fact.kind,
         "campaign_id": fact.campaign_id, "code": fact.code, "channel": fact.channel, "day": fact.day,
-        "visitor": fact.visitor, "agent": fact.agent, "expires_at": _expiry(fact.day),
+        "visitor": fact.visitor, "agent": fact.agent, "expires_at": _expiry(fact.day), "repeat": repeat or None,
     })
 
 
+def visitors_item_key(fact: Fact) -> dict:
+    """The key of the item that holds a visitor's visits (or landings) through one link and
+    channel on one day: its first write is the stream's ``INSERT``, which is what makes the
+    visitor new; later ones are ``MODIFY``s that add a token."""
+    assert fact.visitor is not None
+    identity = visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
+    make_sk = keys.visitor_visits_sk if fact.kind == "visit" else keys.visitor_landings_sk
+    return {"pk": codec.s(keys.event_pk(fact.campaign_id, keys.lane_of(identity))),
+            "sk": codec.s(make_sk(fact.day, fact.code, fact.channel, fact.visitor))}
+
+
 def put_item(item: dict, request_path: bool = False) -> None:
-    """Put an events item as it is (a fact, or one replayed from the fallback)."""
+    """Put an events item as it is (a fact of its own, or a legacy one replayed from the fallback)."""
     client = clients.request() if request_path else clients.patient()
     client.put_item(TableName=clients.table("events"), Item=item)
 
 
-def put_fact(fact: Fact) -> None:
-    """The request path's one write."""
-    put_item(fact_item(fact), request_path=True)
+def put_fact(fact: Fact, request_path: bool = True) -> None:
+    """A fact's one write (the request path's, or the fallback's replay of it).
+
+    A known visitor's visit adds its token to the visitor's item of the day (``ADD`` to a
+    set: applied twice, it is added once). Beyond ``TOKENS_CAP`` tokens the condition
+    fails, and the visit is an item of its own marked ``repeat``, in a second write that
+    only a visitor's 25th visit of a day through one link pays; a landing beyond the cap
+    adds nothing (a landing counts once per visitor), and is not written.
+    """
+    if not is_visitors(fact):
+        put_item(fact_item(fact), request_path)
+        return
+    client = clients.request() if request_path else clients.patient()
+    item = fact_item(fact)
+    names = {f"#a{i}": name for i, name in enumerate(sorted(set(item) - {"pk", "sk"}))}
+    values = {f":a{i}": item[name] for i, name in enumerate(names.values())}
+    sets = [f"{alias} = if_not_exists({alias}, :a{alias[2:]})" if names[alias] == "agent" else
+            f"{alias} = :a{alias[2:]}" for alias in names]
+    try:
+        client.update_item(
+            TableName=clients.table("events"), Key=visitors_item_key(fact),
+            UpdateExpression=f"SET {', '.join(sets)} ADD #toks :tok",
+            ConditionExpression="attribute_not_exists(#toks) OR size(#toks) < :cap OR contains(#toks, :token)",
+            ExpressionAttributeNames={**names, "#toks": "toks"},
+            ExpressionAttributeValues={**values, ":tok": {"SS": [fact.token]}, ":token": codec.s(fact.token),
+                                       ":cap": codec.n(TOKENS_CAP)})
+    except client.exceptions.ConditionalCheckFailedException:
+        if fact.kind == "visit":
+            put_item(fact_item(fact, repeat=True), request_path)
 
 
 # pledges ---------------------------------------------------------------------------------
@@ -197,7 +244,8 @@ def decode(item: dict) -> Event:
     for name in ("amount", "goal_amount", "depth"):
         if fields[name] is not None:
             fields[name] = int(fields[name])
-    return Event(campaign_id=campaign_id, lane=lane, sk=values["sk"], **fields)
+    return Event(campaign_id=campaign_id, lane=lane, sk=values["sk"], visits=len(values["toks"] or ()) or 1,
+                 repeat=bool(values["repeat"]), **fields)
 
 
 def pledge_id(event: Event) -> str:

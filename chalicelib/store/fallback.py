@@ -1,9 +1,10 @@
 """Where a request-path fact goes when DynamoDB did not take it within the budget.
 
-The fact's item is complete and keyed by its request token, so applying it later is an
-idempotent put: if the first write did land after all (its answer was lost), the replay
-stores the same item again and nothing counts twice (the aggregator sees a MODIFY with
-identical images, which adds nothing).
+The fact is spooled whole and applied later with the request path's own write
+(``store.events.put_fact``), which is idempotent: a fact of its own is an item keyed by its
+request token, put again; a known visitor's visit adds its token to a set. If the first
+write did land after all (its answer was lost), the replay changes nothing and nothing
+counts twice (the aggregator sees no change, or a MODIFY with identical images).
 
 - On AWS (``RELAIS_FALLBACK_QUEUE_URL``): an SQS message, sent with its own short budget;
   the ``fallback`` Lambda (app.py) applies each message, reporting failures per message
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +31,30 @@ SQS_BUDGET = botocore.config.Config(connect_timeout=0.25, read_timeout=0.5,
                                     retries={"total_max_attempts": 2, "mode": "standard"})
 
 
-def spool(item: dict, token: str) -> bool:
-    """Hand the item to the durable fallback; ``False`` when there is none or it failed too."""
+def _spool(message: dict, token: str) -> bool:
+    """Hand a message to the durable fallback; ``False`` when there is none or it failed too."""
     queue = config.fallback_queue_url()
     if queue:
-        clients.sqs(SQS_BUDGET).send_message(QueueUrl=queue, MessageBody=json.dumps({"item": item, "token": token}))
+        clients.sqs(SQS_BUDGET).send_message(QueueUrl=queue, MessageBody=json.dumps(message))
         return True
     directory = config.fallback_dir()
     if directory:
-        write_durably(Path(directory), f"{token}.json", json.dumps({"item": item, "token": token}))
+        write_durably(Path(directory), f"{token}.json", json.dumps(message))
         return True
     return False
 
 
 def spool_fact(fact: Fact) -> bool:
-    return spool(events.fact_item(fact), fact.token)
+    """The fact itself: replayed, it takes the same write as on the request path."""
+    return _spool({"fact": asdict(fact), "token": fact.token}, fact.token)
 
 
 def _apply(body: str) -> None:
     message = json.loads(body)
-    events.put_item(message["item"])
+    if "fact" in message:
+        events.put_fact(Fact(**message["fact"]), request_path=False)
+    else:  # spooled before facts were: the item itself
+        events.put_item(message["item"])
 
 
 def drain_local() -> int:

@@ -37,13 +37,23 @@ def split_event_pk(pk: str) -> tuple[str, str]:
 # events: sort keys ---------------------------------------------------------------------
 
 def visit_sk(day: str, code: str, channel: str, visitor: str | None, token: str) -> str:
+    """A visit of its own: under DNT/GPC (no visitor), or a visitor's beyond ``TOKENS_CAP``."""
     if visitor is None:
         return f"c#{day}#{token}"
     return f"v#{day}#{code}#{channel}#{visitor}#{token}"
 
 
+def visitor_visits_sk(day: str, code: str, channel: str, visitor: str) -> str:
+    """Every visit of one visitor through one link and channel on one day, in one item."""
+    return f"v#{day}#{code}#{channel}#{visitor}"
+
+
 def landing_sk(day: str, token: str) -> str:
     return f"l#{day}#{token}"
+
+
+def visitor_landings_sk(day: str, code: str, channel: str, visitor: str) -> str:
+    return f"l#{day}#{code}#{channel}#{visitor}"
 
 
 def preview_sk(day: str, token: str) -> str:
@@ -162,14 +172,6 @@ def rollup_id(sk: str) -> RollupId:
     if sk.startswith("depth#"):
         return RollupId("depth", depth=depth_of(sk))
     raise ValueError(f"not a counter item: {sk!r}")
-
-
-def unique_marker_pk(campaign_id: str, lane: str) -> str:
-    return f"{campaign_id}#{lane}"
-
-
-def unique_marker_sk(identity: str) -> str:
-    return f"u#{identity}"
 
 
 def held_pk(campaign_id: str) -> str:

@@ -152,6 +152,10 @@ class Event:
     erased: bool | None = None
     external_id: str | None = None
     occurred_at: datetime | None = None
+    visits: int = 1
+    """How many visits (or landings) the item holds: a visitor's item holds each of the day's."""
+    repeat: bool = False
+    """A visitor's visit stored on its own (beyond the token cap): a click, not a new visitor."""
 
 
 def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:

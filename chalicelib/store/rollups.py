@@ -377,41 +377,6 @@ def _batch_get(keys_: list[dict], consistent: bool = True) -> list[dict]:
     return found
 
 
-def _batch_put(items: list[dict]) -> None:
-    for start in range(0, len(items), 25):
-        pending: dict = {clients.table("rollups"): [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-        while pending:
-            pending = clients.patient().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-
-
-def first_sightings(campaign_id: str, sightings: dict[tuple[str, str], tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which ``(lane, visitor identity)`` pairs this batch sees for the first time ever.
-
-    ``sightings`` maps each pair to ``(first sequence number in the batch, day)``. A
-    marker item per pair remembers the record that first saw it, so a replayed batch
-    finds its own marker and gets the same answer. A pair's records all live in one
-    lane, which one consumer reads in order, so markers need no conditional write.
-    """
-    if not sightings:
-        return set()
-    wanted = {pair: _key(keys.unique_marker_pk(campaign_id, pair[0]), keys.unique_marker_sk(pair[1]))
-              for pair in sightings}
-    stored = {(item["pk"]["S"], item["sk"]["S"]): item["first"]["S"] for item in _batch_get(list(wanted.values()))}
-    first: set[tuple[str, str]] = set()
-    new_markers = []
-    for pair, key in wanted.items():
-        seq, day = sightings[pair]
-        marker = stored.get((key["pk"]["S"], key["sk"]["S"]))
-        if marker is None:
-            expires = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=3)
-            new_markers.append({**key, "first": codec.s(seq), "expires_at": codec.n(int(expires.timestamp()))})
-            first.add(pair)
-        elif marker == seq:
-            first.add(pair)
-    _batch_put(new_markers)
-    return first
-
-
 # recount ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

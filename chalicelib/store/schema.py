@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
@@ -132,6 +133,8 @@ class EventModel(Model):
     rq = UnicodeAttribute(null=True)
     occurred_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    toks = UnicodeSetAttribute(null=True)  # a visitor's visits (or landings) of a day: their request tokens
+    repeat = BooleanAttribute(null=True)  # a visitor's visit beyond the item's token cap: not a new visitor
 
 
 class LeaderboardIndex(GlobalSecondaryIndex):

@@ -27,7 +27,7 @@ API_TABLE_ACTIONS = {
                 "dynamodb:PutItem"},
 }
 AGGREGATOR_ROLLUPS_ACTIONS = {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query",
-                              "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+                              "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
 DISPATCHER_TABLE_ACTIONS = {"rollups": {"dynamodb:GetItem", "dynamodb:UpdateItem"}, "campaigns": {"dynamodb:GetItem"}}
 FALLBACK_CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                              "sqs:ChangeMessageVisibility"}
@@ -153,9 +153,11 @@ def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream_and_cam
     assert {resource for _, resource in _grants(synth, role, "dynamodb:")} == stream_and_tables
 
 
-def test_fallback_consumer_may_only_put_events(synth):
+def test_fallback_consumer_may_only_write_events(synth):
+    """A fact of its own is put; a known visitor's visit is added to their item (UpdateItem)."""
     role = _role_of(synth, FALLBACK_FUNCTION)
-    assert _grants(synth, role, "dynamodb:") == {("dynamodb:PutItem", json.dumps(_table_arn(synth, "events")))}
+    events = json.dumps(_table_arn(synth, "events"))
+    assert _grants(synth, role, "dynamodb:") == {("dynamodb:PutItem", events), ("dynamodb:UpdateItem", events)}
 
 
 def test_fallback_consumer_may_only_consume_its_own_queue(synth):

@@ -132,9 +132,8 @@ def test_a_throttled_or_stalled_click_write_still_redirects_within_a_second(stac
     assert proxy.faults == 2  # the first attempt and its one quick retry
     log = log_path.read_text()
     if spooled:
-        facts = [json.loads(path.read_text())["item"] for path in spool.glob("*.json")]
-        assert [(item["code"]["S"], item["channel"]["S"], item["kind"]["S"]) for item in facts] == \
-            [(fan["code"], "sms", "visit")]
+        facts = [json.loads(path.read_text())["fact"] for path in spool.glob("*.json")]
+        assert [(fact["code"], fact["channel"], fact["kind"]) for fact in facts] == [(fan["code"], "sms", "visit")]
         assert "FallbackEvents" in log and "LostEvents" not in log
     else:
         assert "LostEvents" in log and "fact not recorded" in log and fan["code"] in log

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.inprocess import rollup
+from harness.inprocess import number, rollup
 from harness.user_agents import CHROME
 
 
@@ -79,6 +79,61 @@ def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
     mine = api.call("GET", f"/v1/referrers/{code}").data
     assert (mine["clicks"], mine["unique_clicks"], mine["previews"], mine["shares"]) == (3, 2, 2, 1)
     assert mine["rank"] == 1
+
+
+def _visits(campaign_id: str) -> list[dict]:
+    """The campaign's visit items as DynamoDB holds them."""
+    from chalicelib.store import events
+
+    return [image for event, _, image in events.campaign_items(campaign_id) if event.kind == "visit"]
+
+
+def test_a_visitors_clicks_of_a_day_are_one_item_whose_insert_makes_them_new(api, link, poller):
+    campaign, fan = link
+    for _ in range(3):
+        visit(api, fan["code"], "?c=x")
+    visit(api, fan["code"], "?c=email")  # another channel: another item, another unique click
+    poller.drain()
+    assert sorted(len(item["toks"]["SS"]) for item in _visits(campaign["id"])) == [1, 3]
+    day_x = rollup(campaign["id"], f"day#{_today()}#x")
+    assert (number(day_x, "clicks"), number(day_x, "unique_clicks")) == (3, 1)
+    total = rollup(campaign["id"], "total")
+    assert (number(total, "clicks"), number(total, "unique_clicks")) == (4, 2)
+
+
+def test_the_same_visit_written_twice_adds_one_token_and_counts_once(api, link, poller):
+    """A retry after a lost answer, or the fallback replaying a write that had landed."""
+    from chalicelib.domain.clock import utc_now
+    from chalicelib.store import events
+    from chalicelib.store.records import Fact
+
+    campaign, fan = link
+    fact = Fact("visit", campaign["id"], fan["code"], "x", utc_now().date().isoformat(), events.new_token(),
+                visitor="a-visitor-hash", agent=CHROME)
+    events.put_fact(fact)
+    events.put_fact(fact)
+    events.put_fact(fact, request_path=False)
+    poller.drain()
+    [item] = _visits(campaign["id"])
+    assert item["toks"]["SS"] == [fact.token]
+    day_x = rollup(campaign["id"], f"day#{_today()}#x")
+    assert (number(day_x, "clicks"), number(day_x, "unique_clicks")) == (1, 1)
+
+
+def test_visits_beyond_the_token_cap_are_items_of_their_own_counted_as_clicks_not_visitors(api, link, poller,
+                                                                                          monkeypatch):
+    from chalicelib.store import events
+
+    monkeypatch.setattr(events, "TOKENS_CAP", 3)
+    campaign, fan = link
+    for _ in range(5):
+        visit(api, fan["code"], "?c=x")
+    poller.drain()
+    visits = _visits(campaign["id"])
+    assert sorted((len(item.get("toks", {}).get("SS", [])), "repeat" in item) for item in visits) == \
+        [(0, True), (0, True), (3, False)]
+    day_x = rollup(campaign["id"], f"day#{_today()}#x")
+    assert (number(day_x, "clicks"), number(day_x, "unique_clicks")) == (5, 1)
 
 
 def test_replaying_a_batch_or_part_of_one_changes_nothing(api, link, poller):
