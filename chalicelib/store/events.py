@@ -37,11 +37,6 @@ def _expiry(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=config.event_ttl_days() + 1)
 
 
-def is_visitors(fact: Fact) -> bool:
-    """A visit or landing of a known visitor: it joins the visitor's item of the day."""
-    return fact.kind in ("visit", "landing") and fact.visitor is not None
-
-
 def fact_item(fact: Fact, repeat: bool = False) -> dict:
     """The item of a fact of its own: its key is a function of the fact alone, so it can be
     replayed. ``repeat``: a visitor's visit beyond their item's token cap."""
@@ -63,15 +58,14 @@ def fact_item(fact: Fact, repeat: bool = False) -> dict:
     })
 
 
-def visitors_item_key(fact: Fact) -> dict:
+def _visitors_item_key(fact: Fact, visitor: str) -> dict:
     """The key of the item that holds a visitor's visits (or landings) through one link and
     channel on one day: its first write is the stream's ``INSERT``, which is what makes the
     visitor new; later ones are ``MODIFY``s that add a token."""
-    assert fact.visitor is not None
-    identity = visitor_identity(fact.day, fact.code, fact.channel, fact.visitor)
+    identity = visitor_identity(fact.day, fact.code, fact.channel, visitor)
     make_sk = keys.visitor_visits_sk if fact.kind == "visit" else keys.visitor_landings_sk
     return {"pk": codec.s(keys.event_pk(fact.campaign_id, keys.lane_of(identity))),
-            "sk": codec.s(make_sk(fact.day, fact.code, fact.channel, fact.visitor))}
+            "sk": codec.s(make_sk(fact.day, fact.code, fact.channel, visitor))}
 
 
 def put_item(item: dict, request_path: bool = False) -> None:
@@ -89,23 +83,22 @@ def put_fact(fact: Fact, request_path: bool = True) -> None:
     only a visitor's 25th visit of a day through one link pays; a landing beyond the cap
     adds nothing (a landing counts once per visitor), and is not written.
     """
-    if not is_visitors(fact):
+    if fact.visitor is None or fact.kind not in ("visit", "landing"):  # a fact of its own
         put_item(fact_item(fact), request_path)
         return
     client = clients.request() if request_path else clients.patient()
-    item = fact_item(fact)
-    names = {f"#a{i}": name for i, name in enumerate(sorted(set(item) - {"pk", "sk"}))}
-    values = {f":a{i}": item[name] for i, name in enumerate(names.values())}
-    sets = [f"{alias} = if_not_exists({alias}, :a{alias[2:]})" if names[alias] == "agent" else
-            f"{alias} = :a{alias[2:]}" for alias in names]
+    names, sets = {"#toks": "toks"}, []
+    values = {":tok": {"SS": [fact.token]}, ":token": codec.s(fact.token), ":cap": codec.n(TOKENS_CAP)}
+    attributes = {name: value for name, value in fact_item(fact).items() if name not in ("pk", "sk")}
+    for i, (name, value) in enumerate(sorted(attributes.items())):  # the same on every visit
+        names[f"#a{i}"], values[f":a{i}"] = name, value
+        sets.append(f"#a{i} = :a{i}")
     try:
         client.update_item(
-            TableName=clients.table("events"), Key=visitors_item_key(fact),
+            TableName=clients.table("events"), Key=_visitors_item_key(fact, fact.visitor),
             UpdateExpression=f"SET {', '.join(sets)} ADD #toks :tok",
             ConditionExpression="attribute_not_exists(#toks) OR size(#toks) < :cap OR contains(#toks, :token)",
-            ExpressionAttributeNames={**names, "#toks": "toks"},
-            ExpressionAttributeValues={**values, ":tok": {"SS": [fact.token]}, ":token": codec.s(fact.token),
-                                       ":cap": codec.n(TOKENS_CAP)})
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
     except client.exceptions.ConditionalCheckFailedException:
         if fact.kind == "visit":
             put_item(fact_item(fact, repeat=True), request_path)
