@@ -25,6 +25,17 @@ def from_item(model: type[Model], item: dict) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in model.get_attributes()}
 
 
+def same_item(one: dict | None, other: dict | None) -> bool:
+    """Whether two item images hold the same values: a set (``SS``, ``NS``, ``BS``) has no
+    order, and DynamoDB may list one set's members in any order from one read to the next."""
+    def canonical(item: dict | None) -> dict | None:
+        if item is None:
+            return None
+        return {name: {kind: sorted(members) if kind in ("SS", "NS", "BS") else members
+                       for kind, members in typed.items()} for name, typed in item.items()}
+    return canonical(one) == canonical(other)
+
+
 def number(typed: Any) -> int:
     """An ``{"N": "…"}`` whole number; anything else (``1e309``, ``"x"``, a float) is a ValueError."""
     if not isinstance(typed, dict) or set(typed) != {"N"} or not _INTEGER.fullmatch(str(typed["N"])):
