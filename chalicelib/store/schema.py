@@ -159,8 +159,7 @@ class RollupModel(Model):
 
     Key: ``pk = campaign id`` for counters (``total``, ``day#<date>#<channel>``,
     ``ref#<code>``, ``depth#<n>``, ``direct``) and the recount's state; ``pk =
-    "<campaign>#<lane>"`` for the aggregator's unique-visitor markers (spread like the
-    events), ``"<campaign>#rc"`` for records held during a recount, ``"<campaign>#wh"``
+    "<campaign>#rc"`` for records held during a recount, ``"<campaign>#wh"``
     for outbound webhooks (event claims, deliveries, send slots, milestones reached:
     ``store.webhooks``) and ``"<campaign>#rw"`` for fans' reward states
     (``store.rewards``); those items' attributes are theirs, read and written by name.
