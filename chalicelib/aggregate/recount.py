@@ -37,7 +37,7 @@ from typing import Any
 from chalicelib import config
 from chalicelib.aggregate import board, counting
 from chalicelib.domain.clock import utc_now
-from chalicelib.store import codec, events, rollups
+from chalicelib.store import events, rollups
 from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, Rollup, RollupId, channel_counter
 
 LANES = events.LANES
@@ -135,7 +135,7 @@ def _add_unseen_held(target: _Target, held: list[rollups.Held], seen: dict[tuple
     for key, records in by_event.items():
         records.sort(key=lambda r: r.seq)
         read = seen.get(key)
-        included = max((i for i, r in enumerate(records) if codec.same_item(r.new_image, read)), default=-1)
+        included = max((i for i, r in enumerate(records) if events.same_image(r.new_image, read)), default=-1)
         for record in records[included + 1:]:
             target.add(record.contributions, record.fields)
 

@@ -241,6 +241,12 @@ def decode(item: dict) -> Event:
                  repeat=bool(values["repeat"]), **fields)
 
 
+def same_image(one: dict | None, other: dict | None) -> bool:
+    """Whether two images of an events item hold the same values (a visitor's token set may
+    come back with its members in any order)."""
+    return codec.same_item(one, other)
+
+
 def pledge_id(event: Event) -> str:
     """The pledge id of a pledge event (ValueError for any other kind)."""
     return keys.pledge_id_of(event.sk)
