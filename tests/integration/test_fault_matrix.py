@@ -120,22 +120,44 @@ def test_clicks_and_previews_count_once_each(stack, poller, faulty, mode):
     code = stack.new_fan(campaign["id"], "Fan")["code"]
     faulty.proxy.inject(mode, every=2, table="relais-local-events")
     try:
-        def click(i):
-            return requests.get(f"{faulty.url}/r/{code}?c=x", headers={"User-Agent": f"{BROWSER} n{i}"},
+        def click(i):  # each visitor clicks twice: their day's item is created, then gains a token
+            return requests.get(f"{faulty.url}/r/{code}?c=x", headers={"User-Agent": f"{BROWSER} n{i % OPERATIONS}"},
                                 allow_redirects=False, timeout=10)
 
         def preview(_):
             return requests.head(f"{faulty.url}/r/{code}?c=whatsapp", allow_redirects=False, timeout=10)
 
-        clicks = concurrently(click)
+        clicks = concurrently(click, 2 * OPERATIONS)
         previews = concurrently(preview)
     finally:
         faulty.proxy.heal()
-    assert [r.status_code for r in clicks + previews] == [302] * (2 * OPERATIONS)
+    assert [r.status_code for r in clicks + previews] == [302] * (3 * OPERATIONS)
     settle(stack, poller)
     totals = stats(stack.api, campaign["id"], key)["totals"]
-    assert (totals["clicks"], totals["unique_clicks"], totals["previews"]) == (OPERATIONS, OPERATIONS, OPERATIONS)
-    assert faulty.proxy.faulted[(mode, "PutItem")] >= OPERATIONS // 2
+    assert (totals["clicks"], totals["unique_clicks"], totals["previews"]) == (2 * OPERATIONS, OPERATIONS, OPERATIONS)
+    assert faulty.proxy.faulted[(mode, "UpdateItem")] >= OPERATIONS // 2  # the visitors' items
+    assert faulty.proxy.faulted[(mode, "PutItem")] >= OPERATIONS // 2  # the previews, items of their own
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_landings_count_once_per_visitor_whatever_the_faults(stack, poller, faulty, mode):
+    campaign, key = stack.create_campaign()
+    code = stack.new_fan(campaign["id"], "Fan")["code"]
+    redirect = requests.get(f"{stack.api}/r/{code}?c=x", headers={"User-Agent": BROWSER}, allow_redirects=False,
+                            timeout=10)
+    ref = parse_qs(urlsplit(redirect.headers["Location"]).query)["ref"][0]
+    faulty.proxy.inject(mode, every=2, table="relais-local-events")
+    try:  # each visitor's page sends its landing beacon twice
+        answers = concurrently(lambda i: until_acknowledged(
+            lambda: requests.post(f"{faulty.url}/v1/landings", json={"ref": ref},
+                                  headers={"User-Agent": f"{BROWSER} reader {i % OPERATIONS}"}, timeout=10)),
+            2 * OPERATIONS)
+    finally:
+        faulty.proxy.heal()
+    assert {r.status_code for r in answers} == {202}
+    settle(stack, poller)
+    assert stats(stack.api, campaign["id"], key)["totals"]["landed"] == OPERATIONS
+    assert faulty.proxy.faulted[(mode, "UpdateItem")] >= OPERATIONS // 2
 
 
 @pytest.mark.parametrize("mode", MODES)
