@@ -100,7 +100,7 @@ def cold_ratio(code: str) -> None:
     theirs = median_ms([s[1] for s in samples])
     report("Cold start (fresh process, first redirect), median", f"{ours:.0f} ms vs {theirs:.0f} ms")
     report("Cold start ÷ botocore import + client + one write", f"{ours / theirs:.2f}", "target: <= 1.25")
-    for cache in [ROOT / "__pycache__", ROOT / "chalicelib" / "__pycache__"]:
+    for cache in [ROOT / "__pycache__", *(ROOT / "chalicelib").rglob("__pycache__")]:
         shutil.rmtree(cache, ignore_errors=True)
     uncompiled = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
     samples = [(run_python(relais, uncompiled), run_python(baseline, env)) for _ in range(5)]

@@ -6,25 +6,19 @@ from dataclasses import asdict
 
 from chalicelib.store import clients, codec
 from chalicelib.store.records import Campaign, CampaignSummary, Milestone, Reward
-from chalicelib.store.schema import CampaignModel, MilestoneMap, RewardMap
 
 
 def _item(campaign: Campaign) -> dict:
-    values = asdict(campaign)
-    values["milestones"] = [MilestoneMap(amount=m.amount, label=m.label) for m in campaign.milestones]
-    values["rewards"] = [RewardMap(pledges=r.pledges, label=r.label) for r in campaign.rewards]
-    return codec.to_item(CampaignModel, values)
+    return codec.to_item(codec.CAMPAIGN, asdict(campaign))
 
 
 def _record(item: dict) -> Campaign:
-    values = codec.from_item(CampaignModel, item)
-    values["milestones"] = [Milestone(int(m.amount), m.label) for m in values["milestones"] or []]
-    values["rewards"] = [Reward(int(r.pledges), r.label) for r in values["rewards"] or []]
+    values = codec.from_item(codec.CAMPAIGN, item)
+    values["milestones"] = [Milestone(int(m["amount"]), m["label"]) for m in values["milestones"]]
+    values["rewards"] = [Reward(int(r["pledges"]), r["label"]) for r in values["rewards"]]
     values["window_days"] = int(values["window_days"])
     if values["goal_amount"] is not None:
         values["goal_amount"] = int(values["goal_amount"])
-    values["allowed_origins"] = list(values["allowed_origins"] or [])
-    values["channels"] = list(values["channels"] or [])
     return Campaign(**values)
 
 
@@ -58,7 +52,7 @@ def page(limit: int, after: str | None = None) -> tuple[list[CampaignSummary], s
 
 
 def _summary(item: dict) -> CampaignSummary:
-    values = codec.from_item(CampaignModel, item)
+    values = codec.from_item(codec.CAMPAIGN, item)
     return CampaignSummary(values["id"], values["name"], values["created_at"])
 
 

@@ -1,28 +1,174 @@
-"""Items ↔ plain values, through the models' public ``serialize``/``from_raw_data``.
+"""Items ↔ plain values, by each table's declared attribute types, without PynamoDB.
 
-PynamoDB knows how each declared attribute is stored (dates, lists, maps, TTL); these
-two functions are the only place that relies on it. Counters of rollup items are not
-declared (their names vary), so :func:`number` and :func:`text` read those.
+The tables are declared once, as PynamoDB models (:mod:`chalicelib.store.schema`), for
+creating them and for the CDK stack. Converting items does not import PynamoDB: that
+import alone cost a cold redirect about 10 ms of a ~320 ms budget. The declarations
+below say how each attribute is stored, as the models do (dates as PynamoDB's UTC
+strings, TTLs as epoch seconds, lists of maps); ``tests/unit/test_codec.py`` fails if they
+name other attributes, types, defaults or requiredness than the models, or if an item
+differs by one byte from what the model's own ``serialize`` gives, either way.
+
+Counters of rollup items are not declared (their names vary): :func:`number` and
+:func:`text` read those.
 """
 from __future__ import annotations
 
+import calendar
+import json
 import re
-from typing import Any
-
-from pynamodb.models import Model
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 _INTEGER = re.compile(r"-?\d{1,38}")
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+0000"
 
 
-def to_item(model: type[Model], values: dict[str, Any]) -> dict:
-    """The DynamoDB item of ``values`` (declared attributes only; ``None`` left out)."""
-    return model(**{name: value for name, value in values.items() if value is not None}).serialize()
+class Attribute(NamedTuple):
+    """How one attribute is stored: ``kind`` is ``S``, ``N``, ``BOOL``, ``SS``, ``DATE`` (a
+    UTC datetime as a string), ``TTL`` (a datetime as epoch seconds), ``LS`` (a list of
+    strings) or ``LM`` (a list of maps whose members are ``members``)."""
+
+    kind: str
+    required: bool = False
+    default: Callable[[], Any] | None = None
+    members: tuple[tuple[str, str], ...] = ()
 
 
-def from_item(model: type[Model], item: dict) -> dict[str, Any]:
-    """The declared attributes of an item as Python values (absent ones are ``None``)."""
-    instance = model.from_raw_data(item)
-    return {name: getattr(instance, name) for name in model.get_attributes()}
+_S, _N, _BOOL, _DATE = Attribute("S"), Attribute("N"), Attribute("BOOL"), Attribute("DATE")
+_S_REQUIRED, _DATE_REQUIRED = Attribute("S", required=True), Attribute("DATE", required=True)
+
+CAMPAIGN: Mapping[str, Attribute] = {
+    "id": _S_REQUIRED, "name": _S_REQUIRED, "target_url": _S_REQUIRED,
+    "allowed_origins": Attribute("LS", required=True, default=list),
+    "goal_amount": _N, "goal_currency": _S,
+    "locale": Attribute("S", required=True, default=lambda: "en"),
+    "channels": Attribute("LS", required=True, default=list), "share_text": _S,
+    "attribution_model": Attribute("S", required=True, default=lambda: "last_click"),
+    "window_days": Attribute("N", required=True, default=lambda: 30),
+    "leaderboard": Attribute("S", required=True, default=lambda: "pseudonymous"),
+    "public_stats": Attribute("BOOL", required=True, default=lambda: False), "ends_at": _DATE,
+    "milestones": Attribute("LM", required=True, default=list, members=(("amount", "N"), ("label", "S"))),
+    "stripe_webhook_secret": _S, "webhook_url": _S, "webhook_secret": _S,
+    "rewards": Attribute("LM", required=True, default=list, members=(("pledges", "N"), ("label", "S"))),
+    "key_hash": _S_REQUIRED, "created_at": _DATE_REQUIRED, "updated_at": _DATE_REQUIRED,
+}
+LINK: Mapping[str, Attribute] = {
+    "code": _S_REQUIRED, "campaign_id": _S_REQUIRED, "name": _S, "sealed_email": _S, "claim": _S,
+    "referred_by": _S, "depth": Attribute("N", required=True, default=lambda: 0), "hidden": _BOOL,
+    "erased_at": _DATE, "target": _S, "rq": _S, "created_at": _DATE_REQUIRED,
+}
+EVENT: Mapping[str, Attribute] = {
+    "pk": _S_REQUIRED, "sk": _S_REQUIRED, "kind": _S_REQUIRED, "campaign_id": _S_REQUIRED,
+    "code": _S, "channel": _S, "day": _S, "visitor": _S, "agent": _S, "amount": _N, "currency": _S,
+    "status": _S, "goal_amount": _N, "depth": _N, "name": _S, "referred_by": _S, "hidden": _BOOL,
+    "erased": _BOOL, "external_id": _S, "rq": _S, "occurred_at": _DATE, "expires_at": Attribute("TTL"),
+    "toks": Attribute("SS"), "repeat": _BOOL,
+}
+
+
+def _epoch(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("a TTL needs a timezone-aware datetime")
+    return calendar.timegm(value.utctimetuple())
+
+
+def _encode(kind: str, value: Any, members: tuple[tuple[str, str], ...] = ()) -> dict | None:
+    """The typed value of ``value`` (``None`` for an empty set: DynamoDB has none)."""
+    if kind == "S":
+        return {"S": value}
+    if kind == "N":
+        return {"N": json.dumps(value)}
+    if kind == "BOOL":
+        return {"BOOL": bool(value)}
+    if kind == "DATE":
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return {"S": moment.astimezone(UTC).strftime(_DATE_FORMAT).zfill(31)}
+    if kind == "TTL":
+        return {"N": json.dumps(_epoch(value))}
+    if kind == "SS":
+        return {"SS": list(value)} if value else None
+    if kind == "LS":
+        return {"L": [{"S": member} for member in value]}
+    if kind == "LM":
+        return {"L": [{"M": {name: _required(_encode(member_kind, element[name]), name)
+                             for name, member_kind in members}} for element in value]}
+    raise ValueError(f"not an attribute kind: {kind}")
+
+
+def _required(typed: dict | None, name: str) -> dict:
+    if typed is None:
+        raise ValueError(f"attribute {name!r} cannot be empty")
+    return typed
+
+
+def _decode(kind: str, typed: Any, members: tuple[tuple[str, str], ...] = ()) -> Any:
+    tag = {"N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS", "LS": "L", "LM": "L"}.get(kind, "S")
+    if not isinstance(typed, dict) or tag not in typed:
+        raise ValueError(f"not a {kind} value: {str(typed)[:60]}")
+    raw = typed[tag]
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return json.loads(raw)
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "DATE":
+        return _date(raw)
+    if kind == "TTL":
+        return datetime.fromtimestamp(json.loads(raw), tz=UTC)
+    if kind == "SS":
+        return set(raw)
+    if kind == "LS":
+        return [_decode("S", member) for member in raw]
+    return [{name: _decode(member_kind, _map(element).get(name)) for name, member_kind in members}
+            for element in raw]
+
+
+def _map(typed: Any) -> dict:
+    if not isinstance(typed, dict) or not isinstance(typed.get("M"), dict):
+        raise ValueError(f"not a map: {str(typed)[:60]}")
+    return typed["M"]
+
+
+def _date(raw: Any) -> datetime:
+    """PynamoDB's UTC date string (``2026-11-29T19:36:06.000000+0000``) as an aware datetime."""
+    if not isinstance(raw, str) or len(raw) != 31 or not raw.endswith("+0000"):
+        raise ValueError(f"not a UTC date: {str(raw)[:40]}")
+    return datetime.strptime(raw[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+
+
+def to_item(declared: Mapping[str, Attribute], values: Mapping[str, Any]) -> dict:
+    """The DynamoDB item of ``values``: declared attributes only (any other name is a
+    ValueError), ``None`` left out or replaced by the attribute's default, a required
+    attribute missing a ValueError."""
+    unknown = set(values) - set(declared)
+    if unknown:
+        raise ValueError(f"undeclared attributes: {sorted(unknown)}")
+    item = {}
+    for name, attribute in declared.items():
+        value = values.get(name)
+        if value is None and attribute.default is not None:
+            value = attribute.default()
+        typed = None if value is None else _encode(attribute.kind, value, attribute.members)
+        if typed is not None:
+            item[name] = typed
+        elif attribute.required:
+            raise ValueError(f"attribute {name!r} is required")
+    return item
+
+
+def from_item(declared: Mapping[str, Attribute], item: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared attributes of an item as Python values: an absent (or ``NULL``) one is its
+    default, else ``None``; a value of the wrong type is a ValueError."""
+    values: dict[str, Any] = {}
+    for name, attribute in declared.items():
+        typed = item.get(name)
+        if not typed or (isinstance(typed, dict) and "NULL" in typed):
+            values[name] = attribute.default() if attribute.default is not None else None
+        else:
+            values[name] = _decode(attribute.kind, typed, attribute.members)
+    return values
 
 
 def same_item(one: dict | None, other: dict | None) -> bool:

@@ -2,8 +2,9 @@
 
 These classes are the schema, nothing more: :mod:`chalicelib.store.specs` reads them
 (through PynamoDB's public attribute and index declarations) to create the tables
-locally and to define them in the CDK stack, and :mod:`chalicelib.store.codec` uses
-their public ``serialize``/``from_raw_data`` to convert items. No code calls DynamoDB
+locally and to define them in the CDK stack; :mod:`chalicelib.store.codec` converts
+items by declarations that a test holds equal to these models (so that the redirect's
+cold path does not import PynamoDB). No code calls DynamoDB
 through them: every request goes through the store's own botocore clients
 (:mod:`chalicelib.store.clients`), so table names and endpoints come from config at
 call time and PynamoDB's connection internals are never touched.

@@ -196,7 +196,7 @@ RETRYABLE = frozenset({
 
 
 def _is_outage(exc: BaseException | None) -> bool:
-    """A DynamoDB timeout, connection failure or throttle, however PynamoDB wrapped it."""
+    """A DynamoDB timeout, connection failure or throttle, raised as it is or as the cause of another error."""
     while exc is not None:
         if isinstance(exc, BotoCoreError):
             return True
