@@ -124,7 +124,7 @@ def main() -> None:
 
         answers = _journey(app.app, request["api_host"], request["parameters"][os.environ["RELAIS_ADMIN_TOKEN_PARAM"]])
         answers["_modules"] = {name: getattr(sys.modules.get(name), "__file__", None)
-                               for name in ("app", "chalicelib", "chalice", "pynamodb")}
+                               for name in ("app", "chalicelib", "chalice", "botocore")}
     json.dump(answers, sys.stdout)
 
 

@@ -65,6 +65,14 @@ def test_package_leaves_out_test_and_browser_tooling(package: zipfile.ZipFile):
     assert not top_level & {name.lower() for name in FORBIDDEN_TOP_LEVEL}
 
 
+def test_package_leaves_out_pynamodb_which_only_declares_the_schema(package: zipfile.ZipFile):
+    """The Lambda converts items with ``store.codec`` and never imports PynamoDB
+    (``tests/unit/test_codec.py`` imports every runtime module with PynamoDB blocked)."""
+    top_level = {name.split("/", 1)[0].split("-", 1)[0].lower() for name in package.namelist()}
+    assert "pynamodb" not in top_level
+    assert "botocore" in top_level
+
+
 def test_package_fits_lambda_size_limits(package: zipfile.ZipFile, synth):
     zipped = synth.package_path.stat().st_size
     unzipped = sum(info.file_size for info in package.infolist())
