@@ -30,7 +30,8 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.hotpath import signing
 from chalicelib.observability import logger
 from chalicelib.store import rollups
-from chalicelib.store.records import Board, BoardEntry, Rollup, RollupId
+from chalicelib.store.derived import Board, BoardEntry, Rollup
+from chalicelib.store.records import RollupId
 from chalicelib.store.rollups import Applied, Contribution
 
 BOARD_SIZE = 100

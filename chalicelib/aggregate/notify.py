@@ -22,7 +22,8 @@ from chalicelib.outbound import events as outbound
 from chalicelib.store import campaigns as stored_campaigns
 from chalicelib.store import rewards as stored_rewards
 from chalicelib.store import rollups, webhooks
-from chalicelib.store.records import Campaign, RewardState
+from chalicelib.store.derived import RewardState
+from chalicelib.store.records import Campaign
 from chalicelib.store.stream import Change
 
 NOTIFYING_KINDS = ("pledge", "referrer")

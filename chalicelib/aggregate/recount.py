@@ -38,7 +38,8 @@ from chalicelib import config
 from chalicelib.aggregate import board, counting
 from chalicelib.domain.clock import utc_now
 from chalicelib.store import events, rollups
-from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, Rollup, RollupId, channel_counter
+from chalicelib.store.derived import Rollup
+from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, RollupId, channel_counter
 
 LANES = events.LANES
 FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")

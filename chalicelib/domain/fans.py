@@ -16,7 +16,8 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.links import display_name
 from chalicelib.errors import ApiError, bad_request, not_found
 from chalicelib.store import events, links, rollups
-from chalicelib.store.records import Campaign, Link, Pledge, Rollup
+from chalicelib.store.derived import Rollup
+from chalicelib.store.records import Campaign, Link, Pledge
 from chalicelib.web import cursors
 from chalicelib.web import validation as v
 

@@ -18,7 +18,8 @@ from chalice import Response
 from chalicelib.errors import ApiError, bad_request
 from chalicelib.outbound.events import now_ms
 from chalicelib.store import rewards as stored_rewards
-from chalicelib.store.records import Campaign, Reward, RewardState
+from chalicelib.store.derived import RewardState
+from chalicelib.store.records import Campaign, Reward
 from chalicelib.web import validation as v
 from chalicelib.web.http import json_response
 

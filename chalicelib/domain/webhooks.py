@@ -12,7 +12,8 @@ from chalicelib.outbound import signing, targets
 from chalicelib.outbound.events import now_ms
 from chalicelib.store import webhook_queue as queue
 from chalicelib.store import webhooks
-from chalicelib.store.records import Attempt, Campaign, Delivery
+from chalicelib.store.derived import Attempt, Delivery
+from chalicelib.store.records import Campaign
 from chalicelib.web.urls import MAX_URL_LENGTH
 from chalicelib.web.validation import iso
 

@@ -32,7 +32,7 @@ from chalicelib.outbound import signing, targets
 from chalicelib.store import campaigns as stored_campaigns
 from chalicelib.store import webhook_queue as queue
 from chalicelib.store import webhooks
-from chalicelib.store.records import Attempt, Delivery
+from chalicelib.store.derived import Attempt, Delivery
 
 GROWTH = 4
 """Each retry waits up to 4 times longer than the previous one."""

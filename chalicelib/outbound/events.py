@@ -16,7 +16,8 @@ from typing import Any
 from chalicelib import config
 from chalicelib.store import events, webhooks
 from chalicelib.store import webhook_queue as queue
-from chalicelib.store.records import Campaign, Delivery, Event, Milestone, RewardState
+from chalicelib.store.derived import Delivery, RewardState
+from chalicelib.store.records import Campaign, Event, Milestone
 from chalicelib.web.validation import iso
 
 TYPES = ("referrer.created", "pledge.created", "pledge.refunded", "milestone.reached", "reward.unlocked")

@@ -19,7 +19,8 @@ from chalicelib.errors import bad_request
 from chalicelib.read.spearman import spearman
 from chalicelib.store import campaigns as stored_campaigns
 from chalicelib.store import rollups
-from chalicelib.store.records import CHANNEL_COUNTERS, DIRECT, TOTAL, CampaignSummary, Rollup
+from chalicelib.store.derived import Rollup
+from chalicelib.store.records import CHANNEL_COUNTERS, DIRECT, TOTAL, CampaignSummary
 from chalicelib.web import cursors
 from chalicelib.web.validation import iso
 

@@ -6,7 +6,8 @@ import hmac
 
 from chalicelib.hotpath.signing import derived_key
 from chalicelib.store import rollups
-from chalicelib.store.records import Board, Campaign
+from chalicelib.store.derived import Board
+from chalicelib.store.records import Campaign
 
 LEADERBOARD_SIZE = 10
 ERASED = "erased"

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.store import clients, codec, keys, rollups
-from chalicelib.store.records import RewardState
+from chalicelib.store.derived import RewardState
 
 
 def _table() -> str:

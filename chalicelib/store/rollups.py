@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.store import clients, codec, keys
-from chalicelib.store.records import Board, BoardEntry, Rollup, RollupId
+from chalicelib.store.derived import Board, BoardEntry, Rollup
+from chalicelib.store.records import RollupId
 
 MAX_ATTEMPTS = 6
 READERS = 10  # parallel queries of many campaigns' days: botocore's default connection pool size

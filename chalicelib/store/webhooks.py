@@ -18,7 +18,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from chalicelib.store import clients, codec, keys
-from chalicelib.store.records import Attempt, Delivery, MilestoneState
+from chalicelib.store.derived import Attempt, Delivery, MilestoneState
 
 TTL_DAYS = 30
 """Claims and deliveries expire a month after the event (the list shows the last 100)."""

@@ -164,7 +164,7 @@ def test_a_stale_count_cannot_unlock_a_reward(api, poller):
     """Two aggregator shards may read a fan's count before the other's write: the state only
     moves in a transaction that checks the count as it is now."""
     from chalicelib.store import rewards as stored_rewards
-    from chalicelib.store.records import RewardState
+    from chalicelib.store.derived import RewardState
 
     campaign, key = api.create_campaign(rewards=[{"pledges": 2, "label": "Poster"}])
     code, ref = fan(api, campaign["id"])
