@@ -70,6 +70,8 @@ def insert(campaign: Campaign) -> bool:
     """Store a new campaign; ``False`` when its id is taken by another campaign.
 
     A retried insert that had landed (its answer lost) finds its own item: same key hash.
+    When no attempt got an answer at all, one read tells whether the put landed before
+    the error is raised: the caller then never answers "failed" for a campaign that exists.
     """
     try:
         clients.patient().put_item(TableName=clients.table("campaigns"), Item=_item(campaign),
@@ -77,8 +79,19 @@ def insert(campaign: Campaign) -> bool:
         return True
     except Exception as exc:
         if clients.error_code(exc) != "ConditionalCheckFailedException":
+            if _is_ours(campaign):
+                return True
             raise
-    stored = get(campaign.id)
+    return _is_ours(campaign)
+
+
+def _is_ours(campaign: Campaign) -> bool:
+    """Whether the stored campaign of this id is this one (same key hash); ``False`` if the
+    read fails too."""
+    try:
+        stored = get(campaign.id)
+    except Exception:
+        return False
     return stored is not None and stored.key_hash == campaign.key_hash
 
 

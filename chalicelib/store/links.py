@@ -54,7 +54,10 @@ def create(link: Link, token: str, email_digest: str | None) -> Outcome:
 
     ``token`` identifies this request: it is the transaction's ClientRequestToken (DynamoDB
     applies a retried transaction once) and is stored on the link, so that a retry that
-    finds the code taken can tell its own landed write from a collision.
+    finds the code taken can tell its own landed write from a collision. When no attempt
+    got an answer at all, one read tells whether the transaction landed before the error is
+    raised: the fan is never told "failed" about a link that exists (their retry would
+    draw a second one).
     """
     now = link.created_at
     link_item = codec.to_item(codec.LINK, {**asdict(link), "rq": token})
@@ -76,16 +79,26 @@ def create(link: Link, token: str, email_digest: str | None) -> Outcome:
         return Outcome.CREATED
     except Exception as exc:
         if clients.error_code(exc) != "TransactionCanceledException":
+            if _landed(link.code, token):
+                return Outcome.CREATED
             raise
         reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
-    stored = _get(link.code, False)
-    if stored is not None and codec.text(stored.get("rq")) == token:
+    if _landed(link.code, token):
         return Outcome.CREATED  # our own write landed; only its answer was lost
     if email_digest and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
         return Outcome.EMAIL_TAKEN
     if reasons and reasons[0] == "ConditionalCheckFailed":
         return Outcome.CODE_TAKEN
     raise RuntimeError(f"link transaction cancelled: {reasons}")
+
+
+def _landed(code: str, token: str) -> bool:
+    """Whether the link ``code`` was written by the request ``token`` (``False`` if the read fails too)."""
+    try:
+        stored = _get(code, False)
+    except Exception:
+        return False
+    return stored is not None and codec.text(stored.get("rq")) == token
 
 
 def get_many(codes: list[str]) -> dict[str, Link]:

@@ -1,7 +1,7 @@
 """Campaigns API: creation, validation, keys and authorization (unit tier)."""
 import pytest
 
-from harness.inprocess import ADMIN
+from harness.inprocess import ADMIN, AnswersLost
 from harness.inputs import HOSTILE_TARGET_URLS
 
 
@@ -174,3 +174,13 @@ def test_whole_numbers_written_as_decimals_are_accepted(api):
 def test_secrets_are_never_cached(api):
     response = api.call("POST", "/v1/campaigns", {"name": "x", "target_url": "https://example.org/"}, token=ADMIN)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_campaign_whose_insert_landed_but_no_answer_came_back_is_201_and_its_key_works(api, monkeypatch):
+    from chalicelib.store import clients
+
+    real = clients.patient()
+    monkeypatch.setattr(clients, "patient", lambda: AnswersLost(real, "put_item", applied=True))
+    campaign, key = api.create_campaign()
+    monkeypatch.undo()
+    assert api.call("GET", f"/v1/campaigns/{campaign['id']}", token=key).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.inprocess import rollup
+from harness.inprocess import AnswersLost, rollup
 from harness.user_agents import CHROME
 
 
@@ -293,3 +293,36 @@ def test_the_daily_salt_is_random_the_same_for_every_caller_and_gone_after_its_d
     assert salts.get(day) is None  # expired: read as gone before DynamoDB deletes it
     assert signing.retire_salt(day) is True
     assert "salt" not in rollup("#salt", day)
+
+
+# Every answer lost ----------------------------------------------------------------------------
+
+def _fan_list(api, campaign, key) -> list[dict]:
+    return api.call("GET", f"/v1/campaigns/{campaign['id']}/referrers", token=key).data["referrers"]
+
+
+def test_a_new_fan_whose_link_landed_but_no_answer_came_back_gets_201_and_exactly_that_link(api, poller, monkeypatch):
+    """Answering 503 here would make the fan ask again and draw a second link."""
+    from chalicelib.store import clients
+
+    campaign, key = api.create_campaign()
+    real = clients.patient()
+    monkeypatch.setattr(clients, "patient", lambda: AnswersLost(real, "transact_write_items", applied=True))
+    fan = new_fan(api, campaign, "Ana", email="ana@example.org")
+    monkeypatch.undo()
+    poller.drain()
+    assert [(row["code"], row["email"]) for row in _fan_list(api, campaign, key)] == [(fan["code"], "ana@example.org")]
+    assert rollup(campaign["id"], "total")["referrers"] == {"N": "1"}
+
+
+def test_a_new_fan_whose_link_never_landed_gets_503_and_nothing_is_stored(api, poller, monkeypatch):
+    from chalicelib.store import clients
+
+    campaign, key = api.create_campaign()
+    real = clients.patient()
+    monkeypatch.setattr(clients, "patient", lambda: AnswersLost(real, "transact_write_items", applied=False))
+    response = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Ana"})
+    monkeypatch.undo()
+    assert response.status_code == 503 and response.data["error"]["code"] == "unavailable"
+    poller.drain()
+    assert _fan_list(api, campaign, key) == []
