@@ -90,8 +90,8 @@ def cold_ratio(code: str) -> None:
     """)
     baseline = BASELINE + "\nhandler({}, None)\n"
     env = dict(os.environ)
-    # pip installed botocore with its bytecode; give our modules theirs too, as a package
-    # built for Lambda should. The second figure shows the cost of compiling at start.
+    # pip installed botocore with its bytecode; our modules get theirs too, as the stack's
+    # package does (infra.stack.compile_app_modules). The second figure: a package without.
     compileall.compile_dir(str(ROOT / "chalicelib"), quiet=1)
     compileall.compile_file(str(ROOT / "app.py"), quiet=1)
     run_python(relais, env), run_python(baseline, env)  # warm the OS file cache

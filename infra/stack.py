@@ -25,10 +25,13 @@ Shape of the decisions (``docs/deploy.md`` has the operator's view):
 """
 from __future__ import annotations
 
+import compileall
 import contextlib
 import importlib
 import os
+import py_compile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -177,6 +180,21 @@ def _attribute(key: KeyAttribute) -> dynamodb.Attribute:
 
 def _optional_attribute(key: KeyAttribute | None) -> dynamodb.Attribute | None:
     return _attribute(key) if key else None
+
+
+def compile_app_modules(source_dir: str) -> None:
+    """Compile ``chalicelib/`` into its ``__pycache__`` folders, which ``chalice package``
+    ships with every other file under ``chalicelib/``.
+
+    Lambda's code folder is read-only: a module shipped without bytecode is compiled at
+    every cold start (``make bench``: the redirect's cold start goes from ~1.1 to ~1.4 ×
+    the bare botocore write). The bytecode is checked-hash: Python validates it against
+    the source's hash rather than its modification time, which a zip keeps only to the
+    nearest 2 s; it is used on Lambda and can never stand in for an edited source locally.
+    ``force``: a timestamp-based file left by a local run is replaced, not kept.
+    """
+    compileall.compile_dir(str(Path(source_dir) / "chalicelib"), quiet=1, force=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
 
 
 @contextlib.contextmanager
@@ -341,6 +359,7 @@ class RelaisStack(cdk.Stack):
             "environment_variables": self._environment(),
         }
         region = self.region if not cdk.Token.is_unresolved(self.region) else "us-east-1"
+        compile_app_modules(source_dir)
         with _chalice_packaging_environment(region):
             chalice = Chalice(self, "RelaisApp", source_dir=source_dir, stage_config=stage_config)
             # Packaging imported the app (importlib, from source_dir): its route table is

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import zipfile
 from pathlib import Path
 
@@ -71,6 +72,26 @@ def test_package_leaves_out_pynamodb_which_only_declares_the_schema(package: zip
     top_level = {name.split("/", 1)[0].split("-", 1)[0].lower() for name in package.namelist()}
     assert "pynamodb" not in top_level
     assert "botocore" in top_level
+
+
+def test_every_module_of_chalicelib_ships_with_bytecode_that_its_packaged_source_validates(package, synth):
+    """Lambda cannot write bytecode next to the code: a module shipped without it is compiled
+    at every cold start (``infra.stack.compile_app_modules``). Each ``.pyc`` must be for the
+    functions' runtime, checked-hash (flags 0b11: valid whatever the zip did to the files'
+    times) and made from the very source packaged beside it."""
+    runtimes = {r["Properties"]["Runtime"] for r in synth.of_type("AWS::Serverless::Function").values()} or \
+        {r["Properties"]["Runtime"] for r in synth.of_type("AWS::Lambda::Function").values()
+         if r["Properties"].get("Runtime", "").startswith("python")}
+    assert len(runtimes) == 1
+    tag = "cpython-" + runtimes.pop().removeprefix("python").replace(".", "")
+    modules = [p.relative_to(REPO_ROOT).as_posix() for p in _files_under(REPO_ROOT / "chalicelib") if p.suffix == ".py"]
+    assert len(modules) > 50
+    for module in modules:
+        folder, _, name = module.rpartition("/")
+        compiled = package.read(f"{folder}/__pycache__/{name[:-3]}.{tag}.pyc")
+        assert compiled[:4] == importlib.util.MAGIC_NUMBER, module
+        assert int.from_bytes(compiled[4:8], "little") == 0b11, module
+        assert compiled[8:16] == importlib.util.source_hash(package.read(module)), module
 
 
 def test_package_fits_lambda_size_limits(package: zipfile.ZipFile, synth):
