@@ -194,6 +194,43 @@ def test_each_new_fan_gets_exactly_one_link(stack, poller, faulty, mode):
         sorted((answer.json()["code"], f"fan{i}@example.org") for i, answer in enumerate(answers))
 
 
+def listed_campaign_names(stack) -> list[str]:
+    """Every campaign's name, from the operator's listing, page after page."""
+    names, cursor = [], None
+    while True:
+        response = requests.get(f"{stack.api}/v1/campaigns", params={"cursor": cursor} if cursor else {},
+                                headers={"Authorization": f"Bearer {stack.admin_token}"}, timeout=30)
+        assert response.status_code == 200, response.text
+        names += [campaign["name"] for campaign in response.json()["campaigns"]]
+        cursor = response.json()["cursor"]
+        if cursor is None:
+            return names
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_campaign_is_created_once_and_changed_once(stack, faulty, mode):
+    faulty.proxy.inject(mode, every=2, table="relais-local-campaigns")
+    try:
+        created = concurrently(lambda i: until_acknowledged(lambda: requests.post(
+            f"{faulty.url}/v1/campaigns", json={"name": f"Faulted {mode} {i}", "target_url": "https://example.org/"},
+            headers={"Authorization": f"Bearer {stack.admin_token}"}, timeout=10)))
+        changed = concurrently(lambda i: until_acknowledged(lambda: requests.patch(
+            f"{faulty.url}/v1/campaigns/{created[i].json()['campaign']['id']}", json={"locale": "fr"},
+            headers={"Authorization": f"Bearer {created[i].json()['api_key']}"}, timeout=10)))
+    finally:
+        faulty.proxy.heal()
+    assert [answer.status_code for answer in created] == [201] * OPERATIONS
+    assert [answer.status_code for answer in changed] == [200] * OPERATIONS
+    assert sorted(name for name in listed_campaign_names(stack) if name.startswith(f"Faulted {mode} ")) == \
+        [f"Faulted {mode} {i}" for i in range(OPERATIONS)]
+    for answer in created:
+        campaign, key = answer.json()["campaign"], answer.json()["api_key"]
+        stored = requests.get(f"{stack.api}/v1/campaigns/{campaign['id']}", timeout=10,
+                              headers={"Authorization": f"Bearer {key}"})
+        assert stored.status_code == 200 and stored.json()["campaign"]["locale"] == "fr"
+    assert faulty.proxy.faulted[(mode, "PutItem")] >= OPERATIONS // 2
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_pledges_and_their_refunds_count_once(stack, poller, faulty, mode):
     campaign, key = stack.create_campaign()
