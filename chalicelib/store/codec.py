@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 
 _INTEGER = re.compile(r"-?\d{1,38}")
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+0000"
+_TAGS = {"S": "S", "DATE": "S", "N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS", "LS": "L", "LM": "L"}
+"""The DynamoDB type tag each attribute kind is stored under."""
 
 
 class Attribute(NamedTuple):
@@ -103,7 +105,7 @@ def _required(typed: dict | None, name: str) -> dict:
 
 
 def _decode(kind: str, typed: Any, members: tuple[tuple[str, str], ...] = ()) -> Any:
-    tag = {"N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS", "LS": "L", "LM": "L"}.get(kind, "S")
+    tag = _TAGS[kind]
     if not isinstance(typed, dict) or tag not in typed:
         raise ValueError(f"not a {kind} value: {str(typed)[:60]}")
     raw = typed[tag]
