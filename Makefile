@@ -35,7 +35,7 @@ $(DEV_STAMP): $(LOCAL_STAMP) requirements-dev.txt
 
 ## make dev: run the whole stack on 127.0.0.1 in the foreground (Ctrl-C stops it)
 dev: $(LOCAL_STAMP)
-	$(PY) -m dev.stack
+	$(PY) -m dev.local_stack
 
 ## make dev-reset: forget all local data (campaigns, links, counts, generated tokens)
 dev-reset:
@@ -49,10 +49,11 @@ $(NODE_STAMP): package.json package-lock.json
 browser:
 	@bash scripts/ensure-browser.sh
 
-## make lint: ruff (style, imports, bugs, complexity) and mypy (types), configured in pyproject.toml
+## make lint: ruff (style, imports, bugs, complexity), mypy (types) and import-linter (the layers), configured in pyproject.toml
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/mypy $(TYPED)
+	$(VENV)/bin/lint-imports --no-cache
 
 ## make test: install what is missing, lint, then run every test tier with branch coverage of chalicelib/,
 ## on TEST_WORKERS processes (pytest-xdist): most of a test's time is spent waiting on a local server

@@ -7,11 +7,11 @@ imports a module once; later calls cost a dictionary lookup).
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.core.observability import flush_metrics
 from chalicelib.hotpath import lookups, tracking
-from chalicelib.observability import flush_metrics
-from chalicelib.web import auth
 from chalicelib.web.http import (
     BinaryResponse,
+    bearer_token,
     check_write_origin,
     client_ip,
     cors_headers,
@@ -53,7 +53,7 @@ def route(path: str, **options):
 
 
 def _token() -> str | None:
-    return auth.bearer_token(_request().headers)
+    return bearer_token(_request().headers)
 
 
 @route("/healthz", methods=["GET"])
@@ -106,7 +106,7 @@ def qr_png(code):
 @route("/v1/campaigns/{campaign_id}/referrers", methods=["POST"], content_types=JSON_OR_TEXT)
 def create_referrer(campaign_id):
     from chalicelib.domain import campaigns, links
-    from chalicelib.hotpath import limits
+    from chalicelib.hotpath import rate_limits
 
     request = _request()
     campaign = campaigns.get_or_404(campaign_id)
@@ -115,7 +115,7 @@ def create_referrer(campaign_id):
         check_write_origin(request, campaign.allowed_origins)
         fan = links.parse(read_json(request))
         base = public_base(request)
-        limits.check(campaign.id, "referrers", client_ip(request))
+        rate_limits.check(campaign.id, "referrers", client_ip(request))
         link = links.create(campaign, fan)
     return json_response(201, links.to_dict(link, campaign, base), cors)
 
@@ -132,22 +132,22 @@ def preflight_referrers(campaign_id):
 
 @route("/v1/referrers/{code}", methods=["GET"])
 def get_referrer(code):
-    from chalicelib.read import impact as referrers
+    from chalicelib.read import impact
 
-    body, origins = referrers.impact(code)
+    body, origins = impact.impact(code)
     return json_response(200, body, {**cors_headers(_request(), origins), "Cache-Control": "no-store"})
 
 
 @route("/v1/shares", methods=["POST"], content_types=JSON_OR_TEXT)
 def record_share():
-    from chalicelib.hotpath import limits
+    from chalicelib.hotpath import rate_limits
 
     request = _request()
     link, campaign, channel = tracking.parse_share(read_json(request))
     cors = cors_headers(request, campaign.allowed_origins)
     with headers_on_errors(cors):
         check_write_origin(request, campaign.allowed_origins)
-        limits.check(campaign.id, "shares", client_ip(request))
+        rate_limits.check(campaign.id, "shares", client_ip(request))
         tracking.record_share(link, channel, _visit())
     return json_response(202, {"accepted": True}, cors)
 
@@ -160,10 +160,10 @@ def record_landing():
     cors = cors_headers(request, campaign.allowed_origins) if campaign else {}
     with headers_on_errors(cors):
         if campaign:
-            from chalicelib.hotpath import limits
+            from chalicelib.hotpath import rate_limits
 
             check_write_origin(request, campaign.allowed_origins)
-            limits.check(campaign.id, "landings", client_ip(request))
+            rate_limits.check(campaign.id, "landings", client_ip(request))
         tracking.record_landing(ref, campaign, _visit())
     return json_response(202, {"accepted": True}, cors)
 
@@ -218,9 +218,9 @@ def erase_referrer(campaign_id, code):
 
 @route("/v1/campaigns", methods=["POST"])
 def create_campaign():
-    from chalicelib.domain import campaigns
+    from chalicelib.domain import access, campaigns
 
-    auth.require_operator(_token())
+    access.require_operator(_token())
     campaign, key = campaigns.create(read_json(_request()))
     return json_response(201, {"campaign": campaigns.to_dict(campaign), "api_key": key,
                                **campaigns.new_secrets(None, campaign)}, NO_STORE)
@@ -228,17 +228,19 @@ def create_campaign():
 
 @route("/v1/campaigns", methods=["GET"])
 def list_campaigns():
+    from chalicelib.domain import access
     from chalicelib.read import insights
 
-    auth.require_operator(_token(), "list campaigns")
+    access.require_operator(_token(), "list campaigns")
     return json_response(200, insights.campaign_page(_query()), OPERATOR_VIEW)
 
 
 @route("/v1/insights", methods=["GET"])
 def get_insights():
+    from chalicelib.domain import access
     from chalicelib.read import insights
 
-    auth.require_operator(_token(), "read the platform's insights")
+    access.require_operator(_token(), "read the platform's insights")
     return json_response(200, insights.insights(_query()), OPERATOR_VIEW)
 
 
@@ -268,27 +270,28 @@ def rotate_campaign_key(campaign_id):
 
 @route("/v1/campaigns/{campaign_id}/webhooks/deliveries", methods=["GET"])
 def list_webhook_deliveries(campaign_id):
-    from chalicelib.domain import campaigns, webhooks
+    from chalicelib.domain import campaigns, webhook_settings
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, webhooks.deliveries(campaign), OPERATOR_VIEW)
+    return json_response(200, webhook_settings.deliveries(campaign), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/webhooks/deliveries/{delivery_id}/retry", methods=["POST"])
 def retry_webhook_delivery(campaign_id, delivery_id):
-    from chalicelib.domain import campaigns, webhooks
+    from chalicelib.domain import campaigns, webhook_settings
 
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(202, webhooks.retry(campaign, delivery_id), OPERATOR_VIEW)
+    return json_response(202, webhook_settings.retry(campaign, delivery_id), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/rewards", methods=["GET"])
 def list_unlocked_rewards(campaign_id):
-    from chalicelib.domain import campaigns, rewards
+    from chalicelib.domain import campaigns
+    from chalicelib.web import downloads
 
     request = _request()
     campaign = campaigns.authorize(campaign_id, _token())
-    return rewards.render(campaign, request.query_params or {}, header(request, "accept"), OPERATOR_VIEW)
+    return downloads.rewards_answer(campaign, request.query_params or {}, header(request, "accept"), OPERATOR_VIEW)
 
 
 @route("/v1/campaigns/{campaign_id}/rewards/fulfilments", methods=["POST"])
@@ -323,13 +326,14 @@ def receive_stripe_event(campaign_id):
 @route("/v1/campaigns/{campaign_id}/stats", methods=["GET"])
 def get_stats(campaign_id):
     from chalicelib.read import stats
+    from chalicelib.web import downloads
 
     request = _request()
     campaign, public = stats.authorize(campaign_id, _token())
     cors = cors_headers(request, campaign.allowed_origins) if public else {}
     with headers_on_errors(cors):
-        return stats.render(campaign, public, _query(), header(request, "accept"),
-                            header(request, "if-none-match"), cors)
+        return downloads.stats_answer(campaign, public, _query(), header(request, "accept"),
+                                      header(request, "if-none-match"), cors)
 
 
 # Assets -------------------------------------------------------------------------------
@@ -355,15 +359,23 @@ def insights_page():
     return assets.respond("insights.html", "no-cache", header(_request(), "if-none-match"))
 
 
+@route("/pages/{name}", methods=["GET"])
+def page_asset(name):
+    """The two pages' shared stylesheet and module, and each page's own (``widget/pages/``)."""
+    from chalicelib.web import assets
+
+    return assets.respond(f"pages/{name}", "no-cache", header(_request(), "if-none-match"))
+
+
 # Stream aggregator ----------------------------------------------------------------------
 
 @app.lambda_function(name="aggregator")
 def aggregator(event, context):
     """Consumes the events table's stream (wired by the CDK stack; `make dev` polls moto's)."""
-    from chalicelib.aggregate import counting as aggregate
+    from chalicelib.aggregate import counting
 
     try:
-        return aggregate.handle_records(event.get("Records", []))
+        return counting.handle_records(event.get("Records", []))
     finally:
         flush_metrics()
 
@@ -371,10 +383,10 @@ def aggregator(event, context):
 @app.lambda_function(name="dispatcher")
 def dispatcher(event, context):
     """Attempts the webhook deliveries of the webhook queue (see chalicelib/outbound/dispatcher.py)."""
-    from chalicelib.outbound import dispatcher as outbound
+    from chalicelib.outbound import dispatcher
 
     try:
-        return outbound.handle_queue_messages(event.get("Records", []))
+        return dispatcher.handle_queue_messages(event.get("Records", []))
     finally:
         flush_metrics()
 
@@ -382,9 +394,9 @@ def dispatcher(event, context):
 @app.lambda_function(name="fallback")
 def fallback(event, context):
     """Applies the facts the request path could not write in time (the SQS fallback queue)."""
-    from chalicelib.store import fallback as spool
+    from chalicelib.store import fallback
 
     try:
-        return spool.apply_queue_messages(event.get("Records", []))
+        return fallback.apply_queue_messages(event.get("Records", []))
     finally:
         flush_metrics()

@@ -7,8 +7,8 @@ from bench.common import report
 
 
 def run() -> None:
-    from chalicelib.aggregate import counting as aggregate
-    from chalicelib.domain import ids
+    from chalicelib.aggregate import counting
+    from chalicelib.core import ids
     from harness.stream import click_record
 
     rng = random.Random(1)
@@ -16,9 +16,9 @@ def run() -> None:
     codes = [ids.link_code() for _ in range(50)]
     records = [click_record(campaign, rng.choice(codes), rng.choice(["x", "whatsapp", "email"]), f"visitor{i}",
                             lane=f"{i % 16:02d}") for i in range(1000)]
-    result = aggregate.handle_records(records)
+    result = counting.handle_records(records)
     report("Aggregator: 1,000 clicks, 3 channels, 50 referrers",
            f"{result['writes']} writes / {result['items']} items", "target: writes = items touched")
-    replay = aggregate.handle_records(records)
+    replay = counting.handle_records(records)
     report("Aggregator: the same batch replayed",
            f"{replay['changed']} items changed", f"({replay['writes']} conditional writes refused)")

@@ -25,8 +25,8 @@ from pathlib import Path
 import requests
 
 from bench.common import report
-from dev.stack import ROOT, free_port
-from harness.stack import LocalStack, start_stack, stop_stack
+from dev.processes import ROOT, free_port
+from harness.stack_process import LocalStack, start_stack, stop_stack
 from harness.user_agents import HUMAN_AGENTS
 
 CLIENTS = 8
@@ -133,7 +133,7 @@ def _event(n: int, campaign: str) -> tuple[dict, dict]:
 def _fill(data_dir: Path, events: int, tail: int) -> str:
     """A data dir holding ``events`` events as a restart finds it: a snapshot, then ``tail``
     journaled changes, every one already consumed by the stream feeder."""
-    from chalicelib import config
+    from chalicelib.core import config
     from dev import journal
 
     table = config.table_name("events")
@@ -190,7 +190,7 @@ def _cpu_seconds(root: int) -> dict[str, float]:
 
 
 def _timed_start(data_dir: Path, timeout: float = 300) -> tuple[LocalStack, float]:
-    """Start a stack as ``harness.stack.start_stack`` does, but wait up to ``timeout`` s
+    """Start a stack as ``harness.stack_process.start_stack`` does, but wait up to ``timeout`` s
     (a slow restart is a figure to report, not an error); returns it and its start time."""
     ports = {"RELAIS_PORT": free_port(), "RELAIS_DEMO_PORT": free_port(), "RELAIS_DYNAMODB_PORT": free_port()}
     env = {**os.environ, **{name: str(port) for name, port in ports.items()},
@@ -200,7 +200,7 @@ def _timed_start(data_dir: Path, timeout: float = 300) -> tuple[LocalStack, floa
     api = f"http://127.0.0.1:{ports['RELAIS_PORT']}"
     started = time.monotonic()
     with open(data_dir.parent / f"{data_dir.name}-stack.log", "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dev.stack"], cwd=ROOT, env=env, stdout=log,
+        process = subprocess.Popen([sys.executable, "-m", "dev.local_stack"], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     while True:
         try:

@@ -95,7 +95,7 @@ def _old_rank_units(proxy, campaign_id: str) -> float:
 
 def run(upstream: str) -> None:
     from app import app
-    from chalicelib.domain.clock import utc_now
+    from chalicelib.core.clock import utc_now
     from chalicelib.read import stats
 
     seeded = {size: _seed(size) for size in SIZES}

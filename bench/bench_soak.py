@@ -11,7 +11,7 @@ import requests
 
 from bench.common import report
 from harness import soak
-from harness.stack import start_stack, stop_stack
+from harness.stack_process import start_stack, stop_stack
 
 
 def _totals(api: str, campaign_id: str, key: str) -> dict:

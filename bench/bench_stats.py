@@ -20,8 +20,8 @@ RESOURCE = "/v1/campaigns/{campaign_id}/stats"
 
 def _small_campaign() -> tuple[str, str]:
     from app import aggregator, app
+    from chalicelib.core.clock import utc_now
     from chalicelib.domain import campaigns, links, pledges
-    from chalicelib.domain.clock import utc_now
     from chalicelib.hotpath import lookups, tracking
     from dev.stream_poller import StreamPoller
 

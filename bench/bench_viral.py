@@ -162,12 +162,12 @@ def _facts(rng: random.Random, codes: list[str]) -> list[Fact]:
 
 
 def _records(campaign_id: str, facts: list[Fact], rng: random.Random) -> tuple[list[list[dict]], list[int]]:
-    """Each fact written as the request path writes it (``store.events.put_fact``: a known
+    """Each fact written as the request path writes it (``store.events_table.put_fact``: a known
     visitor's visits of the day join one item), and the stream records those writes made,
     read back from moto's stream, handed to the lane's processor: Lambda splits a shard's
     records by partition key over ``PARALLELIZATION`` concurrent batches. Returns the records
     per (shard, processor) stream, shard by shard, and the items' sizes."""
-    from chalicelib.store import events
+    from chalicelib.store import events_table
     from chalicelib.store.records import Fact as StoredFact
     from dev.dynamodb_proxy import item_size
     from dev.stream_poller import StreamPoller
@@ -178,7 +178,7 @@ def _records(campaign_id: str, facts: list[Fact], rng: random.Random) -> tuple[l
     bots = [agent for agent in PREVIEW_AGENTS.values() if agent]
     for fact in facts:
         agent = rng.choice(people if fact.person else bots) if fact.kind in ("visit", "landing") else None
-        events.put_fact(StoredFact(fact.kind, campaign_id, fact.code, fact.channel, DAY, events.new_token(),
+        events_table.put_fact(StoredFact(fact.kind, campaign_id, fact.code, fact.channel, DAY, events_table.new_token(),
                                    fact.visitor, agent), request_path=False)
     poller.drain()
     shards: list[list[dict]] = [[] for _ in range(SHARDS * PARALLELIZATION)]
@@ -198,14 +198,14 @@ def _batches(streams: list[list[dict]]) -> list[tuple[int, list[dict]]]:
 
 
 def _stored(campaign_id: str) -> dict[tuple, Counter]:
-    from chalicelib.store import rollups
+    from chalicelib.store import rollups_table
 
     keys = {"total": lambda r: ("total",), "day": lambda r: ("day", r.day, r.channel),
             "referrer": lambda r: ("referrer", r.code)}
     return {keys[rollup.level](rollup): Counter({name: value for name, value in item.counts.items()
                                                  if name in ("clicks", "unique_clicks", "previews", "shares", "landed")
                                                  and value})
-            for rollup, item in rollups.counter_items(campaign_id).items() if rollup.level in keys}
+            for rollup, item in rollups_table.counter_items(campaign_id).items() if rollup.level in keys}
 
 
 def _rollup_write_units(campaign_id: str) -> dict[str, float]:
@@ -244,7 +244,7 @@ def _naive_baseline(records: list[dict]) -> float:
 def _redirect_units(campaign_code: str) -> tuple[Calls, list[int]]:
     """The request path measured: DynamoDB calls of 100 redirects, and the sizes of the items they wrote."""
     from app import app
-    from chalicelib.store import clients, events
+    from chalicelib.store import clients, events_table
     from dev.dynamodb_proxy import item_size
 
     campaign_id, code = campaign_code.split(":")
@@ -254,7 +254,7 @@ def _redirect_units(campaign_code: str) -> tuple[Calls, list[int]]:
         for i in range(100):
             answer = app(redirect_event(code, f"203.0.113.{i}", chrome, channel="whatsapp"), FakeContext())
             assert answer["statusCode"] == 302, answer
-    sizes = [item_size(image) for _, _, image in events.campaign_items(campaign_id)]
+    sizes = [item_size(image) for _, _, image in events_table.campaign_items(campaign_id)]
     return calls, sizes
 
 
@@ -292,7 +292,7 @@ def _aggregator_cost(write_units: float, read_units: float, calls: float, batch_
 
 def run() -> None:
     from chalicelib.aggregate import counting
-    from chalicelib.domain import ids
+    from chalicelib.core import ids
     from chalicelib.store import clients
 
     rng = random.Random(15)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bench.common import report
-from dev.stack import ROOT
+from dev.processes import ROOT
 from harness.widget import BUDGET, WIDGET, gzipped_size
 
 

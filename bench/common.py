@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dev.stack import ROOT, free_port, spawn, wait_http
+from dev.processes import ROOT, free_port, spawn, wait_http
 
 BENCH_ENV = {
     "RELAIS_STAGE": "local",

@@ -229,7 +229,7 @@ class JournalStream:
 
     def __init__(self, data_dir: Path, handler: Handler, consumer: str = "tests", batch_size: int = 100,
                  region: str | None = None) -> None:
-        from chalicelib import config
+        from chalicelib.core import config
 
         self.directory = journal_directory(data_dir)
         self.handler = handler

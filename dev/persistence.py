@@ -26,13 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dev import erasure, journal
+from dev import journal, journal_scrub
 from dev.journal_proxy import JournalingProxy
 from dev.local_dynamodb import LocalDynamoDB
+from dev.processes import ROOT, die_with_parent
 
 log = logging.getLogger("relais_dev.persistence")
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPACT_BYTES = 32 << 20  # compact once closed segments hold this much (and at least the snapshot's size)
 COMPACTION_CHECK = 2.0  # s
 LEGACY_SNAPSHOT = "tables.json"
@@ -95,8 +95,9 @@ class JournaledDynamoDB:
         self._import_legacy()
         recovery = journal.recover(self.directory)
         items = self.db.put_all(recovery.images())
-        self.journal = erasure.ErasureAwareJournal(self.directory, recovery.next_seq, segment_bytes=self.segment_bytes,
-                                                   pending=erasure.pending_after_recovery(recovery))
+        self.journal = journal_scrub.ErasureAwareJournal(
+            self.directory, recovery.next_seq, segment_bytes=self.segment_bytes,
+            pending=journal_scrub.pending_after_recovery(recovery))
         self.proxy = JournalingProxy(self.db, self.journal, self.streamed, self.port).start()
         return Restored(items, recovery.tail_changes, recovery.next_seq, time.monotonic() - started)
 
@@ -104,7 +105,7 @@ class JournaledDynamoDB:
         legacy = self.data_dir / LEGACY_SNAPSHOT
         if not legacy.exists() or (self.directory / journal.SNAPSHOT).exists() or journal.list_segments(self.directory):
             return
-        from chalicelib import config
+        from chalicelib.core import config
 
         data = json.loads(legacy.read_text())
         images = []
@@ -141,10 +142,8 @@ class JournaledDynamoDB:
 
     def compact(self, keep_after: int) -> dict | None:
         """One compaction in a child process (which dies with this one)."""
-        from dev.stack import _die_with_parent
-
         command = [sys.executable, "-m", "dev.journal", "compact", str(self.directory), "--keep-after", str(keep_after)]
-        self._compaction = subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent, stdout=subprocess.PIPE,
+        self._compaction = subprocess.Popen(command, cwd=ROOT, preexec_fn=die_with_parent, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE,
                                             pass_fds=(self.lock_fd,) if self.lock_fd is not None else ())
         out, err = self._compaction.communicate()
@@ -160,8 +159,8 @@ class JournaledDynamoDB:
 
     def scrub_if_due(self, keep_after: int) -> bool:
         """After an erasure, once every stream consumer is past it: close the live segment and
-        compact, so that no image from before the erasure stays on disk (:mod:`dev.erasure`)."""
-        assert isinstance(self.journal, erasure.ErasureAwareJournal)
+        compact, so that no image from before the erasure stays on disk (:mod:`dev.journal_scrub`)."""
+        assert isinstance(self.journal, journal_scrub.ErasureAwareJournal)
         pending = self.journal.scrub_pending
         if pending is None or keep_after < pending:
             return False

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from chalicelib.domain import campaigns
-from chalicelib.store import campaigns as stored_campaigns
+from chalicelib.store import campaigns_table
 
 
 def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tuple[str, str]:
@@ -22,7 +22,7 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
         if existing is not None:
             if existing.target_url != demo_url or existing.allowed_origins != demo_origins:
                 existing.target_url, existing.allowed_origins = demo_url, demo_origins
-                stored_campaigns.save(existing)
+                campaigns_table.save(existing)
             return saved["id"], saved["api_key"]
     campaign, key = campaigns.create({
         "name": "Noob — la saison finale",
@@ -38,7 +38,7 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
         ],
     })
     campaign.target_url, campaign.allowed_origins = demo_url, demo_origins
-    stored_campaigns.save(campaign)
+    campaigns_table.save(campaign)
     with open(os.open(record, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:  # it holds the key
         out.write(json.dumps({"id": campaign.id, "api_key": key}))
     return campaign.id, key

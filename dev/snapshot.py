@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from chalicelib import config
+from chalicelib.core import config
 from dev.local_dynamodb import LocalDynamoDB
 
 

@@ -5,16 +5,18 @@ so that local counting runs exactly the code that runs on AWS.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
 
 import boto3
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import tables
 
 Handler = Callable[[dict, object], object]
+log = logging.getLogger("relais_dev")
 
 
 def _lambda_record(record: dict, stream_arn: str) -> dict:
@@ -88,13 +90,11 @@ class StreamPoller:
                         break
             return handled
 
-    def run(self, stop: threading.Event, interval: float = 0.5,
-            on_error: Callable[[Exception], None] | None = None) -> None:
+    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Drain until ``stop`` is set (the ``make dev`` loop)."""
         while not stop.is_set():
             try:
                 self.drain()
             except Exception as exc:  # keep polling; a poison batch is retried, as Lambda would
-                if on_error:
-                    on_error(exc)
+                log.error("aggregator batch failed: %s", exc)
             stop.wait(interval)

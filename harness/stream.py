@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import itertools
 
-from chalicelib.domain import ids
+from chalicelib.core import ids
 
 _seq = itertools.count(10**20)
 _items: dict[tuple[str, str], dict] = {}
@@ -17,7 +17,7 @@ def next_sequence_number() -> str:
 
 
 def click_record(campaign, code, channel, visitor, day="2026-11-01", lane="03", rewritten=False):
-    """The stream record of a visitor's click, as ``store.events.put_fact`` makes it: their item
+    """The stream record of a visitor's click, as ``store.events_table.put_fact`` makes it: their item
     of the day (per link and channel) gains the click's token, an ``INSERT`` for their first
     click and a ``MODIFY`` after (``rewritten``: the item written again unchanged, as a
     fallback replay of a write that had landed does)."""

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from dev.stack import ROOT
+from dev.processes import ROOT
 
 WEBHOOKS_DOC = ROOT / "docs" / "webhooks.md"
 

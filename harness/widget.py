@@ -4,7 +4,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from dev.stack import ROOT
+from dev.processes import ROOT
 
 WIDGET = ROOT / "widget" / "widget.js"
 BUDGET = 8192  # bytes, gzipped

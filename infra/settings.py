@@ -120,7 +120,7 @@ class StageSettings:
 
     @property
     def table_prefix(self) -> str:
-        """Same default as ``chalicelib.config.table_name``, so operators find tables by stage."""
+        """Same default as ``chalicelib.core.config.table_name``, so operators find tables by stage."""
         return f"relais-{self.stage}-"
 
     @property

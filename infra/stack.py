@@ -70,7 +70,7 @@ SKIPPED_RECORDS_METRIC = "SkippedEvents"
 LOST_EVENTS_METRIC = "LostEvents"
 """What ``chalicelib.hotpath.tracking`` counts when a fact was neither written nor sent to the fallback queue."""
 METRICS_SERVICE = "relais"
-"""The ``service`` dimension ``chalicelib.observability`` puts on every metric."""
+"""The ``service`` dimension ``chalicelib.core.observability`` puts on every metric."""
 
 API_TIMEOUT_SECONDS = 10
 """Far below API Gateway's 29 s: a redirect that cannot answer in 10 s should fail fast."""
@@ -333,7 +333,7 @@ class RelaisStack(cdk.Stack):
         return group
 
     def _environment(self) -> dict[str, str]:
-        """What ``chalicelib.config`` reads in a deployed stage. Secrets travel by name only.
+        """What ``chalicelib.core.config`` reads in a deployed stage. Secrets travel by name only.
 
         ``RELAIS_SECRETS_VERSION`` is read by nobody: containers cache SSM values for their
         lifetime, and changing this value is what replaces every container after a rotation.

@@ -8,7 +8,7 @@ pledges). The aggregator rebuilds it at the end of a batch that changed such a f
 (a pledge or refund, a click on a fan already on it, a rename, hiding, erasure): one
 leaderboard-index query of at most ``BOARD_SIZE + SLACK`` items, overlaid with the items
 the batch has just written (fresher than the index, which DynamoDB updates
-asynchronously), then two puts (``store.rollups.put_board``: each item under 4 KB, one read
+asynchronously), then two puts (``store.rollups_table.put_board``: each item under 4 KB, one read
 unit at most), skipped when nothing changed.
 
 Why only fans with a pledge: a pledge is the one thing a stranger cannot make (the creator
@@ -17,7 +17,7 @@ index query skips the zero scores anyone can mint.
 
 Rebuilds of one campaign can race (its lanes are read by several stream shards): each
 board records when its index read began, and a put never replaces a board built from a
-later read (``store.rollups.put_board``); an item in two states keeps the one with the
+later read (``store.rollups_table.put_board``); an item in two states keeps the one with the
 higher ``ver`` (the aggregator's write count of that item).
 """
 from __future__ import annotations
@@ -26,13 +26,13 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 
-from chalicelib.domain.clock import utc_now
+from chalicelib.core.clock import utc_now
+from chalicelib.core.observability import logger
 from chalicelib.hotpath import signing
-from chalicelib.observability import logger
-from chalicelib.store import rollups
+from chalicelib.store import rollups_table
 from chalicelib.store.derived import Board, BoardEntry, Rollup
 from chalicelib.store.records import RollupId
-from chalicelib.store.rollups import Applied, Contribution
+from chalicelib.store.rollups_table import Applied, Contribution
 
 BOARD_SIZE = 100
 SLACK = 10  # more index items than the board holds: entries this batch took out are replaced
@@ -57,14 +57,14 @@ def rebuild(campaign_id: str, touched: Mapping[str, Rollup]) -> bool:
     ``True`` when it was stored, ``False`` when unchanged or a newer board won."""
     for _ in range(ATTEMPTS):
         started = int(time.time() * 1000)
-        found = dict(rollups.leaders(campaign_id, BOARD_SIZE + SLACK))
+        found = dict(rollups_table.leaders(campaign_id, BOARD_SIZE + SLACK))
         for code, item in touched.items():
             if code not in found or item.version >= found[code].version:
                 found[code] = item
         built = Board(ordered(found), started)
-        if rollups.put_board(campaign_id, built):
+        if rollups_table.put_board(campaign_id, built):
             return True
-        if rollups.board(campaign_id, consistent=True).built_ms <= started:
+        if rollups_table.board(campaign_id, consistent=True).built_ms <= started:
             return False  # unchanged: nothing to write
     logger.warning("leaderboard not rebuilt: newer builds kept winning", extra={"campaign": campaign_id})
     return False

@@ -6,12 +6,12 @@ record adds ``f(new image) - f(old image)``: a pledge's refund takes it back out
 fact written again unchanged (the fallback replaying one that had landed) adds nothing,
 TTL removals count nothing. A visit is a click when its user agent is a person's, else a
 link preview (``aggregate.bots``). A known visitor's visits of a day through one link and
-channel are one item (``store.events.put_fact``): its ``INSERT`` is a unique click, each
+channel are one item (``store.events_table.put_fact``): its ``INSERT`` is a unique click, each
 token it gains a click; likewise their landings (the widget's beacon from the creator's
 page) are one item, one ``landed``. Who was seen needs no lookup of its own.
 
 Exactness: each rollup item remembers, per events lane, the last record it applied
-(``store.rollups.apply``), so a replayed batch, or any part of one, changes nothing. A
+(``store.rollups_table.apply``), so a replayed batch, or any part of one, changes nothing. A
 record the aggregator cannot use is skipped and counted (``SkippedEvents``), never the
 batch. While a recount of a campaign runs (``aggregate.recount``), that campaign's
 records between the recount's markers are held aside instead of applied.
@@ -22,10 +22,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.aggregate import board, erasure, notify
+from chalicelib.aggregate import board, notify, redaction
 from chalicelib.aggregate.bots import is_bot
-from chalicelib.observability import count, logger
-from chalicelib.store import events, rollups
+from chalicelib.core.observability import count, logger
+from chalicelib.store import events_table, rollups_table
 from chalicelib.store.records import (
     CHANNEL_COUNTERS,
     DIRECT,
@@ -37,7 +37,7 @@ from chalicelib.store.records import (
     depth_id,
     referrer_id,
 )
-from chalicelib.store.rollups import Contribution, Held, RecountState
+from chalicelib.store.rollups_table import Contribution, Held, RecountState
 from chalicelib.store.stream import Change, decode_record
 
 SCORE_SCALE = 1_000_000  # leaderboard score = amount in goal currency × scale + pledges
@@ -64,7 +64,7 @@ def contributions(event: Event) -> dict[RollupId, Counter]:
             result[TOTAL] += Counter(children=1)
             result[referrer_id(event.referred_by)] = Counter(children=1)
         return result
-    if kind == "recount" or events.is_ignored(event):
+    if kind == "recount" or events_table.is_ignored(event):
         return {}
     raise ValueError(f"unknown event kind {kind!r}")
 
@@ -179,7 +179,7 @@ def _recount_marker(change: Change, states: dict[str, RecountState]) -> tuple[st
 def handle_records(records: Iterable[dict]) -> dict:
     """Apply one batch of stream records. Returns what it did, for logs and benchmarks."""
     changes, skipped, total = _decode_all(records)
-    states = rollups.recount_states({change.campaign_id for change in changes}) if changes else {}
+    states = rollups_table.recount_states({change.campaign_id for change in changes}) if changes else {}
     pending: dict[tuple[str, RollupId], list[Contribution]] = defaultdict(list)
     marks = []
     held = 0
@@ -203,7 +203,7 @@ def handle_records(records: Iterable[dict]) -> dict:
             continue
         state = states.get(change.campaign_id)
         if state is not None and state.holds(change.lane, change.seq):
-            rollups.hold(change.campaign_id, state.run, Held(
+            rollups_table.hold(change.campaign_id, state.run, Held(
                 change.lane, change.seq, change.key, change.new_image,
                 {rollup: dict(counters) for rollup, counters in delta.items()}, sets))
             held += 1
@@ -211,12 +211,12 @@ def handle_records(records: Iterable[dict]) -> dict:
         for rollup, counters in delta.items():
             pending[(change.campaign_id, rollup)].append(
                 Contribution(change.lane, change.seq, counters, sets.get(rollup, {})))
-    outcomes = {key: rollups.apply(key[0], key[1], items) for key, items in pending.items()}
+    outcomes = {key: rollups_table.apply(key[0], key[1], items) for key, items in pending.items()}
     for mark in marks:
-        rollups.mark_lane(*mark)
+        rollups_table.mark_lane(*mark)
     boards = board.refresh_after(pending, outcomes)
     notify.after_batch(changes)  # webhooks, milestones, rewards: from the counters just applied
-    erasure.redact_deliveries(changes)  # after them: an erased fan's name leaves their delivery
+    redaction.redact_deliveries(changes)  # after them: an erased fan's name leaves their delivery
     board.retire_salts()
     return {"records": total, "skipped": skipped, "held": held, "items": len(pending), "boards": boards,
             "writes": sum(o.writes for o in outcomes.values()), "changed": sum(o.changed for o in outcomes.values())}

@@ -9,7 +9,7 @@
 
 Nothing here runs on the request path, and nothing depends on how often it runs: every
 step compares stored state with what the counters say and moves it with idempotent writes
-(``store.webhooks``, ``store.rewards``), so a replayed batch, or one that failed half-way
+(``store.webhook_records``, ``store.reward_states``), so a replayed batch, or one that failed half-way
 and is retried, ends in the same state with the same events. Batches without pledges or
 new referrers cost nothing here (no read at all).
 """
@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from chalicelib.observability import count, logger
-from chalicelib.outbound import events as outbound
-from chalicelib.store import campaigns as stored_campaigns
-from chalicelib.store import rewards as stored_rewards
-from chalicelib.store import rollups, webhooks
+from chalicelib.core.observability import count, logger
+from chalicelib.outbound import webhook_events
+from chalicelib.store import campaigns_table, reward_states, rollups_table, webhook_records
 from chalicelib.store.derived import RewardState
 from chalicelib.store.records import Campaign
 from chalicelib.store.stream import Change
@@ -38,7 +36,7 @@ def after_batch(changes: list[Change]) -> int:
             by_campaign[change.campaign_id].append(change)
     announced = 0
     for campaign_id, its in sorted(by_campaign.items()):
-        campaign = stored_campaigns.get(campaign_id)
+        campaign = campaigns_table.get(campaign_id)
         if campaign is not None:
             announced += _campaign(campaign, its)
     if announced:
@@ -52,13 +50,13 @@ def _campaign(campaign: Campaign, changes: list[Change]) -> int:
     if hooks:
         for change in changes:
             try:
-                event = outbound.from_change(change.name, change.new, change.old)
+                event = webhook_events.from_change(change.name, change.new, change.old)
             except ValueError as exc:
                 count("SkippedEvents")
                 logger.warning("stream record skipped for webhooks", extra={"reason": str(exc)[:300]})
                 continue
             if event is not None:
-                announced += outbound.announce(event)
+                announced += webhook_events.announce(event)
     fans = {code for change in changes for code in _counted_fans(change)}
     if fans and campaign.milestones and campaign.goal_currency:
         announced += _milestones(campaign, hooks)
@@ -77,37 +75,38 @@ def _counted_fans(change: Change) -> set[str]:
 
 
 def _milestones(campaign: Campaign, hooks: bool) -> int:
-    fan_amount = rollups.total(campaign.id, consistent=True).get("fan_goal_amt")
+    fan_amount = rollups_table.total(campaign.id, consistent=True).get("fan_goal_amt")
     reached = {m.amount: m for m in reversed(campaign.milestones) if m.amount <= fan_amount}
     if not reached:
         return 0
-    states = webhooks.milestone_states(campaign.id, list(reached))
+    states = webhook_records.milestone_states(campaign.id, list(reached))
     announced = 0
     for amount, milestone in sorted(reached.items()):
-        state = states.get(amount) or webhooks.reach_milestone(campaign.id, amount, outbound.now_ms(), not hooks)
+        state = states.get(amount) or webhook_records.reach_milestone(
+            campaign.id, amount, webhook_events.now_ms(), not hooks)
         if state.notified:
             continue
         if hooks:
-            announced += outbound.announce(outbound.milestone_reached(campaign, milestone, fan_amount))
-        webhooks.milestone_notified(campaign.id, amount)
+            announced += webhook_events.announce(webhook_events.milestone_reached(campaign, milestone, fan_amount))
+        webhook_records.milestone_notified(campaign.id, amount)
     return announced
 
 
 def _rewards(campaign: Campaign, codes: set[str], hooks: bool) -> int:
-    counts = stored_rewards.fans(campaign.id, codes)
+    counts = reward_states.fans(campaign.id, codes)
     labels = {reward.pledges: reward.label for reward in reversed(campaign.rewards)}  # first label per count
     announced = 0
     for code in sorted(codes):
         pledges = counts.get(code, (0, None))[0]
-        states = stored_rewards.states_of(campaign.id, code)
+        states = reward_states.states_of(campaign.id, code)
         for threshold, label in sorted(labels.items()):
             state, pledges = _settle(campaign.id, states.get(threshold) or RewardState(code, threshold, label),
                                      label, pledges)
             if not state.unlocked or state.notified >= state.generation:
                 continue
             if hooks:
-                announced += outbound.announce(outbound.reward_unlocked(campaign, state, pledges))
-            stored_rewards.mark_notified(campaign.id, code, threshold, state.generation)
+                announced += webhook_events.announce(webhook_events.reward_unlocked(campaign, state, pledges))
+            reward_states.mark_notified(campaign.id, code, threshold, state.generation)
     return announced
 
 
@@ -121,10 +120,10 @@ def _settle(campaign_id: str, state: RewardState, label: str, pledges: int) -> t
         wanted = pledges >= state.pledges or state.fulfilled_at is not None
         if wanted == state.unlocked:
             return state, pledges
-        moved = stored_rewards.transition(campaign_id, state, wanted, label, outbound.now_ms())
+        moved = reward_states.transition(campaign_id, state, wanted, label, webhook_events.now_ms())
         if moved is not None:
             return moved, pledges
-        pledges = stored_rewards.fans(campaign_id, [state.code]).get(state.code, (0, None))[0]
-        state = stored_rewards.states_of(campaign_id, state.code).get(state.pledges) or \
+        pledges = reward_states.fans(campaign_id, [state.code]).get(state.code, (0, None))[0]
+        state = reward_states.states_of(campaign_id, state.code).get(state.pledges) or \
             RewardState(state.code, state.pledges, label)
     raise RuntimeError(f"reward state of {state.code} kept changing under us")

@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import config
 from chalicelib.aggregate import board, counting
-from chalicelib.domain.clock import utc_now
-from chalicelib.store import events, rollups
+from chalicelib.core import config
+from chalicelib.core.clock import utc_now
+from chalicelib.store import events_table, rollups_table
 from chalicelib.store.derived import Rollup
 from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, RollupId, channel_counter
 
-LANES = events.LANES
+LANES = events_table.LANES
 FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
 WAIT_SECONDS = 120
 
@@ -83,7 +83,7 @@ class Report:
 def _wait_for(campaign_id: str, run: str, phase: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        state = rollups.recount_state(campaign_id)
+        state = rollups_table.recount_state(campaign_id)
         marks = (state.started if phase == "start" else state.ended) if state and state.run == run else {}
         if len(marks) == LANES:
             return
@@ -95,7 +95,7 @@ def _wait_for(campaign_id: str, run: str, phase: str, timeout: float) -> None:
 
 def _mark(campaign_id: str, run: str, phase: str, timeout: float) -> None:
     for lane in range(LANES):
-        events.put_recount_marker(campaign_id, lane, run, phase)
+        events_table.put_recount_marker(campaign_id, lane, run, phase)
     _wait_for(campaign_id, run, phase, timeout)
 
 
@@ -116,7 +116,7 @@ def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, s
     target = _Target()
     seen: dict[tuple[str, str], dict] = {}
     read = 0
-    for event, key, image in events.campaign_items(campaign_id):
+    for event, key, image in events_table.campaign_items(campaign_id):
         read += 1
         seen[key] = image
         if event.kind in counting.FACTS and (event.day or "") < horizon:
@@ -128,15 +128,15 @@ def _rebuild(campaign_id: str, horizon: str) -> tuple[_Target, dict[tuple[str, s
     return target, seen, read
 
 
-def _add_unseen_held(target: _Target, held: list[rollups.Held], seen: dict[tuple[str, str], dict]) -> None:
+def _add_unseen_held(target: _Target, held: list[rollups_table.Held], seen: dict[tuple[str, str], dict]) -> None:
     """Held records the event read had not seen yet are still to count."""
-    by_event: dict[tuple[str, str], list[rollups.Held]] = defaultdict(list)
+    by_event: dict[tuple[str, str], list[rollups_table.Held]] = defaultdict(list)
     for record in held:
         by_event[record.event_key].append(record)
     for key, records in by_event.items():
         records.sort(key=lambda r: r.seq)
         read = seen.get(key)
-        included = max((i for i, r in enumerate(records) if events.same_image(r.new_image, read)), default=-1)
+        included = max((i for i, r in enumerate(records) if events_table.same_image(r.new_image, read)), default=-1)
         for record in records[included + 1:]:
             target.add(record.contributions, record.fields)
 
@@ -176,17 +176,17 @@ def _differences(target: _Target, stored: dict[RollupId, Rollup]) -> list[Differ
 
 def recount(campaign_id: str, check_only: bool = False, timeout: float = WAIT_SECONDS,
             progress: Callable[[str], None] = lambda line: None) -> Report:
-    run = events.new_token()
+    run = events_table.new_token()
     horizon = (utc_now().date() - timedelta(days=config.event_ttl_days())).isoformat()
-    rollups.begin_recount(campaign_id, run)
+    rollups_table.begin_recount(campaign_id, run)
     progress("waiting for the aggregator to meet the start markers…")
     _mark(campaign_id, run, "start", timeout)
-    stored = rollups.counter_items(campaign_id)
+    stored = rollups_table.counter_items(campaign_id)
     progress(f"rollups frozen ({len(stored)} items); reading events…")
     target, seen, read = _rebuild(campaign_id, horizon)
     progress(f"{read} events read; waiting for the end markers…")
     _mark(campaign_id, run, "end", timeout)
-    held = rollups.held_records(campaign_id, run)
+    held = rollups_table.held_records(campaign_id, run)
     _add_unseen_held(target, held, seen)
     report = Report(campaign_id, run, read, len(held), len(set(target.counters) | set(stored)))
     _keep_expired(target, stored, horizon, report)
@@ -196,7 +196,7 @@ def recount(campaign_id: str, check_only: bool = False, timeout: float = WAIT_SE
         for difference in report.differences:
             deltas[difference.rollup][difference.counter] = difference.rebuilt - difference.stored
         for rollup in sorted(set(deltas) | {r for r in target.fields if r not in stored}):
-            rollups.correct(campaign_id, rollup, deltas.get(rollup, {}), target.fields.get(rollup, {}), run)
+            rollups_table.correct(campaign_id, rollup, deltas.get(rollup, {}), target.fields.get(rollup, {}), run)
         report.applied = bool(deltas)
         if deltas:
             board.rebuild(campaign_id, {})  # the leaderboard item follows the corrected scores

@@ -5,15 +5,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain import ids
-from chalicelib.domain.channels import CHANNELS, is_channel
+from chalicelib.core import ids
+from chalicelib.core import validation as v
+from chalicelib.core.channels import CHANNELS, is_channel
+from chalicelib.core.errors import ApiError, bad_request, forbidden, not_found, unauthorized
+from chalicelib.core.urls import origin_of, safe_origin, safe_target_url
+from chalicelib.domain import access
 from chalicelib.domain.currencies import is_currency
-from chalicelib.errors import ApiError, bad_request, forbidden, not_found, unauthorized
-from chalicelib.store import campaigns as stored_campaigns
+from chalicelib.store import campaigns_table
 from chalicelib.store.records import Campaign, Milestone
-from chalicelib.web import auth
-from chalicelib.web import validation as v
-from chalicelib.web.urls import origin_of, safe_origin, safe_target_url
 
 LOCALES = ("en", "fr", "es")
 LEADERBOARD_MODES = ("off", "pseudonymous", "public")
@@ -113,10 +113,10 @@ def _ends_at(value: Any) -> datetime | None:
 
 def _webhook(value: Any) -> dict[str, Any]:
     """Setting the URL (again) draws a new signing secret: that is the rotation."""
-    from chalicelib.domain import webhooks
+    from chalicelib.domain import webhook_settings
 
-    url = webhooks.endpoint(value)
-    return {"webhook_url": url, "webhook_secret": webhooks.new_secret() if url else None}
+    url = webhook_settings.endpoint(value)
+    return {"webhook_url": url, "webhook_secret": webhook_settings.new_secret() if url else None}
 
 
 def _rewards(value: Any) -> list:
@@ -167,13 +167,13 @@ def create(body: Any) -> tuple[Campaign, str]:
             raise bad_request(f"invalid_{required}", f"{required} is required.")
     now = _now()
     campaign_id = ids.campaign_id()
-    key, key_hash = auth.new_key(campaign_id)
+    key, key_hash = access.new_key(campaign_id)
     campaign = Campaign(id=campaign_id, name="", target_url="", key_hash=key_hash, created_at=now, updated_at=now,
                         channels=list(CHANNELS))
     _apply(campaign, body)
     if "allowed_origins" not in body:
         campaign.allowed_origins = [origin_of(campaign.target_url)]
-    if not stored_campaigns.insert(campaign):
+    if not campaigns_table.insert(campaign):
         raise RuntimeError("campaign id collision")  # 62^12 ids: never silent
     return campaign, key
 
@@ -188,7 +188,7 @@ def update(campaign: Campaign, body: Any) -> Campaign:
     if campaign.goal_currency != before:
         _check_currency_change(campaign)
     campaign.updated_at = _now()
-    stored_campaigns.save(campaign)
+    campaigns_table.save(campaign)
     return campaign
 
 
@@ -196,25 +196,25 @@ def _check_currency_change(campaign: Campaign) -> None:
     """The goal currency is fixed once a pledge is counted: each pledge's amount in the goal
     currency (the leaderboard's order, the fans' amount, milestones) is counted when it
     arrives, so a new currency would add euros to dollars. Before any pledge it may change."""
-    from chalicelib.store import rollups
+    from chalicelib.store import rollups_table
 
-    counted = rollups.total(campaign.id, consistent=True)
+    counted = rollups_table.total(campaign.id, consistent=True)
     if counted.get("pledges") or counted.amounts:
         raise ApiError(409, "goal_currency_locked",
                        "The goal's currency cannot change once pledges are counted; its amount can.")
 
 
 def rotate_key(campaign: Campaign) -> str:
-    key, campaign.key_hash = auth.new_key(campaign.id)
+    key, campaign.key_hash = access.new_key(campaign.id)
     campaign.updated_at = _now()
-    stored_campaigns.save(campaign)
+    campaigns_table.save(campaign)
     return key
 
 
 def find(campaign_id: str) -> Campaign | None:
     if not ids.is_base62(campaign_id, 1, 32):
         return None
-    return stored_campaigns.get(campaign_id)
+    return campaigns_table.get(campaign_id)
 
 
 def get_or_404(campaign_id: str) -> Campaign:
@@ -231,18 +231,18 @@ def authorize(campaign_id: str, token: str | None) -> Campaign:
     """
     if token is None:
         raise unauthorized()
-    if auth.is_operator(token):
+    if access.is_operator(token):
         return get_or_404(campaign_id)
-    key_campaign = auth.parse_key(token)
+    key_campaign = access.parse_key(token)
     if key_campaign is None:
         raise unauthorized("The token is not valid.")
     if key_campaign != campaign_id:
         owner = find(key_campaign)
-        if owner is not None and auth.key_matches(token, owner.key_hash):
+        if owner is not None and access.key_matches(token, owner.key_hash):
             raise forbidden("This key belongs to another campaign.")
         raise unauthorized("The token is not valid.")
     campaign = find(campaign_id)
-    if campaign is None or not auth.key_matches(token, campaign.key_hash):
+    if campaign is None or not access.key_matches(token, campaign.key_hash):
         raise unauthorized("The token is not valid.")
     return campaign
 

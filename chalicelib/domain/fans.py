@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from chalicelib.core import cursors
+from chalicelib.core import validation as v
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import ApiError, bad_request, not_found
 from chalicelib.domain import sealing
-from chalicelib.domain.clock import utc_now
 from chalicelib.domain.links import display_name
-from chalicelib.errors import ApiError, bad_request, not_found
-from chalicelib.store import events, links, rollups
+from chalicelib.store import events_table, links_table, rollups_table
 from chalicelib.store.derived import Rollup
 from chalicelib.store.records import Campaign, Link, Pledge
-from chalicelib.web import cursors
-from chalicelib.web import validation as v
 
 PAGE_SIZE = 100
 ERASED = "erased"
@@ -27,7 +27,7 @@ ERASED = "erased"
 
 
 def _link(campaign: Campaign, code: str) -> Link:
-    link = links.get(code) if isinstance(code, str) and 4 <= len(code) <= 16 and code.isalnum() else None
+    link = links_table.get(code) if isinstance(code, str) and 4 <= len(code) <= 16 and code.isalnum() else None
     if link is None or link.campaign_id != campaign.id:
         raise not_found("referrer")
     return link
@@ -58,8 +58,8 @@ def page(campaign: Campaign, params: dict) -> dict:
     their link's creation has been counted (seconds after it, under ``make dev`` at once)."""
     listing = f"referrers:{campaign.id}"
     after = cursors.decode(listing, params["cursor"]) if params.get("cursor") is not None else None
-    found, last = rollups.referrer_page(campaign.id, PAGE_SIZE, after)
-    stored = links.get_many([code for code, _ in found])
+    found, last = rollups_table.referrer_page(campaign.id, PAGE_SIZE, after)
+    stored = links_table.get_many([code for code, _ in found])
     rows = [_row(stored[code], item) for code, item in found if code in stored]
     return {"referrers": rows, "cursor": cursors.encode(listing, last) if last else None}
 
@@ -72,13 +72,13 @@ def _pledge(pledge: Pledge) -> dict:
 def export(campaign: Campaign, code: str) -> dict:
     """Everything stored about one fan (a data subject's access request), as JSON."""
     link = _link(campaign, code)
-    item = rollups.referrer(campaign.id, code)
+    item = rollups_table.referrer(campaign.id, code)
     return {
         "campaign": campaign.id,
         "exported_at": v.iso(utc_now()),
         "referrer": {**_row(link, item), "email": _email(link)},
         "counters": {**item.counters(), "children": item.get("children"), "amount": item.amounts},
-        "pledges": [_pledge(pledge) for pledge in events.pledges_of(campaign.id, code)],
+        "pledges": [_pledge(pledge) for pledge in events_table.pledges_of(campaign.id, code)],
         "not_stored": ("No address, user agent or cookie of the fan: visits to their link are counted with "
                        "a daily keyed hash of the visitor, whose salt is deleted after its day."),
     }
@@ -100,8 +100,8 @@ def moderate(campaign: Campaign, code: str, body: Any) -> dict:
     if "hidden" in body:
         changed = replace(changed, hidden=v.boolean(body["hidden"], "invalid_hidden", "hidden"))
     if changed != link:
-        links.moderate(changed, events.new_token())
-    return _row(changed, rollups.referrer(campaign.id, code))
+        links_table.moderate(changed, events_table.new_token())
+    return _row(changed, rollups_table.referrer(campaign.id, code))
 
 
 def erase(campaign: Campaign, code: str) -> None:
@@ -112,4 +112,4 @@ def erase(campaign: Campaign, code: str) -> None:
     as "erased". Erasing twice is the same as once.
     """
     link = _link(campaign, code)
-    links.erase(link, events.new_token(), utc_now())
+    links_table.erase(link, events_table.new_token(), utc_now())

@@ -18,16 +18,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import config
-from chalicelib.domain import ids, names, sealing
-from chalicelib.domain.channels import share_urls
-from chalicelib.domain.clock import utc_now
-from chalicelib.errors import bad_request
+from chalicelib.core import config, ids
+from chalicelib.core import validation as v
+from chalicelib.core.channels import share_urls
+from chalicelib.core.clock import utc_now
+from chalicelib.core.derived_keys import derived_key
+from chalicelib.core.errors import bad_request
+from chalicelib.domain import names, sealing
 from chalicelib.hotpath import lookups
-from chalicelib.hotpath.signing import code_of, derived_key
-from chalicelib.store import events, links
+from chalicelib.hotpath.signing import code_of
+from chalicelib.store import events_table, links_table
 from chalicelib.store.records import Campaign, Link
-from chalicelib.web import validation as v
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-zA-Z]{2,63}$")
 CODE_ATTEMPTS = 5
@@ -85,17 +86,17 @@ def create(campaign: Campaign, fan: NewFan) -> Link:
         parent = None
     depth = min(parent.depth + 1, config.max_depth()) if parent else 1
     digest = _email_digest(fan.email) if fan.email else None
-    if digest and links.is_claimed(campaign.id, digest):
+    if digest and links_table.is_claimed(campaign.id, digest):
         digest = None  # one read either way: the answer's timing says nothing either
     now = utc_now()
     for _ in range(CODE_ATTEMPTS):
         link = Link(code=ids.link_code(), campaign_id=campaign.id, created_at=now, name=fan.name,
                     sealed_email=sealing.seal(fan.email) if fan.email and digest else None, claim=digest,
                     referred_by=parent.code if parent else None, depth=depth)
-        outcome = links.create(link, events.new_token(), digest)
-        if outcome is links.Outcome.CREATED:
+        outcome = links_table.create(link, events_table.new_token(), digest)
+        if outcome is links_table.Outcome.CREATED:
             return link
-        if outcome is links.Outcome.EMAIL_TAKEN:
+        if outcome is links_table.Outcome.EMAIL_TAKEN:
             digest = None  # a concurrent request with the same e-mail won the claim
     raise RuntimeError("could not draw a free link code")
 

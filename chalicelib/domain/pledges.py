@@ -1,6 +1,6 @@
 """Pledges: idempotent by ``pledge_id``, attributed from a signed ``ref``, refundable once.
 
-The pledge event item is its own idempotency record (``store.events.insert_pledge``). A
+The pledge event item is its own idempotency record (``store.events_table.insert_pledge``). A
 status change (refund, cancellation) is one conditional update; the aggregator sees the
 old and new images and takes the pledge out of every total exactly once.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from chalicelib.domain.clock import utc_now
+from chalicelib.core import validation as v
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import ApiError, bad_request
 from chalicelib.domain.currencies import is_currency
-from chalicelib.errors import ApiError, bad_request
 from chalicelib.hotpath import lookups, signing
-from chalicelib.store import events
+from chalicelib.store import events_table
 from chalicelib.store.records import Campaign, Pledge
-from chalicelib.web import validation as v
 
 STATUSES = ("confirmed", "refunded", "cancelled")
 FIELDS = frozenset({"pledge_id", "amount", "currency", "ref", "status", "occurred_at"})
@@ -83,14 +83,14 @@ def record(campaign: Campaign, request: PledgeRequest) -> tuple[int, dict]:
         goal_amount=request.amount if request.currency == campaign.goal_currency else 0,
         channel=attribution.channel if attribution else "direct", code=attribution.code if attribution else None,
         depth=attribution.depth if attribution else None, external_id=request.external_id,
-        request_token=events.new_token())
-    created, stored = events.insert_pledge(pledge)
+        request_token=events_table.new_token())
+    created, stored = events_table.insert_pledge(pledge)
     if created:
         return 201, to_dict(stored)
     if (stored.amount, stored.currency) != (request.amount, request.currency):
         raise ApiError(409, "pledge_conflict", "This pledge_id was recorded with another amount or currency.")
     if stored.status == "confirmed" and request.status != "confirmed":
-        stored = events.end_pledge(campaign.id, stored.pledge_id, request.status)
+        stored = events_table.end_pledge(campaign.id, stored.pledge_id, request.status)
     return 200, to_dict(stored)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from chalicelib.errors import bad_request
+from chalicelib.core.errors import bad_request
 
 MIN_PNG_SIZE, MAX_PNG_SIZE, DEFAULT_PNG_SIZE = 64, 2048, 512
 BORDER = 4

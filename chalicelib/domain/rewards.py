@@ -2,30 +2,23 @@
 
 A fan unlocks a reward when that many confirmed pledges are attributed to their link; a
 refund takes it back until the creator marks it fulfilled. The aggregator keeps one state
-per fan and reward (``aggregate.notify``, ``store.rewards``); a fan's own view reads their
+per fan and reward (``aggregate.notify``, ``store.reward_states``); a fan's own view reads their
 counter and their fulfilled rewards, so it is exact the moment the counter is.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice import Response
-
-from chalicelib.errors import ApiError, bad_request
-from chalicelib.outbound.events import now_ms
-from chalicelib.store import rewards as stored_rewards
+from chalicelib.core import validation as v
+from chalicelib.core.errors import ApiError, bad_request
+from chalicelib.outbound.webhook_events import now_ms
+from chalicelib.store import reward_states
 from chalicelib.store.derived import RewardState
 from chalicelib.store.records import Campaign, Reward
-from chalicelib.web import validation as v
-from chalicelib.web.http import json_response
 
 MAX_REWARDS = 20
 MAX_PLEDGES = 1_000_000
-CSV_COLUMNS = ("code", "name", "reward_pledges", "reward", "unlocked_at", "fulfilled_at", "fan_pledges")
 
 
 def parse(value: Any) -> list[Reward]:
@@ -47,7 +40,7 @@ def progress(campaign: Campaign, code: str, fan_pledges: int) -> dict[str, Any]:
     """``rewards`` (each unlocked or not) and ``next_reward`` for the fan's own view."""
     if not campaign.rewards:
         return {"rewards": [], "next_reward": None}
-    fulfilled = {pledges for pledges, state in stored_rewards.states_of(campaign.id, code).items()
+    fulfilled = {pledges for pledges, state in reward_states.states_of(campaign.id, code).items()
                  if state.fulfilled_at is not None}
     unlocked = {reward.pledges for reward in campaign.rewards if fan_pledges >= reward.pledges} | fulfilled
     upcoming = next((reward for reward in campaign.rewards if reward.pledges not in unlocked), None)
@@ -70,40 +63,10 @@ def _row(campaign: Campaign, state: RewardState, fan: tuple[int, str | None]) ->
 
 def unlocked(campaign: Campaign) -> dict[str, Any]:
     """Who unlocked what, to fulfil: rewards still to fulfil first, then by unlock time."""
-    states = [state for state in stored_rewards.every_state(campaign.id) if state.unlocked]
-    fans = stored_rewards.fans(campaign.id, {state.code for state in states})
+    states = [state for state in reward_states.every_state(campaign.id) if state.unlocked]
+    fans = reward_states.fans(campaign.id, {state.code for state in states})
     states.sort(key=lambda s: (s.fulfilled_at is not None, s.unlocked_at or 0, s.code, s.pledges))
     return {"rewards": [_row(campaign, state, fans.get(state.code, (0, None))) for state in states]}
-
-
-def _cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them (OWASP)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def to_csv(listing: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in listing["rewards"]:
-        writer.writerow([_cell(value) for value in (row["code"], row["name"], row["pledges"], row["label"],
-                                                     row["unlocked_at"], row["fulfilled_at"], row["fan_pledges"])])
-    return "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 names right
-
-
-def render(campaign: Campaign, params: Mapping[str, str], accept: str | None, headers: dict[str, str]) -> Response:
-    """:func:`unlocked` as JSON, or as CSV (``?format=csv`` or ``Accept: text/csv``)."""
-    if params.get("format") not in (None, "json", "csv"):
-        raise bad_request("invalid_format", "format must be json or csv.")
-    listing = unlocked(campaign)
-    as_csv = params["format"] == "csv" if params.get("format") else "text/csv" in (accept or "")
-    if not as_csv:
-        return json_response(200, listing, headers)
-    return Response(body=to_csv(listing), status_code=200, headers={
-        **headers, "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="relais-{campaign.id}-rewards.csv"'})
 
 
 def fulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
@@ -114,8 +77,8 @@ def fulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
     if not isinstance(code, str) or not code.isascii() or not code.isalnum() or not 4 <= len(code) <= 16:
         raise bad_request("invalid_code", "code must be a fan's link code.")
     pledges = v.integer(body.get("pledges"), "invalid_rewards", "pledges", 1, MAX_PLEDGES)
-    state = stored_rewards.fulfil(campaign.id, code, pledges, now_ms())
+    state = reward_states.fulfil(campaign.id, code, pledges, now_ms())
     if state is None:
         raise ApiError(409, "reward_locked", "This fan has not unlocked this reward.")
-    fan = stored_rewards.fans(campaign.id, [code]).get(code, (0, None))
+    fan = reward_states.fans(campaign.id, [code]).get(code, (0, None))
     return {"reward": _row(campaign, state, fan)}

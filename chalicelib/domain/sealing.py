@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import secrets
 
-from chalicelib.hotpath.signing import derived_key
+from chalicelib.core.derived_keys import derived_key
 
 VERSION = "v1"
 NONCE_BYTES = 16

@@ -12,12 +12,12 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chalicelib.core.errors import bad_request
+from chalicelib.core.observability import logger
+from chalicelib.core.validation import is_int
 from chalicelib.domain import pledges
-from chalicelib.errors import bad_request
-from chalicelib.observability import logger
-from chalicelib.store import events
+from chalicelib.store import events_table
 from chalicelib.store.records import Campaign
-from chalicelib.web.validation import is_int
 
 TOLERANCE_SECONDS = 300
 PAID = ("paid", "no_payment_required")
@@ -81,9 +81,9 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
     intent = session.get("payment_intent")
     request = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) and intent else None)
     if request.external_id:
-        events.put_alias(campaign.id, request.external_id, request.pledge_id)
+        events_table.put_alias(campaign.id, request.external_id, request.pledge_id)
     _, answer = pledges.record(campaign, request)
-    if request.external_id and events.refund_remembered(campaign.id, request.external_id):
+    if request.external_id and events_table.refund_remembered(campaign.id, request.external_id):
         _, answer = pledges.record(campaign, replace(request, status="refunded"))
     return answer
 
@@ -93,9 +93,9 @@ def _refund(campaign: Campaign, charge: dict, created: datetime) -> dict | None:
     if not isinstance(intent, str) or not intent or len(intent) > 200 or charge.get("refunded") is not True:
         logger.info("partial or unlinked refund ignored", extra={"charge": str(charge.get("id"))[:100]})
         return None
-    events.remember_refund(campaign.id, intent, str(charge.get("id"))[:200])
-    pledge_id = events.pledge_of_payment(campaign.id, intent)
-    stored = events.get_pledge(campaign.id, pledge_id) if pledge_id else None
+    events_table.remember_refund(campaign.id, intent, str(charge.get("id"))[:200])
+    pledge_id = events_table.pledge_of_payment(campaign.id, intent)
+    stored = events_table.get_pledge(campaign.id, pledge_id) if pledge_id else None
     if stored is None:
         logger.info("refund remembered until its checkout arrives", extra={"payment_intent": intent})
         return None

@@ -12,9 +12,9 @@ import time
 from collections import OrderedDict
 from typing import NamedTuple
 
-from chalicelib.domain import ids
-from chalicelib.errors import not_found
-from chalicelib.store import campaigns, links
+from chalicelib.core import ids
+from chalicelib.core.errors import not_found
+from chalicelib.store import campaigns_table, links_table
 from chalicelib.store.records import Campaign
 
 CAMPAIGN_TTL_SECONDS = 60
@@ -47,7 +47,7 @@ def link(code: str) -> LinkInfo | None:
         return info
     if not ids.is_base62(code, 4, 16):
         return None
-    found = links.get(code, request_path=True)
+    found = links_table.get(code, request_path=True)
     if found is None:
         return None
     info = LinkInfo(found.code, found.campaign_id, found.depth)
@@ -62,7 +62,7 @@ def campaign(campaign_id: str) -> Campaign | None:
         return hit[1]
     if not ids.is_base62(campaign_id, 1, 32):
         return None
-    found = campaigns.get(campaign_id, request_path=True)
+    found = campaigns_table.get(campaign_id, request_path=True)
     if found is not None:
         _remember(_campaigns, campaign_id, (now, found), CAMPAIGN_CACHE_SIZE)
     return found

@@ -1,4 +1,4 @@
-"""Keys derived from the server secret, the random daily visitor salt, and signed ``ref`` values.
+"""The random daily visitor salt, visitors' keyed hashes, and signed ``ref`` values.
 
 A ``ref`` rides on the creator's page URL after a redirect and comes back with a pledge.
 It reads ``<code>.<channel><day>.<mac>`` (or with ``_`` for the dots, the form Stripe
@@ -9,29 +9,18 @@ another campaign, attributes nothing.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from chalicelib import config
-from chalicelib.domain.channels import CHANNEL_OF_REF_CODE, REF_CODES
-from chalicelib.domain.ids import is_base62
+from chalicelib.core.channels import CHANNEL_OF_REF_CODE, REF_CODES
+from chalicelib.core.derived_keys import derived_key, mac
+from chalicelib.core.ids import is_base62
 from chalicelib.store import salts
 
 EPOCH = date(2020, 1, 1)
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def derived_key(purpose: str) -> bytes:
-    return hmac.new(config.secret(), f"relais:{purpose}".encode(), hashlib.sha256).digest()
-
-
-def _mac(key: bytes, message: str, length: int) -> str:
-    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:length]
 
 
 SALT_GRACE = timedelta(minutes=10)
@@ -79,13 +68,13 @@ def visitor_hash(ip: str, user_agent: str, code: str, day: str) -> str:
     Keyed with the day's random salt (:func:`daily_salt`): hashes of different days cannot
     be joined, and once the salt is gone no hash can be tied back to an IP.
     """
-    return _mac(daily_salt(day), f"{ip}\n{user_agent}\n{code}", 22)
+    return mac(daily_salt(day), f"{ip}\n{user_agent}\n{code}", 22)
 
 
 def visitor_key(purpose: str, day: str, *parts: str) -> str:
     """A keyed hash of a visitor's request for ``purpose`` (a share's identity, a rate-limit
     bucket), with the day's salt: unlinkable across days and purposes."""
-    return _mac(daily_salt(day), "\n".join((purpose, *parts)), 22)
+    return mac(daily_salt(day), "\n".join((purpose, *parts)), 22)
 
 
 def _b36(number: int) -> str:
@@ -99,7 +88,7 @@ def _b36(number: int) -> str:
 
 def make_ref(campaign_id: str, code: str, channel: str, day: date) -> str:
     body = f"{code}.{REF_CODES[channel]}{_b36((day - EPOCH).days)}"
-    return f"{body}.{_mac(derived_key('ref'), f'{campaign_id}.{body}', 8)}"
+    return f"{body}.{mac(derived_key('ref'), f'{campaign_id}.{body}', 8)}"
 
 
 def _parts(ref: str) -> list[str]:
@@ -123,11 +112,11 @@ def parse_ref(campaign_id: str, ref: object) -> tuple[str, str, date] | None:
     parts = _parts(ref)
     if len(parts) != 3:
         return None
-    code, middle, mac = parts
-    if not is_base62(code, 4, 16) or not 2 <= len(middle) <= 6 or len(mac) != 8:
+    code, middle, given = parts
+    if not is_base62(code, 4, 16) or not 2 <= len(middle) <= 6 or len(given) != 8:
         return None
-    expected = _mac(derived_key("ref"), f"{campaign_id}.{code}.{middle}", 8)
-    if not hmac.compare_digest(expected, mac):
+    expected = mac(derived_key("ref"), f"{campaign_id}.{code}.{middle}", 8)
+    if not hmac.compare_digest(expected, given):
         return None
     channel = CHANNEL_OF_REF_CODE.get(middle[0])
     if channel is None or any(c not in _B36 for c in middle[1:]):

@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from chalicelib.domain.channels import is_channel
-from chalicelib.domain.clock import utc_now
-from chalicelib.errors import bad_request, unavailable
+from chalicelib.core.channels import is_channel
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import bad_request, unavailable
+from chalicelib.core.observability import count, logger
 from chalicelib.hotpath import lookups, signing
 from chalicelib.hotpath.lookups import LinkInfo, resolve
-from chalicelib.observability import count, logger
-from chalicelib.store import events
+from chalicelib.store import events_table
 from chalicelib.store.records import Campaign, Fact
 
 MAX_AGENT_LENGTH = 512
@@ -72,7 +72,7 @@ def _visit_fact(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> Fa
     the request path, from the user agent kept on the (expiring) visit item.
     """
     day = now.date().isoformat()
-    token = events.new_token()
+    token = events_table.new_token()
     if visit.method == "HEAD" or visit.prefetch:
         return Fact("preview", link.campaign_id, link.code, channel, day, token)
     visitor = None if visit.private else _visitor_hash(visit, link.code, day)
@@ -94,7 +94,7 @@ def _visitor_hash(visit: Visit, code: str, day: str) -> str | None:
 def record(fact: Fact) -> bool:
     """Write the fact, or hand it to the fallback; ``False`` only when both failed."""
     try:
-        events.put_fact(fact)
+        events_table.put_fact(fact)
         return True
     except Exception as write_error:
         from chalicelib.store import fallback  # only a failed write pays for this import
@@ -135,7 +135,7 @@ def record_landing(ref: str | None, campaign: Campaign | None, visit: Visit) -> 
     code, channel, _ = parsed
     day = utc_now().date().isoformat()
     visitor = None if visit.private else _visitor_hash(visit, code, day)
-    if not record(Fact("landing", campaign.id, code, channel, day, events.new_token(), visitor=visitor)):
+    if not record(Fact("landing", campaign.id, code, channel, day, events_table.new_token(), visitor=visitor)):
         raise unavailable()
     return True
 
@@ -169,5 +169,5 @@ def record_share(link: LinkInfo, channel: str, visit: Visit) -> None:
         except Exception as exc:
             count("SaltUnavailable")
             logger.warning("daily salt unavailable", extra={"error": repr(exc)[:300]})
-    if not record(Fact("share", link.campaign_id, link.code, channel, day, token or events.new_token())):
+    if not record(Fact("share", link.campaign_id, link.code, channel, day, token or events_table.new_token())):
         raise unavailable()

@@ -26,12 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib import config
-from chalicelib.observability import count, logger
-from chalicelib.outbound import signing, targets
-from chalicelib.store import campaigns as stored_campaigns
-from chalicelib.store import webhook_queue as queue
-from chalicelib.store import webhooks
+from chalicelib.core import config
+from chalicelib.core.observability import count, logger
+from chalicelib.outbound import targets, webhook_signature
+from chalicelib.store import campaigns_table, webhook_queue, webhook_records
 from chalicelib.store.derived import Attempt, Delivery
 
 GROWTH = 4
@@ -69,39 +67,39 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
-def handle(message: queue.Message, resolver: targets.Resolver | None = None) -> Outcome:
-    delivery = webhooks.get_delivery(message.campaign_id, message.created, message.event_id)
+def handle(message: webhook_queue.Message, resolver: targets.Resolver | None = None) -> Outcome:
+    delivery = webhook_records.get_delivery(message.campaign_id, message.created, message.event_id)
     if delivery is None:
         return Outcome("missing")
     now = _now()
     if delivery.status != "pending" or delivery.lease_until >= now:
         return Outcome("done", delivery)
     if delivery.next_at > now:
-        queue.send(message, (delivery.next_at - now) / 1000)
+        webhook_queue.send(message, (delivery.next_at - now) / 1000)
         return Outcome("early", delivery)
     token = secrets.token_urlsafe(12)
     timeout_ms = int(config.webhook_timeout_seconds() * 1000)
     slot = _take_slot(message.campaign_id, token, now, now + timeout_ms + LEASE_MARGIN_MS)
     if slot is None:
-        queue.send(message, BUSY_DELAY_SECONDS * random.uniform(1.0, 2.0))
+        webhook_queue.send(message, BUSY_DELAY_SECONDS * random.uniform(1.0, 2.0))
         return Outcome("busy", delivery)
     try:
-        leased = webhooks.start_attempt(delivery, token, now, now + timeout_ms + LEASE_MARGIN_MS)
+        leased = webhook_records.start_attempt(delivery, token, now, now + timeout_ms + LEASE_MARGIN_MS)
         if leased is None:
             return Outcome("done", delivery)
         return _attempt(message, leased, token, resolver)
     finally:
-        webhooks.release_slot(message.campaign_id, slot, token)
+        webhook_records.release_slot(message.campaign_id, slot, token)
 
 
 def _take_slot(campaign_id: str, token: str, now: int, until: int) -> int | None:
     slots = list(range(config.webhook_concurrency()))
     random.shuffle(slots)
-    return next((slot for slot in slots if webhooks.acquire_slot(campaign_id, slot, token, now, until)), None)
+    return next((slot for slot in slots if webhook_records.acquire_slot(campaign_id, slot, token, now, until)), None)
 
 
 def _send(delivery: Delivery, resolver: targets.Resolver | None) -> targets.Answer:
-    campaign = stored_campaigns.get(delivery.campaign_id)
+    campaign = campaigns_table.get(delivery.campaign_id)
     if campaign is None or not campaign.webhook_url or not campaign.webhook_secret:
         return targets.Answer(None, error="the campaign has no webhook URL any more")
     try:
@@ -109,11 +107,11 @@ def _send(delivery: Delivery, resolver: targets.Resolver | None) -> targets.Answ
     except targets.Refused as refused:
         return targets.Answer(None, error=f"refused: {refused}"[:targets.EXCERPT_CHARS])
     body = delivery.body.encode()
-    return targets.post(target, body, {signing.HEADER: signing.signature(campaign.webhook_secret, body)},
-                        config.webhook_timeout_seconds())
+    signature = webhook_signature.signature(campaign.webhook_secret, body)
+    return targets.post(target, body, {webhook_signature.HEADER: signature}, config.webhook_timeout_seconds())
 
 
-def _attempt(message: queue.Message, delivery: Delivery, token: str,
+def _attempt(message: webhook_queue.Message, delivery: Delivery, token: str,
              resolver: targets.Resolver | None) -> Outcome:
     started = _now()
     answer = _send(delivery, resolver)
@@ -121,18 +119,18 @@ def _attempt(message: queue.Message, delivery: Delivery, token: str,
     attempt = Attempt(at=started, duration_ms=ended - started, status_code=answer.status, error=answer.error,
                       response=answer.excerpt)
     if answer.status is not None and 200 <= answer.status < 300:
-        webhooks.finish_attempt(delivery, token, "delivered", 0, attempt)
+        webhook_records.finish_attempt(delivery, token, "delivered", 0, attempt)
         count("WebhooksDelivered")
         return Outcome("delivered", delivery)
     next_at = ended + int(retry_delay(delivery.attempts) * 1000)
     if next_at > delivery.deadline:
-        finished = webhooks.finish_attempt(delivery, token, "dead", 0, attempt)
+        finished = webhook_records.finish_attempt(delivery, token, "dead", 0, attempt)
         count("WebhooksDead")
         logger.info("webhook delivery given up", extra={"campaign": delivery.campaign_id, "event_id": delivery.event_id,
                                                           "attempts": delivery.attempts})
         return Outcome("dead", finished)
-    finished = webhooks.finish_attempt(delivery, token, "pending", next_at, attempt)
-    queue.send(message, (next_at - _now()) / 1000)
+    finished = webhook_records.finish_attempt(delivery, token, "pending", next_at, attempt)
+    webhook_queue.send(message, (next_at - _now()) / 1000)
     return Outcome("retry", finished)
 
 
@@ -143,7 +141,7 @@ def handle_queue_messages(records: list[dict[str, Any]]) -> dict:
     failed unexpectedly are reported, for SQS to hand out again."""
     def one(record: dict[str, Any]) -> dict[str, str] | None:
         try:
-            handle(queue.Message.from_json(record["body"]))
+            handle(webhook_queue.Message.from_json(record["body"]))
             return None
         except (ValueError, KeyError, TypeError):
             logger.warning("unreadable webhook message dropped", extra={"message_id": record.get("messageId")})
@@ -167,25 +165,25 @@ def run_spool(directory: Path, stop: threading.Event, interval: float = 0.1,
     the lease its attempt may hold has run out; messages taken by a previous run that
     stopped are put back first.
     """
-    queue.recover(directory)
+    webhook_queue.recover(directory)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webhook") as pool:
         while not stop.is_set():
-            taken = queue.take_due(directory, WORKERS * 4)
+            taken = webhook_queue.take_due(directory, WORKERS * 4)
             for path, outcome in zip(taken, pool.map(_handle_spooled, taken), strict=True):
                 if outcome is not None and on_error:
                     on_error(outcome)
-                queue.done(path[0])
+                webhook_queue.done(path[0])
             if not taken:
                 stop.wait(interval)
 
 
-def _handle_spooled(taken: tuple[Path, queue.Message]) -> Exception | None:
+def _handle_spooled(taken: tuple[Path, webhook_queue.Message]) -> Exception | None:
     try:
         handle(taken[1])
         return None
     except Exception as exc:
         # Keep the message, due again once a lease this attempt may have taken has run out
         # (another message would find the delivery leased and leave it): SQS's visibility timeout.
-        queue.send(taken[1], config.webhook_timeout_seconds() + LEASE_MARGIN_MS / 1000 + 1)
+        webhook_queue.send(taken[1], config.webhook_timeout_seconds() + LEASE_MARGIN_MS / 1000 + 1)
         return exc
 

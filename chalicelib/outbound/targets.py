@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.web.urls import safe_target_url
+from chalicelib.core.urls import safe_target_url
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 EXCERPT_CHARS = 200

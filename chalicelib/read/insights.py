@@ -15,14 +15,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import bad_request
+from chalicelib.core import cursors
+from chalicelib.core.errors import bad_request
+from chalicelib.core.validation import iso
 from chalicelib.read.spearman import spearman
-from chalicelib.store import campaigns as stored_campaigns
-from chalicelib.store import rollups
+from chalicelib.store import campaigns_table, rollups_table
 from chalicelib.store.derived import Rollup
 from chalicelib.store.records import CHANNEL_COUNTERS, DIRECT, TOTAL, CampaignSummary
-from chalicelib.web import cursors
-from chalicelib.web.validation import iso
 
 LISTING = "campaigns"
 PAGE_SIZE = 100
@@ -39,8 +38,8 @@ def campaign_page(params: Mapping[str, str]) -> dict:
     limit = _limit(params.get("limit"))
     raw_cursor = params.get("cursor")
     after = cursors.decode(LISTING, raw_cursor) if raw_cursor else None
-    found, last = stored_campaigns.page(limit, after)
-    totals = rollups.of_campaigns([campaign.id for campaign in found], [TOTAL])
+    found, last = campaigns_table.page(limit, after)
+    totals = rollups_table.of_campaigns([campaign.id for campaign in found], [TOTAL])
     return {
         "campaigns": [_listed(campaign, totals[campaign.id][TOTAL]) for campaign in found],
         "cursor": cursors.encode(LISTING, last) if last else None,
@@ -100,12 +99,12 @@ def insights(params: Mapping[str, str]) -> dict:
     ``direct`` item: its copies then fall short of its counts.
     """
     span = date_range(params)
-    campaigns = list(stored_campaigns.every())
-    totals = {c: levels[TOTAL] for c, levels in rollups.of_campaigns([c.id for c in campaigns], [TOTAL]).items()}
+    campaigns = list(campaigns_table.every())
+    totals = {c: levels[TOTAL] for c, levels in rollups_table.of_campaigns([c.id for c in campaigns], [TOTAL]).items()}
     partial = [c for c, total in totals.items() if not _complete(total)]
-    direct = {c: levels[DIRECT] for c, levels in rollups.of_campaigns(partial, [DIRECT]).items()}
+    direct = {c: levels[DIRECT] for c, levels in rollups_table.of_campaigns(partial, [DIRECT]).items()}
     counted = [c for c, total in totals.items() if total.counts or total.amounts]
-    days = rollups.days_of(counted if span else [c for c in counted if c in direct], *(span or (None, None)))
+    days = rollups_table.days_of(counted if span else [c for c in counted if c in direct], *(span or (None, None)))
     rows: list[dict[str, Any]] = []
     by_channel: list[tuple[str, Mapping[str, int]]] = []
     for campaign in campaigns:

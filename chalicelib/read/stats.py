@@ -10,21 +10,16 @@ strangers cannot make Relais read more than that. ``docs/stats.md`` defines ever
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from collections import Counter, OrderedDict, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from chalice import Response
-
+from chalicelib.core.errors import bad_request, unauthorized
 from chalicelib.domain import campaigns
-from chalicelib.errors import bad_request, unauthorized
 from chalicelib.read.widget_data import ERASED, pseudonym
-from chalicelib.store import rollups
+from chalicelib.store import rollups_table
 from chalicelib.store.records import COUNTERS, Campaign
-from chalicelib.web.http import json_response
 
 MAX_DAYS = 366
 PUBLIC_MAX_DAYS = 31
@@ -80,15 +75,15 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     daily_money: dict[str, Counter] = defaultdict(Counter)
     channels: dict[str, Counter] = defaultdict(Counter)
     channel_money: dict[str, Counter] = defaultdict(Counter)
-    for day, channel, item in rollups.days(campaign.id, start, end):
+    for day, channel, item in rollups_table.days(campaign.id, start, end):
         daily[day].update(item.counters())
         daily_money[day].update(item.amounts)
         channels[channel].update(item.counters())
         channel_money[channel].update(item.amounts)
     totals = sum(channels.values(), Counter())
     total_money = sum(channel_money.values(), Counter())
-    total_item = rollups.total(campaign.id)
-    cascade, direct = rollups.cascade(campaign.id)
+    total_item = rollups_table.total(campaign.id)
+    cascade, direct = rollups_table.cascade(campaign.id)
     referrers = total_item.get("referrers")
     fan_amount = total_item.get("fan_goal_amt")
 
@@ -136,73 +131,14 @@ def _referrers(campaign: Campaign) -> list[dict]:
              "referred_by": item.referred_by, "rank": rank, "clicks": item.get("clicks"),
              "unique_clicks": item.get("unique_clicks"), "landed": item.get("landed"),
              "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
-            for rank, (code, item) in enumerate(rollups.top_referrers(campaign.id, TOP_REFERRERS), start=1)]
+            for rank, (code, item) in enumerate(rollups_table.top_referrers(campaign.id, TOP_REFERRERS), start=1)]
 
 
 def _public_referrers(campaign: Campaign) -> list[dict]:
     """The public top 100: the leaderboard's rows item (one read), without codes or names."""
     return [{"rank": rank, "clicks": e.clicks, "unique_clicks": e.unique_clicks, "landed": e.landed,
              "pledges": e.pledges, "amount": e.amounts, "depth": e.depth}
-            for rank, e in enumerate(rollups.board_rows(campaign.id)[:TOP_REFERRERS], start=1)]
-
-
-def etag(body: dict, variant: str) -> str:
-    """One tag per content and representation (JSON and CSV differ)."""
-    digest = hashlib.sha256(json.dumps([variant, body], sort_keys=True).encode()).hexdigest()[:32]
-    return f'"{digest}"'
-
-
-CSV_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth",
-               "shares", "previews", "clicks", "unique_clicks", "landed", "pledges", "referrers")
-
-
-FORMULA_STARTS = frozenset("=+-@\t\r\n")
-SEPARATORS = frozenset(",;\t|")
-"""What a spreadsheet may split a cell on: the comma, and the ``;`` that French (and most
-European) spreadsheets use as their list separator, tab and pipe."""
-_QUOTED = frozenset(',;"\t\r\n')
-
-
-def _cell(value: object) -> str:
-    """A cell no spreadsheet runs as a formula (OWASP's CSV injection advice, extended).
-
-    A cell starting with ``= + - @``, tab or a line break gets a ``'`` before it, and so does
-    every part of a cell that starts after a separator (``x;=HYPERLINK(…)`` becomes
-    ``x;'=HYPERLINK(…)``): a spreadsheet that splits the cell on ``;`` sees no formula
-    either. Cells holding a separator or a quote are quoted.
-    """
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        return str(value)
-    out = []
-    at_start = True
-    for ch in value:
-        if at_start and ch in FORMULA_STARTS:
-            out.append("'")
-        out.append(ch)
-        at_start = ch in SEPARATORS or (at_start and ch == " ")
-    text = "".join(out)
-    return '"' + text.replace('"', '""') + '"' if any(ch in _QUOTED for ch in text) else text
-
-
-def to_csv(stats: dict) -> str:
-    """One table with a ``section`` column: totals, channel, referrer, daily, direct, cascade.
-
-    Money gets one ``amount_<CUR>`` column per currency present (minor units).
-    """
-    rows = [{"section": "totals", **stats["totals"]}]
-    rows += [{"section": "channel", **row} for row in stats["channels"]]
-    rows += [{"section": "referrer", **row} for row in stats["referrers"]]
-    rows += [{"section": "daily", **row} for row in stats["daily"]]
-    rows.append({"section": "direct", **stats["direct"]})
-    rows += [{"section": "cascade", **row} for row in stats["cascade"]["by_depth"]]
-    currencies = sorted({currency for row in rows for currency in row.get("amount", {})})
-    lines = [",".join(_cell(name) for name in (*CSV_COLUMNS, *(f"amount_{c}" for c in currencies)))]
-    for row in rows:
-        lines.append(",".join([_cell(row.get(column)) for column in CSV_COLUMNS] +
-                              [str(row.get("amount", {}).get(c, 0)) for c in currencies]))
-    return "\ufeff" + "".join(line + "\r\n" for line in lines)  # the BOM makes Excel read UTF-8 names right
+            for rank, e in enumerate(rollups_table.board_rows(campaign.id)[:TOP_REFERRERS], start=1)]
 
 
 _public_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
@@ -225,13 +161,6 @@ def _cached_public(campaign: Campaign, start: date, end: date) -> dict:
     return body
 
 
-def wants_csv(params: dict, accept: str | None) -> bool:
-    """``format`` decides when given; else the ``Accept`` header."""
-    if params.get("format") is not None:
-        return params["format"] == "csv"
-    return "text/csv" in (accept or "")
-
-
 def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
     """``(campaign, public)``: a key gives everything; no key only a public campaign's figures."""
     if token is not None:
@@ -242,26 +171,7 @@ def authorize(campaign_id: str, token: str | None) -> tuple[Campaign, bool]:
     return campaign, True
 
 
-def render(campaign: Campaign, public: bool, params: dict, accept: str | None,
-           if_none_match: str | None, cors: dict) -> Response:
-    """The stats as JSON or CSV, with an ETag (``304`` when unchanged) and cache headers.
-
-    ``cors`` is given for public answers only: keyed stats are for servers and the
-    same-origin dashboard, never for another site's scripts.
-    """
-    if params.get("format") not in (None, "json", "csv"):
-        raise bad_request("invalid_format", "format must be json or csv.")
-    start, end = date_range(campaign, params.get("from"), params.get("to"), PUBLIC_MAX_DAYS if public else MAX_DAYS)
-    body = _cached_public(campaign, start, end) if public else compute(campaign, start, end, public)
-    as_csv = wants_csv(params, accept)
-    tag = etag(body, "csv" if as_csv else "json")
-    headers = {**cors, "ETag": tag, "Vary": "Accept, Origin, Authorization",
-               "Cache-Control": "public, max-age=30" if public else "private, no-cache"}
-    if if_none_match == tag:
-        return Response(body="", status_code=304, headers=headers)
-    if as_csv:
-        filename = f"relais-{campaign.id}-{start.isoformat()}-{end.isoformat()}.csv"
-        return Response(body=to_csv(body), status_code=200, headers={
-            **headers, "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"'})
-    return json_response(200, body, headers)
+def for_range(campaign: Campaign, public: bool, raw_from: str | None, raw_to: str | None) -> tuple[date, date, dict]:
+    """The days asked for (at most a month publicly) and their stats; public ones from the cache."""
+    start, end = date_range(campaign, raw_from, raw_to, PUBLIC_MAX_DAYS if public else MAX_DAYS)
+    return start, end, _cached_public(campaign, start, end) if public else compute(campaign, start, end, public)

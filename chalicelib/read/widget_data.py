@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from chalicelib.hotpath.signing import derived_key
-from chalicelib.store import rollups
+from chalicelib.core.derived_keys import derived_key
+from chalicelib.store import rollups_table
 from chalicelib.store.derived import Board
 from chalicelib.store.records import Campaign
 
@@ -31,7 +31,7 @@ def leaderboard(campaign: Campaign, limit: int = LEADERBOARD_SIZE, board: Board 
     pledges), from the campaign's one leaderboard item; empty when off."""
     if campaign.leaderboard == "off":
         return []
-    board = board if board is not None else rollups.board(campaign.id)
+    board = board if board is not None else rollups_table.board(campaign.id)
     return [{"rank": rank, "name": display_name(campaign, e.code, e.name, e.erased), "clicks": e.clicks,
              "pledges": e.pledges, "amount": e.goal_amount}
             for rank, e in enumerate(board.entries[:limit], start=1)]
@@ -51,7 +51,7 @@ def rank(board: Board, code: str, hidden: bool) -> int | None:
 
 
 def widget(campaign: Campaign) -> dict:
-    total = rollups.total(campaign.id)
+    total = rollups_table.total(campaign.id)
     fan_amount = total.get("fan_goal_amt")
     return {
         "id": campaign.id,

@@ -15,7 +15,7 @@ from typing import Any
 import botocore.config
 import botocore.session
 
-from chalicelib import config
+from chalicelib.core import config
 
 REQUEST = botocore.config.Config(connect_timeout=0.25, read_timeout=0.3, parameter_validation=False,
                                  retries={"total_max_attempts": 2, "mode": "legacy"})  # DynamoDB legacy: 50 ms base

@@ -125,7 +125,7 @@ class Board:
     """A campaign's leaderboard: its fans in order, and when the index read behind it began
     (ms since the epoch: a rebuild never replaces a board built from a later read).
 
-    As read back (``store.rollups.board``), ``entries`` holds the first few fans' display
+    As read back (``store.rollups_table.board``), ``entries`` holds the first few fans' display
     fields only, and ``order`` every fan's code."""
 
     entries: tuple[BoardEntry, ...] = ()

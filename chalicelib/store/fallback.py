@@ -1,7 +1,7 @@
 """Where a request-path fact goes when DynamoDB did not take it within the budget.
 
 The fact is spooled whole and applied later with the request path's own write
-(``store.events.put_fact``), which is idempotent: a fact of its own is an item keyed by its
+(``store.events_table.put_fact``), which is idempotent: a fact of its own is an item keyed by its
 request token, put again; a known visitor's visit adds its token to a set. If the first
 write did land after all (its answer was lost), the replay changes nothing and nothing
 counts twice (the aggregator sees no change, or a MODIFY with identical images).
@@ -22,8 +22,8 @@ from typing import Any
 
 import botocore.config
 
-from chalicelib import config
-from chalicelib.store import clients, events
+from chalicelib.core import config
+from chalicelib.store import clients, events_table
 from chalicelib.store.records import Fact
 from chalicelib.store.spool import write_durably
 
@@ -52,9 +52,9 @@ def spool_fact(fact: Fact) -> bool:
 def _apply(body: str) -> None:
     message = json.loads(body)
     if "fact" in message:
-        events.put_fact(Fact(**message["fact"]), request_path=False)
+        events_table.put_fact(Fact(**message["fact"]), request_path=False)
     else:  # spooled before facts were: the item itself
-        events.put_item(message["item"])
+        events_table.put_item(message["item"])
 
 
 def drain_local() -> int:
@@ -72,7 +72,7 @@ def drain_local() -> int:
 
 def apply_queue_messages(records: list[dict[str, Any]]) -> dict:
     """The SQS consumer: apply each message; report those that failed for a retry."""
-    from chalicelib.observability import logger
+    from chalicelib.core.observability import logger
 
     failures = []
     for record in records:

@@ -145,7 +145,7 @@ class LeaderboardIndex(GlobalSecondaryIndex):
     fan's score changes with a pledge, never with a click. With every attribute projected,
     each click counted on a fan's item also rewrote its entry (a second write unit, and the
     index partition of a viral campaign capped its counting). Readers fetch the items
-    themselves, 100 per ``BatchGetItem`` (``store.rollups.leaders``)."""
+    themselves, 100 per ``BatchGetItem`` (``store.rollups_table.leaders``)."""
 
     class Meta:
         index_name = "leaderboard"
@@ -162,8 +162,8 @@ class RollupModel(Model):
     ``ref#<code>``, ``depth#<n>``, ``direct``) and the recount's state; ``pk =
     "<campaign>#rc"`` for records held during a recount, ``"<campaign>#wh"``
     for outbound webhooks (event claims, deliveries, send slots, milestones reached:
-    ``store.webhooks``) and ``"<campaign>#rw"`` for fans' reward states
-    (``store.rewards``); those items' attributes are theirs, read and written by name.
+    ``store.webhook_records``) and ``"<campaign>#rw"`` for fans' reward states
+    (``store.reward_states``); those items' attributes are theirs, read and written by name.
     ``"<campaign>#lb"`` holds the campaign's leaderboard (``board``: the top fans, rebuilt by
     the aggregator so that a public request reads one item), ``"#salt"`` the daily visitor
     salts and ``"rl#<visitor>"`` a visitor's rate-limit counters (both expire). Counter

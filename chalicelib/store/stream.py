@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.store import events
+from chalicelib.store import events_table
 from chalicelib.store.records import Event
 
 
@@ -33,8 +33,8 @@ def decode_record(record: dict) -> Change | None:
         raise ValueError(f"unknown eventName {name!r}")
     ddb = record["dynamodb"]
     image = ddb["NewImage"]
-    new = events.decode(image)
-    old = events.decode(ddb["OldImage"]) if name == "MODIFY" and ddb.get("OldImage") else None
+    new = events_table.decode(image)
+    old = events_table.decode(ddb["OldImage"]) if name == "MODIFY" and ddb.get("OldImage") else None
     seq = str(ddb["SequenceNumber"])
     if not seq.isdigit() or len(seq) > 40:
         raise ValueError("bad sequence number")

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import botocore.config
 
-from chalicelib import config
-from chalicelib.observability import logger
+from chalicelib.core import config
+from chalicelib.core.observability import logger
 from chalicelib.store import clients
 from chalicelib.store.spool import write_durably
 

@@ -1,8 +1,10 @@
-"""Static assets shipped in the Lambda package: the widget script and the dashboard page.
+"""Static assets shipped in the Lambda package: the widget script, the dashboard and insights
+pages, and the pages' stylesheets and modules (``widget/pages/``).
 
 They live in ``widget/`` at the repository root; ``vendor/widget`` links there, and
 ``chalice package`` copies ``vendor/`` into the package root, so the same relative path
-works in ``chalice local`` and on Lambda.
+works in ``chalice local`` and on Lambda. Only the files named in ``SERVED`` are ever read:
+a name from a URL is looked up there, never joined to a path as it comes.
 """
 from __future__ import annotations
 
@@ -13,11 +15,17 @@ from pathlib import Path
 
 from chalice import Response
 
-from chalicelib import config
-from chalicelib.errors import not_found
+from chalicelib.core import config
+from chalicelib.core.errors import not_found
 
 ROOT = Path(__file__).resolve().parents[2] / "widget"
-TYPES = {".js": "application/javascript; charset=utf-8", ".html": "text/html; charset=utf-8"}
+SERVED = frozenset({
+    "widget.js", "dashboard.html", "insights.html",
+    *(f"pages/{name}" for name in ("common.css", "common.js", "dashboard.css", "dashboard.js",
+                                   "insights.css", "insights.js")),
+})
+TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".html": "text/html; charset=utf-8"}
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 PAGE_HEADERS = {
     # The dashboard holds a campaign's key: no other site may frame it (clickjacking), in
@@ -36,21 +44,24 @@ class Asset:
 
 
 def load(name: str) -> Asset | None:
-    """An asset by file name: cached per container (a deploy replaces containers), read
-    afresh on a laptop so that an edited widget shows without restarting ``make dev``."""
+    """An asset by its path under ``widget/``, if ``SERVED`` names it: cached per container (a
+    deploy replaces containers), read afresh on a laptop so that an edited widget shows without
+    restarting ``make dev``."""
+    if name not in SERVED:
+        return None
     return _read(name) if config.is_local() else _cached(name)
 
 
 def _read(name: str) -> Asset | None:
     path = ROOT / name
-    if path.parent != ROOT or not path.is_file():
+    if not path.is_file():
         return None
     body = path.read_text(encoding="utf-8")
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
     return Asset(body, TYPES.get(path.suffix, "application/octet-stream"), etag)
 
 
-_cached = functools.lru_cache(maxsize=8)(_read)
+_cached = functools.lru_cache(maxsize=len(SERVED))(_read)
 
 
 def respond(name: str, cache_control: str, if_none_match: str | None) -> Response:

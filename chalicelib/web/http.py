@@ -6,16 +6,16 @@ import functools
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
-from chalicelib import config
-from chalicelib.errors import ApiError, bad_request, forbidden, unavailable
-from chalicelib.observability import count, flush_metrics, logger
+from chalicelib.core import config
+from chalicelib.core.errors import ApiError, bad_request, forbidden, unavailable
+from chalicelib.core.observability import count, flush_metrics, logger
 
 MAX_BODY_BYTES = 64 * 1024
 VIEWER_ADDRESS = "cloudfront-viewer-address"  # "203.0.113.7:46532", "2001:db8::7:46532"
@@ -148,7 +148,7 @@ def public_base(request: Any) -> str:
     Any other host is ``400 invalid_host``: a short link or QR code (cached for a year) is
     never built from a hostile header.
     """
-    from chalicelib.web.urls import is_public_hostname  # not on the redirect's import path
+    from chalicelib.core.urls import is_public_hostname
 
     configured = config.public_url()
     if configured:
@@ -219,3 +219,12 @@ def outages_as_503(view: Callable) -> Callable:
             logger.warning("database unavailable", extra={"error": repr(exc)[:300]})
             raise unavailable() from exc
     return guarded
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or ``None``."""
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

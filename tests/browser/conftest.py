@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dev.stack import ROOT
-from harness.stack import LocalStack, start_stack, stop_stack
+from dev.processes import ROOT
+from harness.stack_process import LocalStack, start_stack, stop_stack
 from tests.browser import support
 
 CHROMIUM = os.environ.get("RELAIS_CHROMIUM", "/usr/bin/chromium")

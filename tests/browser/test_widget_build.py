@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from dev.stack import ROOT
+from dev.processes import ROOT
 from harness.widget import BUDGET, gzipped_size
 
 

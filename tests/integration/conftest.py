@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.stack import start_stack, stop_stack
+from harness.stack_process import start_stack, stop_stack
 
 
 @pytest.fixture(scope="package")

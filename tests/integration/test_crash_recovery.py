@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from harness.stack import LocalStack, start_stack, stop_stack
+from harness.stack_process import LocalStack, start_stack, stop_stack
 from harness.user_agents import HUMAN_AGENTS
 
 FANS = 4

@@ -16,7 +16,7 @@ import boto3
 import pytest
 import requests
 
-from harness.stack import start_api
+from harness.stack_process import start_api
 from harness.user_agents import HUMAN_AGENTS
 
 BROWSER = HUMAN_AGENTS["firefox-linux"]
@@ -83,7 +83,7 @@ def _without_names(stats: dict) -> dict:
 
 def test_an_erased_fan_leaves_no_trace_in_any_table_or_data_file_and_the_stats_do_not_move(stack, poller):
     from chalicelib.domain.links import _email_digest
-    from chalicelib.store import links
+    from chalicelib.store import links_table
 
     # Given a fan with an e-mail, a recruit, clicks, a share, a landing and pledges, all counted
     campaign, key = stack.create_campaign(leaderboard="public", goal={"amount": 100_000, "currency": "EUR"})
@@ -99,7 +99,7 @@ def test_an_erased_fan_leaves_no_trace_in_any_table_or_data_file_and_the_stats_d
     _pledge(stack, cid, key, "erasure-1", 2500, refs[1])
     _pledge(stack, cid, key, "erasure-2", 700, refs[2])
     poller.drain()
-    traces = [NAME, EMAIL, _email_digest(EMAIL), links.get(fan["code"]).sealed_email]
+    traces = [NAME, EMAIL, _email_digest(EMAIL), links_table.get(fan["code"]).sealed_email]
     holding = _tables_holding(stack, traces)
     assert {f"relais-local-{table}: {NAME}" for table in ("links", "events", "rollups")} <= holding
     assert any(NAME in hit for hit in _files_holding(stack.data_dir, traces))

@@ -24,7 +24,7 @@ import requests
 import stripe
 
 from dev.dynamodb_proxy import DynamoDBProxy
-from dev.stack import ROOT, free_port
+from dev.processes import ROOT, free_port
 from harness import soak
 from harness.user_agents import HUMAN_AGENTS
 from harness.webhooks import Receiver, dispatching

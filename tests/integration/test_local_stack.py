@@ -2,7 +2,7 @@
 import requests
 
 from harness.inputs import HOSTILE_TARGET_URLS
-from harness.stack import start_stack, stop_stack
+from harness.stack_process import start_stack, stop_stack
 
 
 def test_healthz_answers_200(stack):

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from dev.stack import ROOT
+from dev.processes import ROOT
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
 # No health check is suppressed: both tests use only package- and module-scoped fixtures

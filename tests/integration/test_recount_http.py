@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import requests
 
-from dev.stack import ROOT
+from dev.processes import ROOT
 from harness import soak
 
 

@@ -16,7 +16,7 @@ import resvg_py
 import zxingcpp
 
 from dev.dynamodb_proxy import DynamoDBProxy
-from dev.stack import ROOT, free_port
+from dev.processes import ROOT, free_port
 from harness.user_agents import HUMAN_AGENTS, PREVIEW_AGENTS
 
 

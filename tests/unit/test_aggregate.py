@@ -2,9 +2,9 @@
 import random
 from collections import Counter
 
-from chalicelib.aggregate import counting as aggregate
-from chalicelib.domain import ids
-from chalicelib.store import clients, rollups
+from chalicelib.aggregate import counting
+from chalicelib.core import ids
+from chalicelib.store import clients, rollups_table
 from harness.inprocess import number, rollup
 from harness.stream import click_record, next_sequence_number
 
@@ -16,7 +16,7 @@ def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):
     channels = ["x", "whatsapp", "email"]
     records = [click_record(campaign, rng.choice(codes), rng.choice(channels), f"v{i}", lane=f"{i % 16:02d}")
                for i in range(1000)]
-    result = aggregate.handle_records(records)
+    result = counting.handle_records(records)
     touched = {"total"} | {f"day#2026-11-01#{c}" for c in channels} | \
         {f"ref#{r['dynamodb']['NewImage']['code']['S']}" for r in records}
     assert result["items"] == len(touched)
@@ -31,9 +31,9 @@ def test_a_replayed_or_partly_replayed_batch_changes_nothing(dynamodb):
     records.append(click_record(campaign, code, "x", "v0", lane="00"))  # v0's second click
     rewritten = click_record(campaign, code, "x", "v1", lane="01", rewritten=True)  # a fact written twice
     records.append(rewritten)
-    aggregate.handle_records(records[:15])  # a bisected first half
-    aggregate.handle_records(records)  # then the whole batch again
-    again = aggregate.handle_records(records[10:30])
+    counting.handle_records(records[:15])  # a bisected first half
+    counting.handle_records(records)  # then the whole batch again
+    again = counting.handle_records(records[10:30])
     assert again["changed"] == 0 and again["writes"] == again["items"]
     total = rollup(campaign, "total")
     assert (number(total, "clicks"), number(total, "unique_clicks")) == (41, 40)
@@ -46,7 +46,7 @@ def test_unknown_event_shapes_are_skipped_without_failing_the_batch(dynamodb):
     strange["dynamodb"]["NewImage"]["kind"] = {"S": "teleport"}
     broken = {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "x#01"}}}}
     removed = {**click_record(campaign, "abcd1234", "x", "z"), "eventName": "REMOVE"}
-    result = aggregate.handle_records([strange, broken, good, removed])
+    result = counting.handle_records([strange, broken, good, removed])
     assert result["skipped"] == 2
     assert number(rollup(campaign, "total"), "clicks") == 1
 
@@ -59,7 +59,7 @@ def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
         image.update({k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in attributes.items()})
         return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": next_sequence_number()}}
 
-    aggregate.handle_records([
+    counting.handle_records([
         record("r#root", kind="referrer", code="root1234", depth=1, name="Root"),
         record("r#kid", kind="referrer", code="kid12345", depth=2, name="Kid", referred_by="root1234"),
         record("pl#1", kind="pledge", code="kid12345", channel="x", day="2026-11-02", depth=2, status="confirmed",
@@ -72,7 +72,7 @@ def test_referrers_and_pledges_reach_totals_cascade_and_leaderboard(dynamodb):
         Counter(referrers=2, children=1, pledges=2, amt_EUR=1500, amt_USD=700)
     kid = rollup(campaign, "ref#kid12345")
     assert kid["name"]["S"] == "Kid" and kid["referred_by"]["S"] == "root1234"
-    assert number(kid, "lb_score") == 1500 * aggregate.SCORE_SCALE + 1
+    assert number(kid, "lb_score") == 1500 * counting.SCORE_SCALE + 1
     assert number(rollup(campaign, "depth#2"), "pledges") == 1
     assert number(rollup(campaign, "direct"), "amt_USD") == 700
 
@@ -87,7 +87,7 @@ def test_clicks_on_a_fan_leave_the_leaderboard_keys_alone_and_the_leaders_read_t
               "kind": {"S": "pledge"}, "code": {"S": "fan12345"}, "channel": {"S": "x"}, "day": {"S": "2026-11-01"},
               "depth": {"N": "1"}, "status": {"S": "confirmed"}, "amount": {"N": "900"}, "currency": {"S": "EUR"},
               "goal_amount": {"N": "900"}}
-    aggregate.handle_records([{"eventName": "INSERT", "dynamodb": {"NewImage": image,
+    counting.handle_records([{"eventName": "INSERT", "dynamodb": {"NewImage": image,
                                                                     "SequenceNumber": next_sequence_number()}}
                               for image in (fan, pledge)])
     named: list[set] = []
@@ -99,13 +99,13 @@ def test_clicks_on_a_fan_leave_the_leaderboard_keys_alone_and_the_leaders_read_t
     client = clients.patient()
     client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", remember)
     try:
-        aggregate.handle_records([click_record(campaign, "fan12345", "x", f"v{i}") for i in range(3)])
+        counting.handle_records([click_record(campaign, "fan12345", "x", f"v{i}") for i in range(3)])
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", remember)
 
     assert len(named) == 1 and not named[0] & {"lb_pk", "lb_score"}
-    [(code, item)] = rollups.leaders(campaign, 10)
-    assert (code, item.get("clicks"), item.get("lb_score")) == ("fan12345", 3, 900 * aggregate.SCORE_SCALE + 1)
+    [(code, item)] = rollups_table.leaders(campaign, 10)
+    assert (code, item.get("clicks"), item.get("lb_score")) == ("fan12345", 3, 900 * counting.SCORE_SCALE + 1)
 
 
 def test_a_record_with_an_impossible_number_is_skipped_and_the_rest_of_the_batch_counts(dynamodb):
@@ -118,7 +118,7 @@ def test_a_record_with_an_impossible_number_is_skipped_and_the_rest_of_the_batch
                  "goal_amount": {"N": "0"}}
         return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": next_sequence_number()}}
 
-    result = aggregate.handle_records([pledge("pl#a", "1e309"), pledge("pl#b", "NaN"), pledge("pl#c", "2.5"),
+    result = counting.handle_records([pledge("pl#a", "1e309"), pledge("pl#b", "NaN"), pledge("pl#c", "2.5"),
                                        pledge("pl#d", "1200"), click_record(campaign, "abcd1234", "x", "v")])
     assert result["skipped"] == 3
     total = rollup(campaign, "total")

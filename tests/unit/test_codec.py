@@ -162,5 +162,5 @@ def test_every_module_the_lambda_runs_imports_without_pynamodb():
     out = subprocess.run([sys.executable, "-c", WITHOUT_PYNAMODB], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     imported = set(ast.literal_eval(out.stdout))
-    assert {"chalicelib.store.codec", "chalicelib.store.events", "chalicelib.aggregate.counting",
+    assert {"chalicelib.store.codec", "chalicelib.store.events_table", "chalicelib.aggregate.counting",
             "chalicelib.read.stats"} <= imported

@@ -174,7 +174,7 @@ def test_a_fans_rank_is_their_place_on_the_board_and_none_below_a_full_one(api, 
 
 def test_replaying_a_batch_leaves_the_leaderboard_item_as_it_was(api, poller):
     from app import aggregator
-    from chalicelib.store import rollups
+    from chalicelib.store import rollups_table
 
     campaign, key = api.create_campaign()
     fan = new_fan(api, campaign)
@@ -183,10 +183,10 @@ def test_replaying_a_batch_leaves_the_leaderboard_item_as_it_was(api, poller):
     done = len(poller.batches)
     poller.drain()
     records = [record for batch in poller.batches[done:] for record in batch["event"]["Records"]]
-    first = rollups.board(campaign["id"], consistent=True)
+    first = rollups_table.board(campaign["id"], consistent=True)
     aggregator({"Records": records}, None)
     aggregator({"Records": records[len(records) // 2:]}, None)
-    assert rollups.board(campaign["id"], consistent=True).entries == first.entries
+    assert rollups_table.board(campaign["id"], consistent=True).entries == first.entries
     assert [(e.code, e.pledges, e.clicks) for e in first.entries] == [(fan["code"], 1, 1)]
 
 
@@ -227,9 +227,9 @@ def test_the_referral_depth_is_capped(api, monkeypatch):
     depths = []
     for n in range(5):
         fan = new_fan(api, campaign, f"Link {n}", **({"referred_by": parent} if parent else {}))
-        from chalicelib.store import links
+        from chalicelib.store import links_table
 
-        depths.append(links.get(fan["code"]).depth)
+        depths.append(links_table.get(fan["code"]).depth)
         parent = fan["code"]
     assert depths == [1, 2, 3, 3, 3]
 

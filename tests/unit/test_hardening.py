@@ -19,7 +19,7 @@ def _request(headers: dict, context: dict | None = None) -> SimpleNamespace:
     {"host": "localhost.evil.example"},
 ])
 def test_without_a_public_url_a_hostile_host_is_400_and_never_a_short_link(headers, monkeypatch):
-    from chalicelib.errors import ApiError
+    from chalicelib.core.errors import ApiError
     from chalicelib.web.http import public_base
 
     monkeypatch.delenv("RELAIS_PUBLIC_URL", raising=False)
@@ -41,7 +41,7 @@ def test_without_a_public_url_short_links_use_the_host_api_gateway_routed_on(hea
     assert public_base(_request(headers, context)) == base
 
 
-@pytest.mark.parametrize(("cell", "written"), [
+@pytest.mark.parametrize(("value", "written"), [
     ("=1+1", "'=1+1"),
     ("Zoé;=HYPERLINK(\"http://evil\")", "\"Zoé;'=HYPERLINK(\"\"http://evil\"\")\""),
     ("a, -2+3", "\"a, '-2+3\""),
@@ -49,10 +49,10 @@ def test_without_a_public_url_short_links_use_the_host_api_gateway_routed_on(hea
     ("plain", "plain"),
     (42, "42"),
 ])
-def test_no_csv_cell_starts_a_formula_even_split_on_a_semicolon(cell, written):
-    from chalicelib.read.stats import _cell
+def test_no_csv_cell_starts_a_formula_even_split_on_a_semicolon(value, written):
+    from chalicelib.web.downloads import cell
 
-    assert _cell(cell) == written
+    assert cell(value) == written
 
 
 def test_the_dashboard_cannot_be_framed_and_no_asset_is_sniffed(api, tmp_path, monkeypatch):
@@ -77,7 +77,7 @@ def test_public_stats_cover_at_most_31_days(api):
 
 
 def test_public_requests_read_one_leaderboard_item_never_the_index(api, poller, monkeypatch):
-    from chalicelib.store import rollups
+    from chalicelib.store import rollups_table
 
     campaign, _ = api.create_campaign(public_stats=True, leaderboard="public")
     fan = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Ana"}).data
@@ -87,8 +87,8 @@ def test_public_requests_read_one_leaderboard_item_never_the_index(api, poller, 
     def no_index(*args, **kwargs):
         raise AssertionError("a public request read the leaderboard index")
 
-    monkeypatch.setattr(rollups, "top_referrers", no_index)
-    monkeypatch.setattr(rollups, "leaders", no_index)
+    monkeypatch.setattr(rollups_table, "top_referrers", no_index)
+    monkeypatch.setattr(rollups_table, "leaders", no_index)
     assert api.call("GET", f"/v1/campaigns/{campaign['id']}/widget").status_code == 200
     assert api.call("GET", f"/v1/referrers/{fan['code']}").data["rank"] == 1
     assert api.call("GET", f"/v1/campaigns/{campaign['id']}/stats").status_code == 200

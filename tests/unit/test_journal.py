@@ -316,7 +316,7 @@ def test_the_feeder_sets_aside_a_batch_that_keeps_failing_and_goes_on(tmp_path, 
 
 @pytest.fixture(scope="module")
 def moto_url():
-    from dev.stack import free_port, wait_http
+    from dev.processes import free_port, wait_http
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

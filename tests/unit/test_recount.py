@@ -142,9 +142,9 @@ def test_a_recount_without_a_stream_consumer_fails_with_a_clear_reason(api):
 
 def test_an_image_read_back_with_its_set_members_in_another_order_is_the_same_image():
     """A held record is recognised as already read whatever order DynamoDB lists a set in."""
-    from chalicelib.store import events
+    from chalicelib.store import events_table
 
     held = {"kind": {"S": "visit"}, "toks": {"SS": ["b", "a"]}}
-    assert events.same_image(held, {"toks": {"SS": ["a", "b"]}, "kind": {"S": "visit"}})
-    assert not events.same_image(held, {"kind": {"S": "visit"}, "toks": {"SS": ["a", "b", "c"]}})
-    assert not events.same_image(held, None)
+    assert events_table.same_image(held, {"toks": {"SS": ["a", "b"]}, "kind": {"S": "visit"}})
+    assert not events_table.same_image(held, {"kind": {"S": "visit"}, "toks": {"SS": ["a", "b", "c"]}})
+    assert not events_table.same_image(held, None)

@@ -164,16 +164,16 @@ def test_rewards_count_only_confirmed_pledges_attributed_to_the_fan(api, poller)
 def test_a_stale_count_cannot_unlock_a_reward(api, poller):
     """Two aggregator shards may read a fan's count before the other's write: the state only
     moves in a transaction that checks the count as it is now."""
-    from chalicelib.store import rewards as stored_rewards
+    from chalicelib.store import reward_states
     from chalicelib.store.derived import RewardState
 
     campaign, key = api.create_campaign(rewards=[{"pledges": 2, "label": "Poster"}])
     code, ref = fan(api, campaign["id"])
     pledge(api, campaign["id"], key, "s-1", ref)
     poller.drain()
-    stale = stored_rewards.transition(campaign["id"], RewardState(code, 2, "Poster"), True, "Poster", 1)
+    stale = reward_states.transition(campaign["id"], RewardState(code, 2, "Poster"), True, "Poster", 1)
     pledge(api, campaign["id"], key, "s-2", ref)
     poller.drain()
-    (state,) = stored_rewards.states_of(campaign["id"], code).values()
+    (state,) = reward_states.states_of(campaign["id"], code).values()
     assert stale is None
     assert (state.unlocked, state.generation, state.notified) == (True, 1, 1)

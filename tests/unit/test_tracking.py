@@ -83,9 +83,9 @@ def test_clicks_previews_and_shares_are_counted_once_each(api, link, poller):
 
 def _visits(campaign_id: str) -> list[dict]:
     """The campaign's visit items as DynamoDB holds them."""
-    from chalicelib.store import events
+    from chalicelib.store import events_table
 
-    return [image for event, _, image in events.campaign_items(campaign_id) if event.kind == "visit"]
+    return [image for event, _, image in events_table.campaign_items(campaign_id) if event.kind == "visit"]
 
 
 def test_a_visitors_clicks_of_a_day_are_one_item_whose_insert_makes_them_new(api, link, poller):
@@ -103,16 +103,16 @@ def test_a_visitors_clicks_of_a_day_are_one_item_whose_insert_makes_them_new(api
 
 def test_the_same_visit_written_twice_adds_one_token_and_counts_once(api, link, poller):
     """A retry after a lost answer, or the fallback replaying a write that had landed."""
-    from chalicelib.domain.clock import utc_now
-    from chalicelib.store import events
+    from chalicelib.core.clock import utc_now
+    from chalicelib.store import events_table
     from chalicelib.store.records import Fact
 
     campaign, fan = link
-    fact = Fact("visit", campaign["id"], fan["code"], "x", utc_now().date().isoformat(), events.new_token(),
+    fact = Fact("visit", campaign["id"], fan["code"], "x", utc_now().date().isoformat(), events_table.new_token(),
                 visitor="a-visitor-hash", agent=CHROME)
-    events.put_fact(fact)
-    events.put_fact(fact)
-    events.put_fact(fact, request_path=False)
+    events_table.put_fact(fact)
+    events_table.put_fact(fact)
+    events_table.put_fact(fact, request_path=False)
     poller.drain()
     [item] = _visits(campaign["id"])
     assert item["toks"]["SS"] == [fact.token]
@@ -122,9 +122,9 @@ def test_the_same_visit_written_twice_adds_one_token_and_counts_once(api, link, 
 
 def test_visits_beyond_the_token_cap_are_items_of_their_own_counted_as_clicks_not_visitors(api, link, poller,
                                                                                           monkeypatch):
-    from chalicelib.store import events
+    from chalicelib.store import events_table
 
-    monkeypatch.setattr(events, "TOKENS_CAP", 3)
+    monkeypatch.setattr(events_table, "TOKENS_CAP", 3)
     campaign, fan = link
     for _ in range(5):
         visit(api, fan["code"], "?c=x")

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from chalicelib.outbound import signing, targets
+from chalicelib.outbound import targets, webhook_signature
 from harness.webhooks import Receiver
 
 
@@ -135,12 +135,12 @@ def test_an_endpoint_that_does_not_answer_in_time_is_a_timeout():
 
 
 def test_a_signature_verifies_with_its_secret_within_five_minutes_only():
-    secret, body = signing.new_secret(), b'{"id":"evt_x"}'
-    header = signing.signature(secret, body, timestamp=1_800_000_000)
-    assert signing.verify(secret, body, header, now=1_800_000_000 + 299)
-    assert not signing.verify(secret, body, header, now=1_800_000_000 + 301)
-    assert not signing.verify(secret, body + b" ", header, now=1_800_000_000)
-    assert not signing.verify(signing.new_secret(), body, header, now=1_800_000_000)
+    secret, body = webhook_signature.new_secret(), b'{"id":"evt_x"}'
+    header = webhook_signature.signature(secret, body, timestamp=1_800_000_000)
+    assert webhook_signature.verify(secret, body, header, now=1_800_000_000 + 299)
+    assert not webhook_signature.verify(secret, body, header, now=1_800_000_000 + 301)
+    assert not webhook_signature.verify(secret, body + b" ", header, now=1_800_000_000)
+    assert not webhook_signature.verify(webhook_signature.new_secret(), body, header, now=1_800_000_000)
 
 
 @pytest.mark.parametrize("url", [

@@ -265,7 +265,7 @@ def test_a_duplicate_message_makes_no_second_attempt(api, poller, spool, receive
 
 
 def test_every_send_slot_taken_makes_the_message_wait(api, poller, spool, receiver, monkeypatch):
-    from chalicelib.store import webhooks
+    from chalicelib.store import webhook_records
 
     monkeypatch.setenv("RELAIS_WEBHOOK_CONCURRENCY", "1")
     campaign_id, key, _ = hooked_campaign(api, receiver)
@@ -273,10 +273,10 @@ def test_every_send_slot_taken_makes_the_message_wait(api, poller, spool, receiv
     poller.drain()
     message = take_only_message(spool)
     now = int(time.time() * 1000)
-    assert webhooks.acquire_slot(campaign_id, 0, "someone-else", now, now + 60_000)
+    assert webhook_records.acquire_slot(campaign_id, 0, "someone-else", now, now + 60_000)
     assert dispatcher.handle(message).name == "busy"
     assert receiver.received == [] and len(list(spool.iterdir())) == 1
-    webhooks.release_slot(campaign_id, 0, "someone-else")
+    webhook_records.release_slot(campaign_id, 0, "someone-else")
     assert dispatcher.handle(message).name == "delivered"
 
 
@@ -288,14 +288,14 @@ def take_only_message(spool):
 
 
 def test_a_message_that_comes_early_goes_back_with_the_time_left(api, poller, spool, receiver):
-    from chalicelib.store import webhooks
+    from chalicelib.store import webhook_records
 
     campaign_id, key, _ = hooked_campaign(api, receiver)
     pledge(api, campaign_id, key, "order-early")
     poller.drain()
     message = take_only_message(spool)
-    delivery = webhooks.get_delivery(campaign_id, message.created, message.event_id)
-    webhooks.rearm(delivery, int(time.time() * 1000) + 60_000, delivery.deadline)
+    delivery = webhook_records.get_delivery(campaign_id, message.created, message.event_id)
+    webhook_records.rearm(delivery, int(time.time() * 1000) + 60_000, delivery.deadline)
     assert dispatcher.handle(message).name == "early"
     (requeued,) = spool.iterdir()
     assert int(requeued.name[:13]) >= int(time.time() * 1000) + 50_000

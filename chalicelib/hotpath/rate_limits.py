@@ -8,7 +8,7 @@ redirects, and its one write stays one write.
 
 **Why DynamoDB counters, not WAF rate rules.** The limit must hold across Lambda
 containers, so it lives in shared storage: one counter item per visitor, campaign, action
-and window (``store.limits``), keyed by a hash of the address with the day's random salt
+and window (``store.rate_counters``), keyed by a hash of the address with the day's random salt
 (no address is stored), expiring with its window. WAF was weighed: its rate-based rules
 count per 1 to 10 minutes with a floor of 10 requests, cannot attach to an HTTP API (only
 to CloudFront, REST APIs, load balancers), so a direct call to the API host would bypass
@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import time
 
-from chalicelib import config
-from chalicelib.domain.clock import utc_now
-from chalicelib.errors import ApiError
+from chalicelib.core import config
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import ApiError
+from chalicelib.core.observability import count, logger
 from chalicelib.hotpath import signing
-from chalicelib.observability import count, logger
-from chalicelib.store import events, limits
+from chalicelib.store import events_table, rate_counters
 
 EXPIRY_MARGIN = 60  # s after the window's end before a counter may be deleted
 
@@ -48,7 +48,7 @@ def check(campaign_id: str, action: str, address: str) -> None:
     window_end = (window + 1) * seconds
     try:
         visitor = signing.visitor_key("limit", utc_now().date().isoformat(), address)
-        allowed = limits.take(visitor, campaign_id, action, window, allowed_requests, events.new_token(),
+        allowed = rate_counters.take(visitor, campaign_id, action, window, allowed_requests, events_table.new_token(),
                               window_end + EXPIRY_MARGIN)
     except Exception as exc:
         count("LimitUnavailable")

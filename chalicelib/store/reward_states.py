@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.store import clients, codec, keys, rollups
+from chalicelib.store import clients, codec, keys, rollups_table
 from chalicelib.store.derived import RewardState
 
 
@@ -42,7 +42,7 @@ def _state(item: dict) -> RewardState:
 
 def states_of(campaign_id: str, code: str) -> dict[int, RewardState]:
     """One fan's stored states by threshold (one query of at most one item per reward)."""
-    items = rollups.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :code)",
+    items = rollups_table.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :code)",
                    ExpressionAttributeValues={":pk": codec.s(keys.rewards_pk(campaign_id)),
                                               ":code": codec.s(keys.reward_prefix(code))})
     return {state.pledges: state for state in map(_state, items)}
@@ -50,7 +50,7 @@ def states_of(campaign_id: str, code: str) -> dict[int, RewardState]:
 
 def every_state(campaign_id: str) -> list[RewardState]:
     """Every fan's stored states: the fans who unlocked a reward once (locked again or not)."""
-    items = rollups.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk",
+    items = rollups_table.query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk",
                    ExpressionAttributeValues={":pk": codec.s(keys.rewards_pk(campaign_id))})
     return [_state(item) for item in items]
 

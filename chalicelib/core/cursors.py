@@ -11,16 +11,15 @@ import base64
 import binascii
 import hmac
 
-from chalicelib.errors import ApiError, bad_request
-from chalicelib.hotpath.signing import derived_key
+from chalicelib.core.derived_keys import derived_key, mac
+from chalicelib.core.errors import ApiError, bad_request
 
 MAX_LENGTH = 512
 _MAC_LENGTH = 22  # 132 bits of HMAC-SHA256, base64url
 
 
 def _mac(listing: str, position: str) -> str:
-    digest = hmac.new(derived_key(f"cursor:{listing}"), position.encode(), "sha256").digest()
-    return base64.urlsafe_b64encode(digest).decode()[:_MAC_LENGTH]
+    return mac(derived_key(f"cursor:{listing}"), position, _MAC_LENGTH)
 
 
 def _body(position: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.errors import bad_request
+from chalicelib.core.errors import bad_request
 
 MAX_INT = 10**15  # minor units: far above any real pledge, far below float trouble in JS
 

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import clients, codec, keys
 from chalicelib.store.records import Event, Fact, Pledge, visitor_identity
 

@@ -6,16 +6,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import config
-from chalicelib.errors import ApiError, bad_request, not_found
-from chalicelib.outbound import signing, targets
-from chalicelib.outbound.events import now_ms
-from chalicelib.store import webhook_queue as queue
-from chalicelib.store import webhooks
+from chalicelib.core import config
+from chalicelib.core.errors import ApiError, bad_request, not_found
+from chalicelib.core.urls import MAX_URL_LENGTH
+from chalicelib.core.validation import iso
+from chalicelib.outbound import targets, webhook_signature
+from chalicelib.outbound.webhook_events import now_ms
+from chalicelib.store import webhook_queue, webhook_records
 from chalicelib.store.derived import Attempt, Delivery
 from chalicelib.store.records import Campaign
-from chalicelib.web.urls import MAX_URL_LENGTH
-from chalicelib.web.validation import iso
 
 LISTED = 100
 _EVENT_ID = re.compile(r"evt_[0-9a-f]{32}")
@@ -37,7 +36,7 @@ def endpoint(value: Any) -> str | None:
 
 
 def new_secret() -> str:
-    return signing.new_secret()
+    return webhook_signature.new_secret()
 
 
 def _moment(ms: int | None) -> str | None:
@@ -67,19 +66,19 @@ def to_dict(delivery: Delivery) -> dict[str, Any]:
 
 def deliveries(campaign: Campaign) -> dict[str, Any]:
     """The campaign's last 100 deliveries, newest first."""
-    return {"deliveries": [to_dict(delivery) for delivery in webhooks.recent_deliveries(campaign.id, LISTED)]}
+    return {"deliveries": [to_dict(delivery) for delivery in webhook_records.recent_deliveries(campaign.id, LISTED)]}
 
 
 def retry(campaign: Campaign, delivery_id: str) -> dict[str, Any]:
     """Make a delivery due now, with a fresh 24 h of retries (the same event, the same ``id``)."""
-    delivery = webhooks.find_delivery(campaign.id, delivery_id) if _EVENT_ID.fullmatch(delivery_id) else None
+    delivery = webhook_records.find_delivery(campaign.id, delivery_id) if _EVENT_ID.fullmatch(delivery_id) else None
     if delivery is None:
         raise not_found("delivery")
     if not campaign.webhook_url:
         raise ApiError(409, "webhook_not_configured", "Set a webhook_url first: there is nowhere to deliver.")
     now = now_ms()
-    rearmed = webhooks.rearm(delivery, now, now + int(config.webhook_give_up_seconds() * 1000))
+    rearmed = webhook_records.rearm(delivery, now, now + int(config.webhook_give_up_seconds() * 1000))
     if rearmed is None:
         raise ApiError(409, "delivery_in_progress", "An attempt of this delivery is running; retry once it ends.")
-    queue.send(queue.Message(campaign.id, rearmed.created, rearmed.event_id))
+    webhook_queue.send(webhook_queue.Message(campaign.id, rearmed.created, rearmed.event_id))
     return {"delivery": to_dict(rearmed)}

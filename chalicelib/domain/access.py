@@ -8,22 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 
-from chalicelib import config
-from chalicelib.domain import ids
-from chalicelib.errors import forbidden, unauthorized
+from chalicelib.core import config, ids
+from chalicelib.core.errors import forbidden, unauthorized
 
 KEY_PREFIX = "rk_"
-
-
-def bearer_token(headers: Mapping[str, str]) -> str | None:
-    """The token of an ``Authorization: Bearer`` header, or ``None``."""
-    value = headers.get("authorization") or ""
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 def is_operator(token: str | None) -> bool:

@@ -2,7 +2,7 @@
 
 An event's id is a hash of its campaign, type and fact (a pledge id, a referrer's code, a
 milestone's amount, a fan's reward and unlock generation): a replayed stream batch derives
-the same id, and the event's claim (``store.webhooks.claim_event``) makes it one event.
+the same id, and the event's claim (``store.webhook_records.claim_event``) makes it one event.
 :func:`announce` is idempotent: claim, delivery, message, each safe to repeat.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import config
-from chalicelib.store import events, webhooks
-from chalicelib.store import webhook_queue as queue
+from chalicelib.core import config
+from chalicelib.core.validation import iso
+from chalicelib.store import events_table, webhook_queue, webhook_records
 from chalicelib.store.derived import Delivery, RewardState
 from chalicelib.store.records import Campaign, Event, Milestone
-from chalicelib.web.validation import iso
 
 TYPES = ("referrer.created", "pledge.created", "pledge.refunded", "milestone.reached", "reward.unlocked")
 
@@ -46,7 +45,7 @@ def _pledge(event: Event) -> dict[str, Any]:
     if event.amount is None or event.currency is None or event.status is None:
         raise ValueError("pledge without amount, currency or status")
     attribution = {"code": event.code, "channel": event.channel or "direct"} if event.code else None
-    return {"pledge_id": events.pledge_id(event), "amount": event.amount, "currency": event.currency,
+    return {"pledge_id": events_table.pledge_id(event), "amount": event.amount, "currency": event.currency,
             "status": event.status, "occurred_at": iso(event.occurred_at), "attribution": attribution}
 
 
@@ -62,9 +61,9 @@ def from_change(name: str, new: Event, old: Event | None) -> OutboundEvent | Non
     if new.kind != "pledge":
         return None
     if name == "INSERT" and new.status == "confirmed":
-        return OutboundEvent(new.campaign_id, "pledge.created", events.pledge_id(new), {"pledge": _pledge(new)})
+        return OutboundEvent(new.campaign_id, "pledge.created", events_table.pledge_id(new), {"pledge": _pledge(new)})
     if name == "MODIFY" and old is not None and old.status == "confirmed" and new.status in ("refunded", "cancelled"):
-        return OutboundEvent(new.campaign_id, "pledge.refunded", events.pledge_id(new), {"pledge": _pledge(new)})
+        return OutboundEvent(new.campaign_id, "pledge.refunded", events_table.pledge_id(new), {"pledge": _pledge(new)})
     return None
 
 
@@ -89,11 +88,11 @@ def announce(event: OutboundEvent, now: int | None = None) -> bool:
     it (a replayed batch) finds the claim and the delivery, and queues again only a delivery
     that no attempt has touched yet (a message lost before its first attempt). ``True``
     when a message was queued."""
-    created = webhooks.claim_event(event.campaign_id, event.id, now_ms() if now is None else now)
+    created = webhook_records.claim_event(event.campaign_id, event.id, now_ms() if now is None else now)
     delivery = Delivery(campaign_id=event.campaign_id, event_id=event.id, type=event.type, created=created,
                         body=event.body(created), next_at=created,
                         deadline=created + int(config.webhook_give_up_seconds() * 1000))
-    stored = webhooks.insert_delivery(delivery)
+    stored = webhook_records.insert_delivery(delivery)
     if stored is not None and (stored.status != "pending" or stored.attempts > 0):
         return False
-    return queue.send(queue.Message(event.campaign_id, created, event.id))
+    return webhook_queue.send(webhook_queue.Message(event.campaign_id, created, event.id))

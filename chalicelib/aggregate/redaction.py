@@ -1,6 +1,6 @@
 """What the aggregator does when a fan's data is erased, beyond their counters.
 
-An erasure writes an erasure record (``store.links.erase``); the aggregator meets it in the
+An erasure writes an erasure record (``store.links_table.erase``); the aggregator meets it in the
 erased fan's lane after their ``referrer.created`` record, whose webhook delivery
 (``aggregate.notify``) holds the fan's name in its stored body for its 30 days. The name is
 taken out of that body here, after the batch's deliveries are made: a retry sends the
@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from chalicelib.observability import logger
-from chalicelib.outbound.events import OutboundEvent
-from chalicelib.store import webhooks
+from chalicelib.core.observability import logger
+from chalicelib.outbound.webhook_events import OutboundEvent
+from chalicelib.store import webhook_records
 from chalicelib.store.stream import Change
 
 
@@ -25,7 +25,7 @@ def redact_deliveries(changes: Iterable[Change]) -> int:
         if change.name != "INSERT" or change.new.kind != "erasure" or change.new.code is None:
             continue
         event_id = OutboundEvent(change.campaign_id, "referrer.created", change.new.code, {}).id
-        delivery = webhooks.find_delivery(change.campaign_id, event_id)
+        delivery = webhook_records.find_delivery(change.campaign_id, event_id)
         if delivery is None:
             continue
         try:
@@ -34,6 +34,6 @@ def redact_deliveries(changes: Iterable[Change]) -> int:
         except (ValueError, KeyError, TypeError):
             logger.warning("an erased fan's webhook delivery has an unexpected body", extra={"event": event_id})
             continue
-        webhooks.replace_body(delivery, json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+        webhook_records.replace_body(delivery, json.dumps(body, separators=(",", ":"), ensure_ascii=False))
         redacted += 1
     return redacted

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalicelib import config
+from chalicelib.core import config
 
 SERVICE = "relais"
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import time
 
-from chalicelib.domain import ids
+from chalicelib.core import ids
 
 HEADER = "Relais-Signature"
 SECRET_PREFIX = "rwh_"

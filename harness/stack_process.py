@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from dev.stack import ROOT, free_port
+from dev.processes import ROOT, free_port
 
 
 @dataclass
@@ -50,7 +50,7 @@ def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
         env.pop(name, None)
     log = data_dir.parent / f"{data_dir.name}-stack.log"
     with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([sys.executable, "-m", "dev.stack"], cwd=ROOT, env=env, stdout=output,
+        process = subprocess.Popen([sys.executable, "-m", "dev.local_stack"], cwd=ROOT, env=env, stdout=output,
                                    stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{ports['RELAIS_PORT']}"
     deadline = time.monotonic() + 90

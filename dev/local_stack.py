@@ -15,67 +15,29 @@ leaves the stream to the caller (the integration tests drain it with
 """
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from dev.journal_stream import StreamFeeder
-    from dev.persistence import JournaledDynamoDB
-    from dev.stream_poller import StreamPoller
+from dev.processes import ROOT, free_port, spawn, wait_http
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from dev.persistence import JournaledDynamoDB
+    from dev.stream_feed import StreamFeed
+
 log = logging.getLogger("relais_dev")
 ENDPOINT_FILE = "dynamodb-endpoint"  # read by chalicelib.aggregate.recount's command line
 
 STREAM_CONSUMER = "aggregator"  # the stack's own stream consumer (its position file)
 FAILED_BATCHES = "failed-stream-batches.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM when this process dies, however it dies."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def spawn(args: list[str], env: dict, own_session: bool = False, log_file: Path | None = None) -> subprocess.Popen:
-    """A child process; ``own_session`` keeps Ctrl-C from reaching it (we stop it in order)."""
-    if log_file is None:
-        return subprocess.Popen(args, env=env, cwd=ROOT, preexec_fn=_die_with_parent, start_new_session=own_session)
-    with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as output:
-        return subprocess.Popen(args, env=env, cwd=ROOT, preexec_fn=_die_with_parent, start_new_session=own_session,
-                                stdout=output, stderr=subprocess.STDOUT)  # the child keeps its own descriptor
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout:.0f}s") from None
-            time.sleep(0.1)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -136,8 +98,7 @@ class Stack:
         self.children: list[subprocess.Popen] = []
         self.threads: dict[str, threading.Thread] = {}
         self.store: JournaledDynamoDB | None = None  # when journaled
-        self.feeder: StreamFeeder | None = None  # the stream from the journal ...
-        self.poller: StreamPoller | None = None  # ... or moto's (RELAIS_JOURNAL=off)
+        self.feed: StreamFeed | None = None  # the stream from the journal, or moto's (RELAIS_JOURNAL=off)
         self.lock_fd: int | None = None
         self.env = self._environment()
         os.environ.update(self.env)
@@ -161,7 +122,7 @@ class Stack:
         return env
 
     def start(self) -> None:
-        from chalicelib import config
+        from chalicelib.core import config
         from chalicelib.store import tables
         from dev import seed
 
@@ -221,17 +182,16 @@ class Stack:
         if self.store is None:
             from dev.stream_poller import StreamPoller
 
-            poller = self.poller = StreamPoller(aggregator)
-            self._thread("stream-poller", lambda: poller.run(
-                self.stop, on_error=lambda exc: log.error("aggregator batch failed: %s", exc)))
-            return
-        from chalicelib import config
-        from dev.journal_stream import JournalStream, StreamFeeder
+            self.feed = StreamPoller(aggregator)
+        else:
+            from chalicelib.core import config
+            from dev.journal_stream import JournalStream, StreamFeeder
 
-        assert self.store.journal is not None
-        stream = JournalStream(self.data_dir, aggregator, consumer=STREAM_CONSUMER, region=config.region())
-        feeder = self.feeder = StreamFeeder(stream, self.store.journal, self.data_dir / FAILED_BATCHES)
-        self._thread("stream-feeder", lambda: feeder.run(self.stop))
+            assert self.store.journal is not None
+            stream = JournalStream(self.data_dir, aggregator, consumer=STREAM_CONSUMER, region=config.region())
+            self.feed = StreamFeeder(stream, self.store.journal, self.data_dir / FAILED_BATCHES)
+        feed = self.feed
+        self._thread("stream-feed", lambda: feed.run(self.stop))
 
     def _stream_floor(self) -> int:
         """The slowest stream consumer's saved position: compaction carries what follows it."""
@@ -330,7 +290,7 @@ class Stack:
 
     def _finish_background_work(self) -> None:
         """With no server left to write: the threads stop, the spool and the stream are drained."""
-        for name in ("fallback-drain", "stream-feeder", "stream-poller", "webhook-dispatcher"):
+        for name in ("fallback-drain", "stream-feed", "webhook-dispatcher"):
             if name in self.threads:
                 self.threads[name].join(30)
         if "fallback-drain" in self.threads:
@@ -338,10 +298,8 @@ class Stack:
                 self._drain_fallback()
             except Exception as exc:
                 log.error("last fallback drain failed (the spool is kept for the next start): %s", exc)
-        if self.feeder is not None:
-            self.feeder.drain()
-        if self.poller is not None:
-            self.poller.drain()
+        if self.feed is not None:
+            self.feed.drain()
 
 
 def main() -> int:
