@@ -99,14 +99,14 @@
     "font-size:13px;text-decoration:underline;margin:8px 0 0}.o{background:#fff;border:2px solid #e0e7ff}.x{border-color:var(--a)}[hidden]{display:none!important}";
 
   function noop() {}
-  function warn(e) { try { console.warn("[relais]", e); } catch (x) { /* no console */ } }
+  function warn(e) { try { console.warn("[relais]", e); } catch { /* no console */ } }
   function guard(fn) {
     return function () { try { return fn.apply(this, arguments); } catch (e) { warn(e); } };
   }
   function list(v) { return Array.isArray(v) ? v : []; }
   function each(nodes, fn) { Array.prototype.forEach.call(nodes, fn); }
   function safeUrl(u, schemes) {
-    try { u = new URL(u); return (schemes || /^https?:$/).test(u.protocol) ? u.href : null; } catch (e) { return null; }
+    try { u = new URL(u); return (schemes || /^https?:$/).test(u.protocol) ? u.href : null; } catch { return null; }
   }
   // An element. Children that are strings become text nodes: nothing is ever parsed as HTML.
   function h(tag, props) {
@@ -130,17 +130,17 @@
 
     function key(k) { return "relais:" + cid + ":" + k; }
     function load(k) {
-      try { return JSON.parse(localStorage.getItem(key(k))); } catch (e) { return mem[k] || null; }
+      try { return JSON.parse(localStorage.getItem(key(k))); } catch { return mem[k] || null; }
     }
     function save(k, v) {
       mem[k] = v;
-      try { v ? localStorage.setItem(key(k), JSON.stringify(v)) : localStorage.removeItem(key(k)); } catch (e) { /* storage off */ }
+      try { v ? localStorage.setItem(key(k), JSON.stringify(v)) : localStorage.removeItem(key(k)); } catch { /* storage off */ }
     }
     function t(k, a) { return (STRINGS[loc][k] || k).replace("{0}", a); }
     // A count's label: "1 pledge", "2 pledges" (and French's "0 contribution").
     function n(k, count) {
       var one = false;
-      try { one = new Intl.PluralRules(loc).select(+count || 0) == "one"; } catch (e) { /* plural */ }
+      try { one = new Intl.PluralRules(loc).select(+count || 0) == "one"; } catch { /* plural */ }
       return t(one ? k + "1" : k);
     }
     function pickLocale(c) {
@@ -153,10 +153,10 @@
       }
       return "en";
     }
-    function fmt(n, opts) { try { return new Intl.NumberFormat(loc, opts).format(n); } catch (e) { return String(n); } }
+    function fmt(n, opts) { try { return new Intl.NumberFormat(loc, opts).format(n); } catch { return String(n); } }
     function money(minor, cur) {
       var d = 2;
-      try { d = new Intl.NumberFormat("en", { style: "currency", currency: cur }).resolvedOptions().maximumFractionDigits; } catch (e) { /* 2 */ }
+      try { d = new Intl.NumberFormat("en", { style: "currency", currency: cur }).resolvedOptions().maximumFractionDigits; } catch { /* 2 */ }
       var v = (+minor || 0) / Math.pow(10, d);
       return fmt(v, { style: "currency", currency: cur, minimumFractionDigits: v % 1 ? d : 0, maximumFractionDigits: d });
     }
@@ -210,7 +210,7 @@
     }
     function send(path, data) {
       var body = JSON.stringify(data), url = base + path;
-      try { if (navigator.sendBeacon(url, body)) return; } catch (e) { /* fall back to fetch */ }
+      try { if (navigator.sendBeacon(url, body)) return; } catch { /* fall back to fetch */ }
       fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit" }).catch(noop);
     }
     function beacon(channel) { send("/v1/shares", { code: fan.code, channel: channel }); }
@@ -234,7 +234,7 @@
     }
     function copy(text) {
       function manual() { var f = root.querySelector("#rl"); f.focus(); f.select(); } // no Clipboard API: Ctrl+C
-      try { navigator.clipboard.writeText(text).then(function () { status.textContent = t("copied"); }, manual); } catch (e) { manual(); }
+      try { navigator.clipboard.writeText(text).then(function () { status.textContent = t("copied"); }, manual); } catch { manual(); }
     }
     function tile(value, label) { return h("div", null, h("b", null, value), h("span", { "class": "s" }, label)); }
     function fallback(err) {
@@ -286,7 +286,7 @@
     function shareBox(c) {
       var urls = fan.share_urls || {}, channels = list(c.channels), qr = fan.qr || {}, svg = safeUrl(qr.svg), png = safeUrl(qr.png);
       var buttons = channels.map(function (ch) {
-        var href = CHANNELS.hasOwnProperty(ch) && safeUrl(urls[ch], /^(https|mailto|sms):$/), label = CHANNELS[ch];
+        var href = Object.prototype.hasOwnProperty.call(CHANNELS, ch) && safeUrl(urls[ch], /^(https|mailto|sms):$/), label = CHANNELS[ch];
         return href && h("a", { "class": "b", href: href, target: /^https/.test(href) && "_blank", rel: "noopener noreferrer",
           "aria-label": t("on", label[0] || t("email_")), "data-c": ch, onclick: function () { beacon(ch); } },
           h("span", { "class": "d", style: "background:" + label[1] }), label[0] || t("email_"));
@@ -389,7 +389,7 @@
     var host = h("div", { "data-relais": cid }), target = ds.target && doc.querySelector(ds.target);
     target ? target.appendChild(host) : script.parentNode.insertBefore(host, script.nextSibling);
     root = host.attachShadow({ mode: "open" });
-    try { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); } catch (e) { sheet = null; }
+    try { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); } catch { sheet = null; }
     loc = pickLocale(load("cfg"));
     paint(h("p", { "class": "m" }, t("loading")), true);
     refresh();
