@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from dev.browser_guard import REFUSAL, REFUSAL_TYPE, from_a_browser
 from dev.journal import Change, Journal, JournalError, key_id
 from dev.local_dynamodb import TARGET_PREFIX, Answer, LocalDynamoDB, UpstreamError
 
@@ -307,7 +308,9 @@ class JournalingProxy:
     # requests ---------------------------------------------------------------------
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
-        """One request; ``headers`` with lower-case names."""
+        """One request; ``headers`` with lower-case names. Web pages are refused (:mod:`dev.browser_guard`)."""
+        if from_a_browser(method, headers):
+            return Answer(403, [("Content-Type", REFUSAL_TYPE)], REFUSAL)
         forwarded = {name: value for name, value in headers.items() if name not in NOT_FORWARDED}
         target = headers.get("x-amz-target", "")
         operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
@@ -418,6 +421,6 @@ class JournalingProxy:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True  # the client gave up first; the write stands
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_OPTIONS = _serve
 
         return Handler

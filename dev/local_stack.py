@@ -1,6 +1,7 @@
 """``make dev``: the whole Relais stack on one laptop, in the foreground.
 
-Starts moto's DynamoDB server (a separate process on 127.0.0.1), creates the tables,
+Starts moto's DynamoDB server (a separate process on 127.0.0.1 that, like the proxy in
+front of it, refuses web pages: :mod:`dev.browser_guard`), creates the tables,
 recovers the data dir's journal into them, and puts the journaling proxy in front of
 moto (:mod:`dev.persistence`): every write anyone acknowledges is fsynced first, so a
 crash or a power cut loses nothing that was answered. Then it seeds the demo campaign,
@@ -127,7 +128,7 @@ class Stack:
         from dev import seed
 
         self.lock_fd = _lock(self.data_dir)
-        self.children.append(spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
+        self.children.append(spawn([sys.executable, "-m", "dev.moto_server", "-p", str(self.moto_port)],
                                    {**self.env, "MOTO_PORT": str(self.moto_port)}, own_session=True,
                                    log_file=self.data_dir / "dynamodb.log"))
         wait_http(f"{self.moto_url}/moto-api/")
