@@ -1,9 +1,9 @@
 """The Relais stack: four tables, the Chalice app with one role per function, the stream
 aggregator's wiring, the request path's fallback queue, stage throttling, alarms and outputs.
 
-Shape of the decisions (``docs/deploy.md`` has the operator's view):
+Shape of the decisions (``docs/deploy.md`` and ``docs/runbook.md`` have the operator's view):
 
-- Tables come from the PynamoDB models (:mod:`infra.schema`); data tables are retained,
+- Tables come from the PynamoDB models (:mod:`chalicelib.store.schema`); data tables are retained,
   deletion-protected and have point-in-time recovery, because counts and pledges cannot be
   rebuilt from anywhere else.
 - ``chalice package`` runs inside ``chalice.cdk.Chalice``. ``autogen_policy`` is off, so the
@@ -148,7 +148,7 @@ RECOUNT_OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "rollups": ("Query", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem"),
 }
 """``make recount`` runs with an operator's own credentials; no role of the stack gets
-these. ``docs/deploy.md`` lists them for the operator's policy."""
+these. ``docs/runbook.md`` lists them for the operator's policy."""
 
 STREAM_BATCH_SIZE = 500
 STREAM_BATCHING_WINDOW = cdk.Duration.seconds(5)
@@ -308,7 +308,7 @@ class RelaisStack(cdk.Stack):
                 index_name=index.name, partition_key=_attribute(index.partition_key),
                 sort_key=_optional_attribute(index.sort_key), projection_type=_PROJECTIONS[index.projection],
                 non_key_attributes=non_key)
-        elif index.sort_key is not None:  # infra.schema refuses a local index without one
+        elif index.sort_key is not None:  # chalicelib.store.specs refuses a local index without one
             table.add_local_secondary_index(
                 index_name=index.name, sort_key=_attribute(index.sort_key),
                 projection_type=_PROJECTIONS[index.projection], non_key_attributes=non_key)
@@ -596,11 +596,11 @@ class RelaisStack(cdk.Stack):
             "AggregatorFailureQueueDepth": (
                 self.failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum",
                                                                                  period=five_minutes),
-                0, 1, 1, "The aggregator gave up on a batch: see docs/deploy.md, 'Failed batches: runbook'"),
+                0, 1, 1, "The aggregator gave up on a batch: see docs/runbook.md, 'Failed batches'"),
             "FallbackDeadLetters": (
                 self.fallback_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
                                                                                          period=five_minutes),
-                0, 1, 1, "Facts the fallback could not apply in 5 attempts: see docs/deploy.md, 'The fallback queue'"),
+                0, 1, 1, "Facts the fallback could not apply in 5 attempts: see docs/runbook.md, 'The fallback queue'"),
             "FallbackQueueAge": (
                 self.fallback_queue.metric_approximate_age_of_oldest_message(statistic="Maximum",
                                                                             period=five_minutes),
@@ -611,7 +611,7 @@ class RelaisStack(cdk.Stack):
             "WebhookDeadLetters": (
                 self.webhook_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
                                                                                         period=five_minutes),
-                0, 1, 1, "Webhook messages the dispatcher crashed on 5 times: see docs/deploy.md, 'Webhooks'"),
+                0, 1, 1, "Webhook messages the dispatcher crashed on 5 times: see docs/runbook.md, 'Webhooks'"),
             "WebhookQueueAge": (
                 self.webhook_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=five_minutes),
                 WEBHOOK_QUEUE_AGE_ALARM.to_seconds(), 1, 1,
@@ -653,11 +653,11 @@ class RelaisStack(cdk.Stack):
         cdk.CfnOutput(self, "FallbackQueueUrl", value=self.fallback_queue.queue_url,
                       description="Facts the request path could not write in time, applied by the Fallback function")
         cdk.CfnOutput(self, "FallbackDeadLetterQueueUrl", value=self.fallback_dead_letters.queue_url,
-                      description="Facts the Fallback function could not apply (see docs/deploy.md)")
+                      description="Facts the Fallback function could not apply (see docs/runbook.md)")
         cdk.CfnOutput(self, "WebhookQueueUrl", value=self.webhook_queue.queue_url,
                       description="Webhook deliveries due (or waiting for their next attempt)")
         cdk.CfnOutput(self, "WebhookDeadLetterQueueUrl", value=self.webhook_dead_letters.queue_url,
-                      description="Webhook messages the Dispatcher could not handle (see docs/deploy.md, 'Webhooks')")
+                      description="Webhook messages the Dispatcher could not handle (see docs/runbook.md, 'Webhooks')")
         if self.front.domain is not None:
             cdk.CfnOutput(self, "CustomDomainTarget", value=self.front.domain.attr_regional_domain_name,
                           description=f"Point {self.settings.domain_name} here (CNAME, or a Route 53 alias)")

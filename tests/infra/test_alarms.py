@@ -1,6 +1,6 @@
 """Alarms: each required one exists, named by what it watches, and reaches on-call.
 
-The list below is what the operator's runbook (docs/deploy.md, "Alarms") relies on. Adding
+The list below is what the operator's runbook (docs/runbook.md, "Alarms") relies on. Adding
 an alarm to the stack needs no change here; removing or re-pointing a required one fails
 its own test, by name.
 """

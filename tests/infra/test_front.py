@@ -23,7 +23,7 @@ from tests.infra.observed_metrics import ADMIN_TOKEN
 from tests.infra.synthesis import OFFLINE_ENV, REGION, REPO_ROOT
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's managed policy
-VIRAL_BURST = 5_000  # redirects per second (docs/deploy.md, "Capacity for a viral peak")
+VIRAL_BURST = 5_000  # redirects per second (docs/runbook.md, "Capacity for a viral peak")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

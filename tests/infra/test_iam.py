@@ -12,7 +12,7 @@ STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetS
 NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem",
                              "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:PartiQLDelete"}
 
-# What each function's code does, table by table (docs/deploy.md, "Permissions"). Exact sets:
+# What each function's code does, table by table (docs/runbook.md, "Permissions"). Exact sets:
 # a grant the code does not need fails as surely as a missing one.
 API_TABLE_ACTIONS = {
     "campaigns": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
