@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The stack imports chalicelib.models and the ``infra`` package by their repository paths;
+# The stack imports chalicelib.store.schema and the ``infra`` package by their repository paths;
 # run as a script from infra/, only infra/ itself would be importable.
 sys.path.insert(0, str(REPO_ROOT))
 
