@@ -31,7 +31,7 @@ from chalicelib.core.observability import logger
 from chalicelib.hotpath import signing
 from chalicelib.store import rollups_table
 from chalicelib.store.derived import Board, BoardEntry, Rollup
-from chalicelib.store.records import RollupId
+from chalicelib.store.records import FAN_COUNTERS, RollupId
 from chalicelib.store.rollups_table import Applied, Contribution
 
 BOARD_SIZE = 100
@@ -42,8 +42,7 @@ ATTEMPTS = 3
 def entry(code: str, item: Rollup) -> BoardEntry:
     return BoardEntry(code=code, score=item.get("lb_score"), version=item.version, name=item.name,
                       erased=item.erased, depth=item.depth or 1, goal_amount=item.get("goal_amt"),
-                      clicks=item.get("clicks"), unique_clicks=item.get("unique_clicks"), landed=item.get("landed"),
-                      pledges=item.get("pledges"), amounts=dict(item.amounts))
+                      amounts=dict(item.amounts), **{name: item.get(name) for name in FAN_COUNTERS})
 
 
 def ordered(items: Mapping[str, Rollup]) -> tuple[BoardEntry, ...]:

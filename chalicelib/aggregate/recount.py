@@ -39,10 +39,9 @@ from chalicelib.core import config
 from chalicelib.core.clock import utc_now
 from chalicelib.store import events_table, rollups_table
 from chalicelib.store.derived import Rollup
-from chalicelib.store.records import CHANNEL_COUNTERS, TOTAL, RollupId, channel_counter
+from chalicelib.store.records import CHANNEL_COUNTERS, FACT_COUNTERS, TOTAL, RollupId, channel_counter
 
 LANES = events_table.LANES
-FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
 WAIT_SECONDS = 120
 
 

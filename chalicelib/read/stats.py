@@ -19,7 +19,7 @@ from chalicelib.core.errors import bad_request, unauthorized
 from chalicelib.domain import campaigns
 from chalicelib.read.widget_data import ERASED, pseudonym
 from chalicelib.store import rollups_table
-from chalicelib.store.records import COUNTERS, Campaign
+from chalicelib.store.records import COUNTERS, FAN_COUNTERS, Campaign
 
 MAX_DAYS = 366
 PUBLIC_MAX_DAYS = 31
@@ -128,16 +128,14 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
 def _referrers(campaign: Campaign) -> list[dict]:
     """The creator's top 100, from the leaderboard index (hidden fans are not in it)."""
     return [{"code": code, "name": ERASED if item.erased else item.name or pseudonym(code),
-             "referred_by": item.referred_by, "rank": rank, "clicks": item.get("clicks"),
-             "unique_clicks": item.get("unique_clicks"), "landed": item.get("landed"),
-             "pledges": item.get("pledges"), "amount": item.amounts, "depth": item.depth or 0}
+             "referred_by": item.referred_by, "rank": rank, **{name: item.get(name) for name in FAN_COUNTERS},
+             "amount": item.amounts, "depth": item.depth or 0}
             for rank, (code, item) in enumerate(rollups_table.top_referrers(campaign.id, TOP_REFERRERS), start=1)]
 
 
 def _public_referrers(campaign: Campaign) -> list[dict]:
     """The public top 100: the leaderboard's rows item (one read), without codes or names."""
-    return [{"rank": rank, "clicks": e.clicks, "unique_clicks": e.unique_clicks, "landed": e.landed,
-             "pledges": e.pledges, "amount": e.amounts, "depth": e.depth}
+    return [{"rank": rank, **{name: getattr(e, name) for name in FAN_COUNTERS}, "amount": e.amounts, "depth": e.depth}
             for rank, e in enumerate(rollups_table.board_rows(campaign.id)[:TOP_REFERRERS], start=1)]
 
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from chalicelib.store import clients, codec
-from chalicelib.store.records import Campaign, CampaignSummary, Milestone, Reward
+from chalicelib.store import clients, codec, declared
+from chalicelib.store.records import Campaign, CampaignSummary
 
 
 def _item(campaign: Campaign) -> dict:
-    return codec.to_item(codec.CAMPAIGN, asdict(campaign))
+    return codec.to_item(declared.CAMPAIGN, asdict(campaign))
 
 
 def _record(item: dict) -> Campaign:
-    values = codec.from_item(codec.CAMPAIGN, item)
-    values["milestones"] = [Milestone(int(m["amount"]), m["label"]) for m in values["milestones"]]
-    values["rewards"] = [Reward(int(r["pledges"]), r["label"]) for r in values["rewards"]]
-    values["window_days"] = int(values["window_days"])
-    if values["goal_amount"] is not None:
-        values["goal_amount"] = int(values["goal_amount"])
-    return Campaign(**values)
+    return Campaign(**codec.from_item(declared.CAMPAIGN, item))
 
 
 def get(campaign_id: str, request_path: bool = False) -> Campaign | None:
@@ -52,7 +46,7 @@ def page(limit: int, after: str | None = None) -> tuple[list[CampaignSummary], s
 
 
 def _summary(item: dict) -> CampaignSummary:
-    values = codec.from_item(codec.CAMPAIGN, item)
+    values = codec.from_item(declared.CAMPAIGN, item)
     return CampaignSummary(values["id"], values["name"], values["created_at"])
 
 

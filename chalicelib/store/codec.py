@@ -1,12 +1,11 @@
 """Items ↔ plain values, by each table's declared attribute types, without PynamoDB.
 
-The tables are declared once, as PynamoDB models (:mod:`chalicelib.store.schema`), for
-creating them and for the CDK stack. Converting items does not import PynamoDB: that
-import alone cost a cold redirect about 10 ms of a ~320 ms budget. The declarations
-below say how each attribute is stored, as the models do (dates as PynamoDB's UTC
-strings, TTLs as epoch seconds, lists of maps); ``tests/unit/test_codec.py`` fails if they
-name other attributes, types, defaults or requiredness than the models, or if an item
-differs by one byte from what the model's own ``serialize`` gives, either way.
+The tables are declared once, as PynamoDB models (:mod:`chalicelib.store.schema`).
+Converting items does not import PynamoDB: that import alone cost a cold redirect about
+10 ms of a ~320 ms budget. How each attribute is stored (dates as PynamoDB's UTC strings,
+TTLs as epoch seconds, lists of maps) is generated from the models into
+:mod:`chalicelib.store.declared`; ``tests/unit/test_codec.py`` fails if an item differs by
+one byte from what the model's own ``serialize`` gives, either way.
 
 Counters of rollup items are not declared (their names vary): :func:`number` and
 :func:`text` read those.
@@ -29,44 +28,14 @@ _TAGS = {"S": "S", "DATE": "S", "N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS"
 class Attribute(NamedTuple):
     """How one attribute is stored: ``kind`` is ``S``, ``N``, ``BOOL``, ``SS``, ``DATE`` (a
     UTC datetime as a string), ``TTL`` (a datetime as epoch seconds), ``LS`` (a list of
-    strings) or ``LM`` (a list of maps whose members are ``members``)."""
+    strings) or ``LM`` (a list of maps whose members are ``members``, read back as
+    ``record``s)."""
 
     kind: str
     required: bool = False
     default: Callable[[], Any] | None = None
     members: tuple[tuple[str, str], ...] = ()
-
-
-_S, _N, _BOOL, _DATE = Attribute("S"), Attribute("N"), Attribute("BOOL"), Attribute("DATE")
-_S_REQUIRED, _DATE_REQUIRED = Attribute("S", required=True), Attribute("DATE", required=True)
-
-CAMPAIGN: Mapping[str, Attribute] = {
-    "id": _S_REQUIRED, "name": _S_REQUIRED, "target_url": _S_REQUIRED,
-    "allowed_origins": Attribute("LS", required=True, default=list),
-    "goal_amount": _N, "goal_currency": _S,
-    "locale": Attribute("S", required=True, default=lambda: "en"),
-    "channels": Attribute("LS", required=True, default=list), "share_text": _S,
-    "attribution_model": Attribute("S", required=True, default=lambda: "last_click"),
-    "window_days": Attribute("N", required=True, default=lambda: 30),
-    "leaderboard": Attribute("S", required=True, default=lambda: "pseudonymous"),
-    "public_stats": Attribute("BOOL", required=True, default=lambda: False), "ends_at": _DATE,
-    "milestones": Attribute("LM", required=True, default=list, members=(("amount", "N"), ("label", "S"))),
-    "stripe_webhook_secret": _S, "webhook_url": _S, "webhook_secret": _S,
-    "rewards": Attribute("LM", required=True, default=list, members=(("pledges", "N"), ("label", "S"))),
-    "key_hash": _S_REQUIRED, "created_at": _DATE_REQUIRED, "updated_at": _DATE_REQUIRED,
-}
-LINK: Mapping[str, Attribute] = {
-    "code": _S_REQUIRED, "campaign_id": _S_REQUIRED, "name": _S, "sealed_email": _S, "claim": _S,
-    "referred_by": _S, "depth": Attribute("N", required=True, default=lambda: 0), "hidden": _BOOL,
-    "erased_at": _DATE, "target": _S, "rq": _S, "created_at": _DATE_REQUIRED,
-}
-EVENT: Mapping[str, Attribute] = {
-    "pk": _S_REQUIRED, "sk": _S_REQUIRED, "kind": _S_REQUIRED, "campaign_id": _S_REQUIRED,
-    "code": _S, "channel": _S, "day": _S, "visitor": _S, "agent": _S, "amount": _N, "currency": _S,
-    "status": _S, "goal_amount": _N, "depth": _N, "name": _S, "referred_by": _S, "hidden": _BOOL,
-    "erased": _BOOL, "external_id": _S, "rq": _S, "occurred_at": _DATE, "expires_at": Attribute("TTL"),
-    "toks": Attribute("SS"), "repeat": _BOOL,
-}
+    record: Callable[..., Any] | None = None
 
 
 def _epoch(value: datetime) -> int:
@@ -127,6 +96,11 @@ def _decode(kind: str, typed: Any, members: tuple[tuple[str, str], ...] = ()) ->
             for element in raw]
 
 
+def _decoded(attribute: Attribute, typed: Any) -> Any:
+    value = _decode(attribute.kind, typed, attribute.members)
+    return [attribute.record(**member) for member in value] if attribute.record is not None else value
+
+
 def _map(typed: Any) -> dict:
     if not isinstance(typed, dict) or not isinstance(typed.get("M"), dict):
         raise ValueError(f"not a map: {str(typed)[:60]}")
@@ -172,7 +146,7 @@ def from_item(declared: Mapping[str, Attribute], item: Mapping[str, Any]) -> dic
         if not typed or (isinstance(typed, dict) and "NULL" in typed):
             values[name] = attribute.default() if attribute.default is not None else None
         else:
-            values[name] = _decode(attribute.kind, typed, attribute.members)
+            values[name] = _decoded(attribute, typed)
     return values
 
 

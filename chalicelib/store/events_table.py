@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.core import config
-from chalicelib.store import clients, codec, keys
+from chalicelib.store import clients, codec, declared, keys
 from chalicelib.store.records import Event, Fact, Pledge, visitor_identity
 
 LANES = keys.LANES
-_EVENT_FIELDS = tuple(name for name in Event.__dataclass_fields__
-                      if name not in ("campaign_id", "lane", "sk", "visits", "repeat"))
+_NOT_IN_EVENT = ("pk", "rq", "expires_at", "toks")  # the key and bookkeeping: ``schema.RECORDS`` leaves them out
 TOKENS_CAP = 24
 """Visits one visitor's item holds (about 30 bytes each: the item stays under 1 KB, one
 write unit); a visitor's further visits that day are items of their own (``repeat``)."""
@@ -50,7 +49,7 @@ def fact_item(fact: Fact, repeat: bool = False) -> dict:
         identity, sk = fact.token, keys.share_sk(fact.day, fact.token)
     else:
         raise ValueError(f"not a fact kind: {fact.kind!r}")
-    return codec.to_item(codec.EVENT, {
+    return codec.to_item(declared.EVENT, {
         "pk": keys.event_pk(fact.campaign_id, keys.lane_of(identity)), "sk": sk, "kind": fact.kind,
         "campaign_id": fact.campaign_id, "code": fact.code, "channel": fact.channel, "day": fact.day,
         "visitor": fact.visitor, "agent": fact.agent, "expires_at": _expiry(fact.day), "repeat": repeat or None,
@@ -111,7 +110,7 @@ def _pledge_key(campaign_id: str, pledge_id: str) -> dict:
 
 
 def _pledge_record(item: dict) -> Pledge:
-    v = codec.from_item(codec.EVENT, item)
+    v = codec.from_item(declared.EVENT, item)
     campaign_id, _ = keys.split_event_pk(v["pk"])
     return Pledge(campaign_id=campaign_id, pledge_id=keys.pledge_id_of(v["sk"]), amount=int(v["amount"]),
                   currency=v["currency"], status=v["status"], occurred_at=v["occurred_at"],
@@ -129,7 +128,7 @@ def insert_pledge(pledge: Pledge) -> tuple[bool, Pledge]:
     put whose first answer was lost): it counts as created.
     """
     key = _pledge_key(pledge.campaign_id, pledge.pledge_id)
-    item = {**codec.to_item(codec.EVENT, {
+    item = {**codec.to_item(declared.EVENT, {
         "kind": "pledge", "campaign_id": pledge.campaign_id, "amount": pledge.amount, "currency": pledge.currency,
         "status": pledge.status, "goal_amount": pledge.goal_amount, "occurred_at": pledge.occurred_at,
         "day": pledge.occurred_at.date().isoformat(), "external_id": pledge.external_id, "code": pledge.code,
@@ -182,7 +181,7 @@ def _lookup_key(campaign_id: str, identity: str, sk: str) -> dict:
 
 def _put_lookup(campaign_id: str, payment_intent: str, sk: str, kind: str, value: str) -> None:
     key = _lookup_key(campaign_id, payment_intent, sk)
-    item = codec.to_item(codec.EVENT, {"pk": key["pk"]["S"], "sk": sk, "kind": kind, "campaign_id": campaign_id,
+    item = codec.to_item(declared.EVENT, {"pk": key["pk"]["S"], "sk": sk, "kind": kind, "campaign_id": campaign_id,
                                       "external_id": value})
     clients.patient().put_item(TableName=clients.table("events"), Item=item)
 
@@ -213,9 +212,9 @@ def refund_remembered(campaign_id: str, payment_intent: str) -> bool:
 
 def put_recount_marker(campaign_id: str, lane: int, run: str, phase: str) -> None:
     """A marker in one lane: the aggregator sees it in that lane's order (see ``aggregate.recount``)."""
-    item = codec.to_item(codec.EVENT, {"pk": keys.event_pk(campaign_id, lane), "sk": keys.recount_marker_sk(run, phase),
-                                      "kind": "recount", "campaign_id": campaign_id, "external_id": run,
-                                      "status": phase})
+    item = codec.to_item(declared.EVENT, {
+        "pk": keys.event_pk(campaign_id, lane), "sk": keys.recount_marker_sk(run, phase), "kind": "recount",
+        "campaign_id": campaign_id, "external_id": run, "status": phase})
     clients.patient().put_item(TableName=clients.table("events"), Item=item)
 
 
@@ -228,16 +227,12 @@ def decode(item: dict) -> Event:
     for name in ("amount", "goal_amount", "depth"):
         if name in item:
             codec.number(item[name])  # rejects 1e309, NaN and other numbers that are not counts
-    values = codec.from_item(codec.EVENT, item)
+    values = codec.from_item(declared.EVENT, item)
     if not values["pk"] or not values["sk"] or not values["kind"]:
         raise ValueError("an event needs pk, sk and kind")
     campaign_id, lane = keys.split_event_pk(values["pk"])
-    fields = {name: values[name] for name in _EVENT_FIELDS}
-    for name in ("amount", "goal_amount", "depth"):
-        if fields[name] is not None:
-            fields[name] = int(fields[name])
-    return Event(campaign_id=campaign_id, lane=lane, sk=values["sk"], visits=len(values["toks"] or ()) or 1,
-                 repeat=bool(values["repeat"]), **fields)
+    fields = {name: value for name, value in values.items() if name not in _NOT_IN_EVENT}
+    return Event(**{**fields, "campaign_id": campaign_id}, lane=lane, visits=len(values["toks"] or ()) or 1)
 
 
 def same_image(one: dict | None, other: dict | None) -> bool:

@@ -6,10 +6,8 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from enum import Enum
 
-from chalicelib.store import clients, codec, keys
+from chalicelib.store import clients, codec, declared, keys
 from chalicelib.store.records import Link
-
-_LINK_FIELDS = frozenset(Link.__dataclass_fields__)
 
 
 class Outcome(Enum):
@@ -19,10 +17,7 @@ class Outcome(Enum):
 
 
 def _record(item: dict) -> Link:
-    values = codec.from_item(codec.LINK, item)
-    values["depth"] = int(values["depth"] or 1)
-    values["hidden"] = bool(values["hidden"])
-    return Link(**{name: value for name, value in values.items() if name in _LINK_FIELDS})
+    return Link(**codec.from_item(declared.LINK, item))
 
 
 def _get(key: str, request_path: bool) -> dict | None:
@@ -60,8 +55,8 @@ def create(link: Link, token: str, email_digest: str | None) -> Outcome:
     draw a second one).
     """
     now = link.created_at
-    link_item = codec.to_item(codec.LINK, {**asdict(link), "rq": token})
-    fact = codec.to_item(codec.EVENT, {
+    link_item = codec.to_item(declared.LINK, {**asdict(link), "rq": token})
+    fact = codec.to_item(declared.EVENT, {
         "pk": keys.event_pk(link.campaign_id, keys.lane_of(link.code)), "sk": keys.referrer_sk(link.code),
         "kind": "referrer", "campaign_id": link.campaign_id, "code": link.code, "name": link.name,
         "depth": link.depth, "referred_by": link.referred_by, "occurred_at": now, "day": now.date().isoformat(),
@@ -69,7 +64,7 @@ def create(link: Link, token: str, email_digest: str | None) -> Outcome:
     absent = {"ConditionExpression": "attribute_not_exists(code)"}
     items = [{"Put": {"TableName": clients.table("links"), "Item": link_item, **absent}}]
     if email_digest:
-        claim = codec.to_item(codec.LINK, {"code": keys.email_claim_key(link.campaign_id, email_digest),
+        claim = codec.to_item(declared.LINK, {"code": keys.email_claim_key(link.campaign_id, email_digest),
                                           "campaign_id": link.campaign_id, "target": link.code,
                                           "rq": token, "created_at": now})
         items.append({"Put": {"TableName": clients.table("links"), "Item": claim, **absent}})
@@ -119,7 +114,7 @@ def get_many(codes: list[str]) -> dict[str, Link]:
 
 def _link_put(link: Link) -> dict:
     """The whole link item again (a retry writes the same item), only over an existing link."""
-    item = codec.to_item(codec.LINK, asdict(link))
+    item = codec.to_item(declared.LINK, asdict(link))
     return {"Put": {"TableName": clients.table("links"), "Item": item,
                     "ConditionExpression": "attribute_exists(code)"}}
 
@@ -158,7 +153,7 @@ def erase(link: Link, token: str, erased_at: datetime) -> Link:
     Applied twice, the same: puts of the same items, a delete of what is gone, an update
     that sets what it set (DynamoDB writes no stream record for an unchanged item)."""
     erased = replace(link, name=None, sealed_email=None, claim=None, erased_at=link.erased_at or erased_at)
-    record = codec.to_item(codec.EVENT, {
+    record = codec.to_item(declared.EVENT, {
         "pk": keys.event_pk(link.campaign_id, keys.lane_of(link.code)), "sk": keys.erasure_sk(link.code),
         "kind": "erasure", "campaign_id": link.campaign_id, "code": link.code, "occurred_at": erased.erased_at})
     items = [_link_put(erased), _referrer_fact_update(erased),

@@ -1,11 +1,29 @@
-"""The typed records services deal in. The store converts them to and from items."""
+"""The typed records services deal in. The store converts them to and from items.
+
+The records that mirror a table (``Campaign``'s fields, ``Link``, ``Event``, ``Milestone``,
+``Reward``) are generated from the table declarations (:mod:`chalicelib.store.declared`);
+those here are the views of one kind of events item (``Fact``, ``Pledge``), of a listing
+(``CampaignSummary``) or of a rollup item's name (``RollupId``), and the counters' names.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed", "pledges")
+from chalicelib.store.declared import CampaignFields, Event, Link, Milestone, Reward
+
+__all__ = ["Campaign", "CampaignSummary", "Event", "Fact", "Link", "Milestone", "Pledge", "Reward", "RollupId"]
+
+FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
+"""What facts (shares, previews, visits, landings) count at every rollup level. The counters
+are named here, and only here: rollups, the recount, the leaderboard, stats and their CSV
+take their lists from these tuples."""
+
+COUNTERS = (*FACT_COUNTERS, "pledges")
 """The counts every rollup level carries (plus money, per currency)."""
+
+FAN_COUNTERS = ("clicks", "unique_clicks", "landed", "pledges")
+"""What a fan's row shows on the leaderboard and in stats (``BoardEntry`` has a field of each)."""
 
 CHANNEL_COUNTERS = ("shares", "clicks", "pledges")
 """What a campaign's ``total`` item also counts per channel: a platform's channels then read
@@ -17,44 +35,9 @@ def channel_counter(channel: str, counter: str) -> str:
     return f"ch_{channel}_{counter}"
 
 
-@dataclass(frozen=True)
-class Milestone:
-    amount: int
-    label: str
-
-
-@dataclass(frozen=True)
-class Reward:
-    """A fan reward: unlocked by ``pledges`` confirmed pledges attributed to the fan's link."""
-
-    pledges: int
-    label: str
-
-
-@dataclass
-class Campaign:
-    id: str
-    name: str
-    target_url: str
-    key_hash: str
-    created_at: datetime
-    updated_at: datetime
-    allowed_origins: list[str] = field(default_factory=list)
-    goal_amount: int | None = None
-    goal_currency: str | None = None
-    locale: str = "en"
-    channels: list[str] = field(default_factory=list)
-    share_text: str | None = None
-    attribution_model: str = "last_click"
-    window_days: int = 30
-    leaderboard: str = "pseudonymous"
-    public_stats: bool = False
-    ends_at: datetime | None = None
-    milestones: list[Milestone] = field(default_factory=list)
-    stripe_webhook_secret: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None  # signs outbound webhooks; write-only, like the Stripe secret
-    rewards: list[Reward] = field(default_factory=list)
+class Campaign(CampaignFields):
+    """A campaign: its stored fields (:class:`chalicelib.store.declared.CampaignFields`) and
+    what is derived from them."""
 
     def goal(self) -> dict | None:
         if self.goal_currency is None:
@@ -73,26 +56,6 @@ class CampaignSummary:
     id: str
     name: str
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class Link:
-    """A fan's referral link. ``depth`` is 1 for a fan nobody referred.
-
-    ``sealed_email`` is the fan's e-mail encrypted (``domain.sealing``), never the e-mail;
-    ``claim`` the key part of its one-link-per-e-mail claim; ``hidden`` the creator's
-    moderation; ``erased_at`` when the fan's name and e-mail were erased."""
-
-    code: str
-    campaign_id: str
-    created_at: datetime
-    name: str | None = None
-    sealed_email: str | None = None
-    claim: str | None = None
-    referred_by: str | None = None
-    depth: int = 1
-    hidden: bool = False
-    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,36 +89,6 @@ class Pledge:
     depth: int | None = None
     external_id: str | None = None
     request_token: str | None = None
-
-
-@dataclass(frozen=True)
-class Event:
-    """An events-table item as the aggregator and the recount read it (any kind)."""
-
-    campaign_id: str
-    lane: str
-    sk: str
-    kind: str
-    code: str | None = None
-    channel: str | None = None
-    day: str | None = None
-    visitor: str | None = None
-    agent: str | None = None
-    amount: int | None = None
-    currency: str | None = None
-    status: str | None = None
-    goal_amount: int | None = None
-    depth: int | None = None
-    name: str | None = None
-    referred_by: str | None = None
-    hidden: bool | None = None
-    erased: bool | None = None
-    external_id: str | None = None
-    occurred_at: datetime | None = None
-    visits: int = 1
-    """How many visits (or landings) the item holds: a visitor's item holds each of the day's."""
-    repeat: bool = False
-    """A visitor's visit stored on its own (beyond the token cap): a click, not a new visitor."""
 
 
 def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.store import clients, codec, keys
 from chalicelib.store.derived import Board, BoardEntry, Rollup
-from chalicelib.store.records import RollupId
+from chalicelib.store.records import FAN_COUNTERS, RollupId
 
 MAX_ATTEMPTS = 6
 READERS = 10  # parallel queries of many campaigns' days: botocore's default connection pool size
@@ -134,7 +134,7 @@ def _ranked(campaign_id: str, limit: int, condition: str, values: dict,
 BOARD_TOP = 10
 """Fans whose display fields the ``board`` item carries: the widget's list."""
 _TOP_FIELDS = ("code", "name", "erased", "clicks", "pledges", "goal_amount")
-_ROW_FIELDS = ("clicks", "unique_clicks", "landed", "pledges", "depth", "amounts")
+_ROW_FIELDS = (*FAN_COUNTERS, "depth", "amounts")
 
 
 def _board_items(campaign_id: str, built: Board) -> tuple[dict, dict]:

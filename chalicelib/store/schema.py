@@ -1,16 +1,26 @@
-"""The four DynamoDB tables, declared once as PynamoDB models.
+"""The four DynamoDB tables, declared once, as PynamoDB models: the one declaration of each
+table's attributes, kinds, defaults, keys, indexes, TTL and stream.
 
-These classes are the schema, nothing more: :mod:`chalicelib.store.specs` reads them
-(through PynamoDB's public attribute and index declarations) to create the tables
-locally and to define them in the CDK stack; :mod:`chalicelib.store.codec` converts
-items by declarations that a test holds equal to these models (so that the redirect's
-cold path does not import PynamoDB). No code calls DynamoDB
-through them: every request goes through the store's own botocore clients
-(:mod:`chalicelib.store.clients`), so table names and endpoints come from config at
-call time and PynamoDB's connection internals are never touched.
+Everything else is derived from them:
+
+- :mod:`chalicelib.store.specs` reads the keys, indexes, stream and TTL (PynamoDB's public
+  attribute and index API); ``store.tables.create_tables`` (local) and ``infra.stack``
+  (AWS) build the tables from it;
+- :mod:`chalicelib.store.generate` writes :mod:`chalicelib.store.declared` from the models
+  and :data:`RECORDS`: how the codec stores each attribute, and the typed records services
+  deal in. The redirect's cold path imports that generated module, never PynamoDB;
+  ``tests/unit/test_declared.py`` regenerates it and fails on any difference.
+
+No code calls DynamoDB through these classes: every request goes through the store's own
+botocore clients (:mod:`chalicelib.store.clients`), so table names and endpoints come from
+config at call time and PynamoDB's connection internals are never touched.
 ``docs/architecture.md`` explains each key; :mod:`chalicelib.store.keys` builds them.
+
+Adding an attribute is one line here, then ``make generate``.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -35,11 +45,15 @@ class _Meta:
 
 
 class MilestoneMap(MapAttribute):
+    """A campaign milestone: reached when fans have brought ``amount`` (goal currency)."""
+
     amount = NumberAttribute()
     label = UnicodeAttribute()
 
 
 class RewardMap(MapAttribute):
+    """A fan reward: unlocked by ``pledges`` confirmed pledges attributed to the fan's link."""
+
     pledges = NumberAttribute()
     label = UnicodeAttribute()
 
@@ -81,7 +95,8 @@ class LinkModel(Model):
     A link keeps its fan's e-mail only sealed (``sealed_email``: encrypted and authenticated
     with a key derived from the server secret, ``domain.sealing``) and the key of its claim
     (``claim``), so that erasing the fan can delete the claim without reading the e-mail.
-    ``hidden`` is the creator's moderation; ``erased_at`` says the fan's data was erased.
+    ``depth`` is 1 for a fan nobody referred; ``hidden`` is the creator's moderation;
+    ``erased_at`` says the fan's data was erased.
     """
 
     class Meta(_Meta):
@@ -93,8 +108,8 @@ class LinkModel(Model):
     sealed_email = UnicodeAttribute(null=True)
     claim = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
-    depth = NumberAttribute(default=0)
-    hidden = BooleanAttribute(null=True)
+    depth = NumberAttribute(default=1)  # 1 for a fan nobody referred
+    hidden = BooleanAttribute(default=False)
     erased_at = UTCDateTimeAttribute(null=True)
     target = UnicodeAttribute(null=True)
     rq = UnicodeAttribute(null=True)
@@ -187,6 +202,37 @@ class RollupModel(Model):
     expires_at = TTLAttribute(null=True)
     leaderboard = LeaderboardIndex()
 
+
+class Record(NamedTuple):
+    """A typed record generated from a declaration: its class ``name``, the model or map it
+    mirrors, whether it is ``frozen``, the attributes it ``leaves_out`` (keys and bookkeeping
+    the store handles itself) and ``extra`` fields derived from the item (name, type, and
+    the default's source, or ``None`` when required)."""
+
+    name: str
+    declaration: type[Model] | type[MapAttribute]
+    frozen: bool = True
+    leaves_out: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str, str | None], ...] = ()
+    doc: str | None = None  # the record's docstring, when not the declaration's own
+
+
+RECORDS: tuple[Record, ...] = (
+    Record("Milestone", MilestoneMap),
+    Record("Reward", RewardMap),
+    Record("CampaignFields", CampaignModel, frozen=False,
+           doc="A campaign's stored fields; ``records.Campaign`` adds what is derived from them."),
+    Record("Link", LinkModel),
+    Record("Event", EventModel, leaves_out=("pk", "rq", "expires_at", "toks"),
+           extra=(("lane", "str", None), ("visits", "int", "1")),
+           doc="An events item as the aggregator and the recount read it (any kind): ``lane`` comes from "
+               "its key, ``visits`` is how many visits (or landings) it holds (a visitor's item holds "
+               "each of the day's), ``repeat`` marks a visit beyond the item's token cap."),
+)
+"""The typed records :mod:`chalicelib.store.declared` holds, in the order they are written."""
+
+CODECS: dict[str, type[Model]] = {"CAMPAIGN": CampaignModel, "LINK": LinkModel, "EVENT": EventModel}
+"""The attribute declarations the codec converts items by, named as in ``declared``."""
 
 ALL_MODELS: dict[str, type[Model]] = {
     "campaigns": CampaignModel,

@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.core.errors import bad_request
-from chalicelib.store.records import Campaign
+from chalicelib.store.records import COUNTERS, Campaign
 from chalicelib.web.http import json_response
 
 FORMULA_STARTS = frozenset("=+-@\t\r\n")
@@ -23,8 +23,7 @@ SEPARATORS = frozenset(",;\t|")
 European) spreadsheets use as their list separator, tab and pipe."""
 _QUOTED = frozenset(',;"\t\r\n')
 
-STATS_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth",
-                 "shares", "previews", "clicks", "unique_clicks", "landed", "pledges", "referrers")
+STATS_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred_by", "depth", *COUNTERS, "referrers")
 REWARDS_COLUMNS = {"code": "code", "name": "name", "reward_pledges": "pledges", "reward": "label",
                    "unlocked_at": "unlocked_at", "fulfilled_at": "fulfilled_at", "fan_pledges": "fan_pledges"}
 """The rewards CSV's columns and the listing's field each shows."""
