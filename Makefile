@@ -19,7 +19,7 @@ CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: recount dev dev-reset test lint screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
+.PHONY: recount dev dev-reset test lint generate screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
 
 ## What the local stack runs (requirements-local.txt): all that `make dev` installs.
 $(LOCAL_STAMP): requirements.txt requirements-local.txt
@@ -50,10 +50,12 @@ browser:
 	@bash scripts/ensure-browser.sh
 
 ## make lint: ruff (style, imports, bugs, complexity), mypy (types) and import-linter (the layers), configured in pyproject.toml
-lint: $(DEV_STAMP)
+## and ESLint on the widget's and the pages' scripts (widget/src, widget/pages), configured in eslint.config.mjs
+lint: $(DEV_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/mypy $(TYPED)
 	$(VENV)/bin/lint-imports --no-cache
+	node_modules/.bin/eslint widget
 
 ## make test: install what is missing, lint, then run every test tier with branch coverage of chalicelib/,
 ## on TEST_WORKERS processes (pytest-xdist): most of a test's time is spent waiting on a local server
@@ -78,6 +80,10 @@ test-infra: $(DEV_STAMP)
 test-browser: $(DEV_STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest tests/browser
 
+## make generate: rewrite chalicelib/store/declared.py (records, codec declarations) from the table models
+generate: $(LOCAL_STAMP)
+	$(PY) -m chalicelib.store.generate
+
 ## make widget: rebuild widget/widget.js (minified) from widget/src/widget.js
 widget: $(NODE_STAMP)
 	npm run -s build:widget
@@ -94,6 +100,7 @@ deploy: $(DEV_STAMP)
 recount: $(LOCAL_STAMP)
 	@test -n "$(CAMPAIGN)" || { echo "usage: make recount CAMPAIGN=<id> [CHECK=1] [STAGE=<stage>]"; exit 2; }
 	RELAIS_STAGE=$(if $(filter command line environment,$(origin STAGE)),$(STAGE),local) \
+	RELAIS_LOCAL=$(if $(filter command line environment,$(origin STAGE)),,1) \
 		$(PY) -m chalicelib.aggregate.recount --campaign "$(CAMPAIGN)" $(if $(CHECK),--check)
 
 ## make bench: benchmarks, printed as ratios against a baseline measured in the same run
