@@ -44,8 +44,9 @@ def start_stack(data_dir: Path, poller: str = "off") -> LocalStack:
            "RELAIS_DATA_DIR": str(data_dir), "RELAIS_POLLER": poller,
            "RELAIS_WEBHOOK_RETRY_BASE_SECONDS": "0.25",  # webhook retries in a second, not a minute
            # Tests script hundreds of fans and shares from one address; the limits themselves are
-           # tested on API processes of their own (tests/integration/test_fans_http.py).
-           "RELAIS_RATE_LIMITS": "referrers=10000/600,shares=10000/600,landings=10000/600"}
+           # tested on API processes of their own (tests/integration/test_rate_limits_http.py).
+           "RELAIS_RATE_LIMITS": "referrers=10000/600,shares=10000/600,landings=10000/600",
+           "RELAIS_FAN_CEILING": "100000/60"}
     for name in ("RELAIS_PUBLIC_URL", "RELAIS_ADMIN_TOKEN", "RELAIS_SECRET"):
         env.pop(name, None)
     log = data_dir.parent / f"{data_dir.name}-stack.log"

@@ -204,3 +204,31 @@ def rate_limits() -> dict[str, tuple[int, int]]:
             continue
         limits[action] = (int(count), int(seconds))
     return limits
+
+
+NETWORK_LIMIT_FACTOR = 5
+"""An IPv6 /48 may make this many times one visitor's requests: a home or an office gets a
+/48 or a /56 of /64s, so limiting /64s alone would hand one person 65,536 visitors."""
+
+
+def network_limit_factor() -> int:
+    """``NETWORK_LIMIT_FACTOR``, or ``RELAIS_NETWORK_LIMIT_FACTOR`` (a whole number, at least 1)."""
+    value = _env("RELAIS_NETWORK_LIMIT_FACTOR", str(NETWORK_LIMIT_FACTOR)) or ""
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"RELAIS_NETWORK_LIMIT_FACTOR: {value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+FAN_CEILING = (60, 60)
+"""New fans one campaign takes, whatever their addresses: ``(requests, per seconds)``."""
+
+
+def fan_ceiling() -> tuple[int, int]:
+    """``FAN_CEILING``, or ``RELAIS_FAN_CEILING`` (``<requests>/<seconds>``, e.g. ``120/60``)."""
+    value = _env("RELAIS_FAN_CEILING", "") or ""
+    if not value:
+        return FAN_CEILING
+    count, _, seconds = value.partition("/")
+    if not count.isdigit() or not seconds.isdigit() or int(seconds) < 1:
+        raise ConfigError(f"RELAIS_FAN_CEILING: {value!r} is not <requests>/<seconds>")
+    return int(count), int(seconds)

@@ -290,3 +290,13 @@ def limit_pk(visitor: str) -> str:
 
 def limit_sk(campaign_id: str, action: str, window: int) -> str:
     return f"{campaign_id}#{action}#{window}"
+
+
+def ceiling_pk(campaign_id: str) -> str:
+    """A campaign's own rate-limit counters (rollups), whoever writes: ``cl#`` cannot start a
+    visitor's key (``rl#``) nor a campaign id (base62)."""
+    return f"cl#{campaign_id}"
+
+
+def ceiling_sk(action: str, window: int) -> str:
+    return f"{action}#{window}"
