@@ -48,6 +48,7 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.hotpath.rate_limits import FAN_CEILING_METRIC
 from chalicelib.store.schema import ALL_MODELS
 from chalicelib.store.specs import IndexSpec, KeyAttribute, TableSpec, table_spec
 from infra.front import HTTP_API_STAGE, Front, chalice_routes
@@ -593,6 +594,9 @@ class RelaisStack(cdk.Stack):
                               "(DynamoDB and SQS both failing?)"),
             "AggregatorSkippedRecords": (app_metric(SKIPPED_RECORDS_METRIC), 0, 1, 1,
                                          "The aggregator skipped stream records it could not read: not counted"),
+            "CampaignFanCeiling": (app_metric(FAN_CEILING_METRIC), 0, 1, 1,
+                                   "A campaign refused new fans at its ceiling (RELAIS_FAN_CEILING): see "
+                                   "docs/runbook.md, 'A campaign at its fan ceiling'"),
             "AggregatorFailureQueueDepth": (
                 self.failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum",
                                                                                  period=five_minutes),

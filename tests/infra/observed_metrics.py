@@ -22,6 +22,7 @@ POISON_RECORD = {"eventID": "poison", "eventName": "INSERT", "eventSource": "aws
                  "dynamodb": {"SequenceNumber": "1", "NewImage": "not an image"}}
 """A stream record the aggregator cannot use: its new image is not a map of attributes."""
 ADMIN_TOKEN = "observed-metrics-admin-token"  # exists only in moto
+ORIGIN_SECRET = "observed-metrics-origin-secret"  # exists only in moto
 
 
 def _create_table(properties: dict[str, Any]) -> None:
@@ -60,6 +61,31 @@ def _lost_event(tables: dict[str, str]) -> None:
         assert visit.status_code == 302, visit.body
 
 
+def _fan_ceiling() -> None:
+    """New fans from ever new networks, through the cached host, until the campaign's ceiling
+    refuses one (a fixed window may turn over on the way: then the next one fills up)."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.core.config import fan_ceiling
+
+    with tempfile.TemporaryDirectory() as no_project, Client(app, project_dir=no_project) as client:
+        created = client.http.post("/v1/campaigns", headers={
+            "Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+            body=json.dumps({"name": "Flooded", "target_url": "https://example.org/flooded"}))
+        assert created.status_code == 201, created.body
+        campaign = json.loads(created.body)["campaign"]["id"]
+        for n in range(3 * fan_ceiling()[0]):
+            fan = client.http.post(f"/v1/campaigns/{campaign}/referrers", body=json.dumps({"name": f"Fan {n}"}),
+                                   headers={"Content-Type": "application/json", "X-Relais-Origin": ORIGIN_SECRET,
+                                            "CloudFront-Viewer-Address": f"2001:db8:{n:x}::1:40000"})
+            if fan.status_code == 429:
+                assert json.loads(fan.body)["error"]["code"] == "rate_limited", fan.body
+                return
+            assert fan.status_code == 201, fan.body
+        raise AssertionError("no new fan was refused")
+
+
 def _skipped_record() -> None:
     from app import aggregator
 
@@ -80,6 +106,8 @@ def main() -> None:
             _create_table(properties)
         if request["scenario"] == "lost_event":
             _lost_event({base: properties["TableName"] for base, properties in request["tables"].items()})
+        elif request["scenario"] == "fan_ceiling":
+            _fan_ceiling()
         else:
             _skipped_record()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.hotpath.rate_limits import FAN_CEILING_METRIC
 from infra.stack import (
     AGGREGATOR_FUNCTION,
     API_FUNCTION,
@@ -23,7 +24,7 @@ from infra.stack import (
     METRICS_SERVICE,
     SKIPPED_RECORDS_METRIC,
 )
-from tests.infra.observed_metrics import ADMIN_TOKEN
+from tests.infra.observed_metrics import ADMIN_TOKEN, ORIGIN_SECRET
 from tests.infra.synthesis import OFFLINE_ENV, REPO_ROOT
 
 APP_NAMESPACE = "Relais/prod"  # the default stage's own namespace: two stages never share alarms
@@ -78,6 +79,8 @@ def _required(synth) -> dict[str, Required]:
             "GreaterThanOrEqualToThreshold", 15 * 60),
         "fallback consumer crashes or timeouts": Required(
             "AWS/Lambda", "Errors", _function(FALLBACK_FUNCTION), "Sum", "GreaterThanOrEqualToThreshold", 1),
+        "a campaign refused new fans at its ceiling": Required(
+            APP_NAMESPACE, FAN_CEILING_METRIC, {"service": METRICS_SERVICE}, "Sum", *ANY_AT_ALL),
     }
 
 
@@ -91,6 +94,7 @@ REQUIRED = [
     "fallback could not apply a fact (dead-letter queue)",
     "facts waiting too long on the fallback queue",
     "fallback consumer crashes or timeouts",
+    "a campaign refused new fans at its ceiling",
 ]
 
 
@@ -153,12 +157,14 @@ def test_application_metrics_are_in_the_namespace_every_function_is_given(synth)
 @pytest.mark.parametrize(("metric", "function", "scenario"), [
     (LOST_EVENTS_METRIC, API_FUNCTION, "lost_event"),
     (SKIPPED_RECORDS_METRIC, AGGREGATOR_FUNCTION, "skipped_record"),
+    (FAN_CEILING_METRIC, API_FUNCTION, "fan_ceiling"),
 ])
 def test_the_function_emits_the_metric_its_alarm_watches(synth, metric, function, scenario):
     """An alarm on a metric nobody emits any more would stay green forever: play the failure
     through the function's entry point, with its template environment, and read the EMF it logs."""
     environment = {**OFFLINE_ENV, **synth.resolved_environment(function)}
-    parameters = {environment["RELAIS_ADMIN_TOKEN_PARAM"]: ADMIN_TOKEN, environment["RELAIS_SECRET_PARAM"]: "s" * 48}
+    parameters = {environment["RELAIS_ADMIN_TOKEN_PARAM"]: ADMIN_TOKEN, environment["RELAIS_SECRET_PARAM"]: "s" * 48,
+                  environment["RELAIS_ORIGIN_SECRET_PARAM"]: ORIGIN_SECRET}
     tables = {base: synth.resources[logical_id]["Properties"] for base, logical_id in synth.table_ids().items()}
     inherited = {name: value for name, value in os.environ.items()
                  if not name.startswith(("AWS_", "RELAIS_", "POWERTOOLS_"))}
