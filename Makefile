@@ -19,7 +19,7 @@ CDK = cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CDK_DISABLE_CLI_TELEMETRY=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: recount dev dev-reset test lint generate screenshots test-unit test-integration test-infra test-browser browser widget bench synth deploy clean
+.PHONY: recount dev dev-reset test lint generate screenshots test-unit test-app test-integration test-infra test-browser browser widget bench synth deploy clean
 
 ## What the local stack runs (requirements-local.txt): all that `make dev` installs.
 $(LOCAL_STAMP): requirements.txt requirements-local.txt
@@ -68,8 +68,13 @@ test: lint $(NODE_STAMP) browser
 screenshots: $(DEV_STAMP) $(NODE_STAMP) browser
 	RELAIS_SCREENSHOTS=1 $(PY) -m pytest tests/browser -m screenshots
 
+## One tier each: unit (pure logic: no moto, no app, no network), app (the app in-process on
+## moto's in-memory DynamoDB), integration (the real local stack over HTTP), infra, browser
 test-unit: $(DEV_STAMP)
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit tests/test_layout.py
+
+test-app: $(DEV_STAMP)
+	$(PY) -m pytest tests/app
 
 test-integration: $(DEV_STAMP)
 	$(PY) -m pytest tests/integration

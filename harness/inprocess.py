@@ -1,4 +1,4 @@
-"""The app in-process (unit tier): the operator token it is configured with, and rollup readers."""
+"""The app in-process (app tier): the operator token it is configured with, and rollup readers."""
 from __future__ import annotations
 
 ADMIN = "test-operator-token"

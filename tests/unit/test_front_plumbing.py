@@ -1,6 +1,6 @@
-"""What the HTTP API and CloudFront front asks of the request plumbing: a QR PNG whatever the
-``Accept`` header, short links without the ``$default`` stage, the viewer's address behind
-CloudFront, and QR images on the cached host."""
+"""What the HTTP API and CloudFront front asks of the request plumbing: binary answers
+base64-encoded, short links without the ``$default`` stage, the viewer's address behind
+CloudFront."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -10,19 +10,9 @@ from chalice.app import CaseInsensitiveMapping
 
 from chalicelib.web.http import BinaryResponse, client_ip, public_base
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
 
 def _request(headers: dict[str, str], context: dict) -> SimpleNamespace:
     return SimpleNamespace(headers=CaseInsensitiveMapping(headers), context=context)
-
-
-@pytest.mark.parametrize("accept", [None, "*/*", "image/avif,image/webp,image/*,*/*;q=0.8", "text/html"])
-def test_a_qr_png_answers_png_bytes_whatever_the_accept_header(api, accept):
-    campaign, _ = api.create_campaign()
-    fan = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Fan"}).data
-    png = api.call("GET", f"/r/{fan['code']}/qr.png", headers={"Accept": accept} if accept else {})
-    assert (png.status_code, png.headers["Content-Type"], png.body[:8]) == (200, "image/png", PNG_SIGNATURE)
 
 
 def test_a_binary_response_is_base64_encoded_and_marked_so_whatever_the_binary_types():
@@ -63,13 +53,3 @@ def test_no_viewer_address_is_believed_where_no_origin_secret_is_configured(monk
 
 def test_the_visitors_address_without_cloudfront_is_the_one_api_gateway_saw():
     assert client_ip(_request({}, {"identity": {"sourceIp": "198.51.100.23"}})) == "198.51.100.23"
-
-
-def test_qr_images_come_from_the_cached_host_and_draw_the_short_link(api, monkeypatch):
-    monkeypatch.setenv("RELAIS_ASSETS_URL", "https://cdn.example.org/")
-    monkeypatch.setenv("RELAIS_PUBLIC_URL", "https://go.example.org")
-    campaign, _ = api.create_campaign()
-    fan = api.call("POST", f"/v1/campaigns/{campaign['id']}/referrers", {"name": "Fan"}).data
-    assert fan["short_url"] == f"https://go.example.org/r/{fan['code']}"
-    assert fan["qr"] == {"svg": f"https://cdn.example.org/r/{fan['code']}/qr.svg",
-                         "png": f"https://cdn.example.org/r/{fan['code']}/qr.png"}

@@ -1,6 +1,6 @@
 """SSRF: a webhook goes only to public https hosts in a deployed stage, checked after DNS
-resolution and connected to by the checked address. The resolver is a stub: these tests never
-connect to a private or public address (only to a receiver of their own on 127.0.0.1)."""
+resolution (the resolver is a stub: nothing here connects anywhere); and the signature
+receivers verify."""
 from __future__ import annotations
 
 import socket
@@ -8,7 +8,6 @@ import socket
 import pytest
 
 from chalicelib.outbound import targets, webhook_signature
-from harness.webhooks import Receiver
 
 
 def resolver_of(*addresses: str):
@@ -99,41 +98,6 @@ def test_a_local_stage_still_refuses_localhost_resolving_elsewhere_and_private_h
         targets.resolve("https://hooks.example.org/", local=True, resolver=resolver_of("192.168.0.2"))
 
 
-def test_post_sends_to_the_pinned_address_with_the_hosts_name_and_keeps_a_short_excerpt():
-    receiver = Receiver(body=b"x" * 5000)
-    try:
-        port = int(receiver.url.split(":")[2].split("/")[0])
-        target = targets.Target("http", "localhost", port, "/hooks?a=1", "127.0.0.1")
-        answer = targets.post(target, b'{"id":"evt_1"}', {"Relais-Signature": "t=1,v1=00"}, timeout=5)
-        (received,) = receiver.received
-    finally:
-        receiver.close()
-    assert (answer.status, answer.error, answer.excerpt) == (200, None, "x" * targets.EXCERPT_CHARS)
-    assert (received.path, received.headers["host"], received.body) == ("/hooks?a=1", f"localhost:{port}",
-                                                                        b'{"id":"evt_1"}')
-    assert received.headers["relais-signature"] == "t=1,v1=00"
-
-
-def test_a_redirect_is_an_answer_that_is_not_followed():
-    receiver = Receiver(statuses=(302,))
-    try:
-        port = int(receiver.url.split(":")[2].split("/")[0])
-        answer = targets.post(targets.Target("http", "127.0.0.1", port, "/", "127.0.0.1"), b"{}", {}, timeout=5)
-    finally:
-        receiver.close()
-    assert (answer.status, answer.error) == (302, "redirects are not followed")
-    assert len(receiver.received) == 1
-
-
-def test_an_endpoint_that_does_not_answer_in_time_is_a_timeout():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        port = listener.getsockname()[1]
-        answer = targets.post(targets.Target("http", "127.0.0.1", port, "/", "127.0.0.1"), b"{}", {}, timeout=0.3)
-    assert (answer.status, answer.error) == (None, "timed out")
-
-
 def test_a_signature_verifies_with_its_secret_within_five_minutes_only():
     secret, body = webhook_signature.new_secret(), b'{"id":"evt_x"}'
     header = webhook_signature.signature(secret, body, timestamp=1_800_000_000)
@@ -141,21 +105,3 @@ def test_a_signature_verifies_with_its_secret_within_five_minutes_only():
     assert not webhook_signature.verify(secret, body, header, now=1_800_000_000 + 301)
     assert not webhook_signature.verify(secret, body + b" ", header, now=1_800_000_000)
     assert not webhook_signature.verify(webhook_signature.new_secret(), body, header, now=1_800_000_000)
-
-
-@pytest.mark.parametrize("url", [
-    "http://hooks.example.org/relais", "https://127.0.0.1/relais", "https://169.254.169.254/latest/meta-data/",
-    "https://10.0.0.5/hook", "http://localhost:8080/hook",
-])
-def test_patch_refuses_each_ssrf_url_with_400_in_a_deployed_stage(api, monkeypatch, url):
-    campaign, key = api.create_campaign()
-    monkeypatch.setenv("RELAIS_STAGE", "prod")
-    monkeypatch.setenv("RELAIS_TABLE_PREFIX", "relais-test-")  # the tables of this tier, under a deployed stage
-    response = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"webhook_url": url}, token=key)
-    assert (response.status_code, response.data["error"]["code"]) == (400, "invalid_webhook_url")
-
-
-def test_patch_accepts_a_loopback_url_in_a_local_stage(api):
-    campaign, key = api.create_campaign()
-    response = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"webhook_url": "http://127.0.0.1:9/h"}, token=key)
-    assert (response.status_code, response.data["campaign"]["webhook_url"]) == (200, "http://127.0.0.1:9/h")

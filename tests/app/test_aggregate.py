@@ -1,4 +1,4 @@
-"""The stream aggregator on synthetic stream records (unit tier)."""
+"""The stream aggregator on synthetic stream records (app tier)."""
 import random
 from collections import Counter
 

@@ -1,4 +1,4 @@
-"""Fan rewards (unit tier): thresholds, a fan's progress, unlock and re-lock by refunds before
+"""Fan rewards (app tier): thresholds, a fan's progress, unlock and re-lock by refunds before
 fulfilment, ``reward.unlocked`` once per unlock, the creator's list (JSON and CSV)."""
 from __future__ import annotations
 

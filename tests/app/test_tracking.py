@@ -1,4 +1,4 @@
-"""Referral links, redirects, previews, shares and QR codes (unit tier)."""
+"""Referral links, redirects, previews, shares and QR codes (app tier)."""
 from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 

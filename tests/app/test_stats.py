@@ -1,4 +1,4 @@
-"""Stats route: ranges, auth, public mode, ETag, CSV safety (unit tier)."""
+"""Stats route: ranges, auth, public mode, ETag, CSV safety (app tier)."""
 import csv
 import io
 

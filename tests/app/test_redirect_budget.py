@@ -22,7 +22,7 @@ REDIRECT_BUDGET = {
     "chalicelib.hotpath", "chalicelib.hotpath.lookups", "chalicelib.hotpath.signing",
     "chalicelib.hotpath.tracking",
     "chalicelib.store", "chalicelib.store.campaigns_table", "chalicelib.store.clients",
-    "chalicelib.store.codec", "chalicelib.store.events_table", "chalicelib.store.keys",
+    "chalicelib.store.codec", "chalicelib.store.declared", "chalicelib.store.events_table", "chalicelib.store.keys",
     "chalicelib.store.links_table", "chalicelib.store.records", "chalicelib.store.salts",
     "chalicelib.web", "chalicelib.web.http",
 }

@@ -1,4 +1,4 @@
-"""Campaigns API: creation, validation, keys and authorization (unit tier)."""
+"""Campaigns API: creation, validation, keys and authorization (app tier)."""
 import pytest
 
 from harness.inprocess import ADMIN, AnswersLost

@@ -1,4 +1,4 @@
-"""The widget's data route and the static assets (unit tier)."""
+"""The widget's data route and the static assets (app tier)."""
 import pytest
 
 from harness.user_agents import CHROME

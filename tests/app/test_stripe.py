@@ -1,4 +1,4 @@
-"""The Stripe webhook, with events signed by the real stripe library (unit tier)."""
+"""The Stripe webhook, with events signed by the real stripe library (app tier)."""
 import json
 import time
 

@@ -1,4 +1,4 @@
-"""Pledges: idempotency, conflicts, refunds and attribution (unit tier)."""
+"""Pledges: idempotency, conflicts, refunds and attribution (app tier)."""
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 

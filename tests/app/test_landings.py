@@ -1,4 +1,4 @@
-"""Landings: the widget's proof that a browser running the creator's page arrived (unit tier)."""
+"""Landings: the widget's proof that a browser running the creator's page arrived (app tier)."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
