@@ -42,12 +42,16 @@ def _asset_root_in_package() -> str:
 
 
 def test_package_ships_the_widget_assets_byte_for_byte_where_the_asset_routes_read_them(package: zipfile.ZipFile):
-    """``/widget.js`` and ``/dashboard`` serve files of ``widget/`` (chalicelib/web/assets.py):
-    ``vendor/widget`` links there, and ``chalice package`` copies ``vendor/`` into the package
-    root. Every file must be there, unchanged, at the very path the routes open."""
+    """``/widget.js``, ``/dashboard``, ``/insights`` and ``/pages/…`` serve files of ``widget/``
+    (chalicelib/web/assets.py): ``vendor/widget`` links there, and ``chalice package`` copies
+    ``vendor/`` into the package root. Every file must be there, unchanged, at the very path
+    the routes open."""
+    from chalicelib.web.assets import SERVED
+
     root = _asset_root_in_package()
     assets = {f"{root}/{p.relative_to(REPO_ROOT / 'widget').as_posix()}": p for p in _files_under(REPO_ROOT / "widget")}
-    assert {f"{root}/widget.js", f"{root}/dashboard.html"} <= set(assets)
+    assert {f"{root}/{name}" for name in SERVED} <= set(assets)
+    assert {f"{root}/pages/common.css", f"{root}/pages/common.js"} <= set(assets)
     missing = sorted(set(assets) - set(package.namelist()))
     assert missing == [], f"not in the package where the asset routes read them: {missing}"
     for name, path in assets.items():
