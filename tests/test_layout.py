@@ -3,10 +3,15 @@
 bench/ and tests/ never import each other; a test never imports another test module or a
 conftest.py (pytest loads those itself), nor another tier's modules: what is shared lives
 in harness/, which imports neither.
+
+The tiers say what they are: a module of tests/unit tests pure logic (no moto, no app, no AWS
+client, none of the app tier's fixtures); the app in-process on moto is tests/app, the app
+over HTTP tests/integration. moto's internals are patched in harness/moto_patches.py only.
 """
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +73,85 @@ def test_a_tier_imports_only_its_own_support_modules():
         return parts[0] == "tests" and len(parts) > 1 and parts[1] != tier
 
     assert _violations("tests", forbidden) == []
+
+
+# The tiers say what they are --------------------------------------------------------------
+
+UNIT_FORBIDDEN_MODULES = ("moto", "chalice.test", "boto3", "botocore", "app", "harness.inprocess",
+                          "harness.moto_patches", "harness.stack_process", "dev.stream_poller")
+"""What a unit test may not import: moto, the app (``app.py``, chalice's test client, the
+in-process harness, the stream poller), a DynamoDB or AWS client, the local stack."""
+APP_FIXTURES = frozenset({"api", "dynamodb", "poller", "platform", "receiver"})
+"""The app tier's fixtures (``tests/app/conftest.py``): moto's DynamoDB, the app, its stream."""
+
+
+def _within(name: str, module: str) -> bool:
+    return name == module or name.startswith(module + ".")
+
+
+def _unit_violations(path: Path) -> list[str]:
+    """Why the module at ``path`` is no unit test: what it imports or asks for of the app tier."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = [f"imports {name}" for name in _imports(path)
+             if any(_within(name, module) for module in UNIT_FORBIDDEN_MODULES)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+            found += [f"{node.name} asks for {name}" for name in sorted(arguments & APP_FIXTURES)]
+            if node.name in APP_FIXTURES:
+                found.append(f"defines the fixture {node.name}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("usefixtures", "getfixturevalue"):
+            found += [f"names the fixture {arg.value!r}" for arg in node.args
+                      if isinstance(arg, ast.Constant) and arg.value in APP_FIXTURES]
+    return found
+
+
+def test_a_unit_test_uses_neither_moto_nor_the_app_nor_an_aws_client():
+    """tests/unit is pure logic; the app on moto is tests/app, the app over HTTP tests/integration."""
+    found = [f"{path.relative_to(ROOT)} {why}" for path in _sources("tests/unit") for why in _unit_violations(path)]
+    assert found == []
+
+
+def test_the_unit_rule_catches_each_way_of_reaching_the_app(tmp_path):
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("import boto3\nfrom moto import mock_aws\nfrom chalice.test import Client\nimport app\n"
+                   "from harness.inprocess import rollup\n"
+                   "import pytest\n\n"
+                   "@pytest.fixture\ndef dynamodb():\n    yield\n\n"
+                   "def test_x(api):\n    pass\n\n"
+                   "@pytest.mark.usefixtures('poller')\ndef test_y():\n    pass\n")
+    assert sorted(_unit_violations(bad)) == [
+        "defines the fixture dynamodb", "imports app", "imports boto3", "imports chalice.test",
+        "imports chalice.test.Client", "imports harness.inprocess", "imports harness.inprocess.rollup",
+        "imports moto", "imports moto.mock_aws", "names the fixture 'poller'", "test_x asks for api"]
+
+
+# moto's internals are patched in one place ---------------------------------------------------
+
+MOTO_PATCHES = ROOT / "harness" / "moto_patches.py"
+
+
+def _reaches_inside_moto(path: Path) -> list[str]:
+    """The imports of ``path`` from inside moto (``moto.core``, ...): only ``moto``'s public
+    ``mock_aws`` and ``python -m moto.server`` are used elsewhere."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.startswith("moto.")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("moto."):
+            found.append(node.module)
+    return found
+
+
+def test_moto_internals_are_imported_only_where_they_are_patched():
+    found = [f"{path.relative_to(ROOT)} imports {name}" for folder in ("tests", "harness", "bench")
+             for path in _sources(folder) if path != MOTO_PATCHES for name in _reaches_inside_moto(path)]
+    assert found == []
+    assert _reaches_inside_moto(MOTO_PATCHES) == ["moto.core"]
+
+
+def test_the_moto_that_is_patched_is_the_version_the_patch_was_checked_against():
+    checked = re.search(r'^CHECKED_AGAINST = "([^"]+)"$', MOTO_PATCHES.read_text(encoding="utf-8"), re.M)
+    pinned = re.search(r"^moto\[[a-z,]+\]==(\S+)", (ROOT / "requirements-dev.txt").read_text(encoding="utf-8"), re.M)
+    assert checked and pinned and checked.group(1) == pinned.group(1)

@@ -1,16 +1,14 @@
 """App tier: the whole app in this process (chalice.test.Client) on moto's in-memory DynamoDB,
 with the dev stream poller feeding the real aggregator. Pure logic is tested in ``tests/unit``;
 the app over HTTP on the real local stack in ``tests/integration``."""
-import contextlib
 import json
-import threading
 
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-from moto.core import models as moto_models
 
 from harness.inprocess import ADMIN
+from harness.moto_patches import one_request_at_a_time
 from harness.webhooks import Receiver
 
 APP_ENV = {
@@ -39,32 +37,13 @@ def environment():
 
 @pytest.fixture(scope="package")
 def dynamodb(environment):
-    """moto's in-memory DynamoDB, tables created once; tests isolate by their own campaigns."""
-    with mock_aws(), _one_request_at_a_time():
+    """moto's in-memory DynamoDB (and SQS, SSM), tables created once; tests isolate by their own
+    campaigns. moto serves one request at a time, as DynamoDB applies each atomically."""
+    with mock_aws(), one_request_at_a_time():  # moto's one patch: harness/moto_patches.py
         from chalicelib.store import tables
 
         tables.create_tables()
         yield
-
-
-@contextlib.contextmanager
-def _one_request_at_a_time():
-    """DynamoDB applies each request atomically; moto's in-memory backend does not (two threads can
-    deep-copy and mutate one item at once: "dictionary changed size during iteration"). Tests that
-    run traffic, the stream consumer and a recount in threads need DynamoDB's guarantee, so each
-    request is served whole before the next."""
-    stubber = moto_models.botocore_stubber
-    serve, lock = stubber.process_request, threading.Lock()
-
-    def serialised(request):
-        with lock:
-            return serve(request)
-
-    stubber.process_request = serialised
-    try:
-        yield
-    finally:
-        del stubber.process_request
 
 
 class Api:
