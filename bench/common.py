@@ -15,6 +15,7 @@ from dev.processes import ROOT, free_port, spawn, wait_http
 
 BENCH_ENV = {
     "RELAIS_STAGE": "local",
+    "RELAIS_LOCAL": "1",
     "RELAIS_SECRET": "bench-secret",
     "RELAIS_ADMIN_TOKEN": "bench-operator",
     "AWS_ACCESS_KEY_ID": "bench",

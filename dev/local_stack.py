@@ -108,6 +108,7 @@ class Stack:
         env = dict(os.environ)
         env.update({
             "RELAIS_STAGE": "local",
+            "RELAIS_LOCAL": "1",  # locality is this flag, never the stage's name (chalicelib.core.config.is_local)
             "RELAIS_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{self.ddb_port}",
             "RELAIS_FALLBACK_DIR": str(self.fallback_dir),
             "RELAIS_WEBHOOK_SPOOL": str(self.data_dir / "webhooks"),

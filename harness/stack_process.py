@@ -96,7 +96,7 @@ def start_api(stack: LocalStack, log_dir: Path, **env: str | None) -> ApiProcess
     """A ``chalice local`` of its own on a free port, with the stack's settings changed by
     ``env`` (a value of ``None`` unsets that variable)."""
     port = free_port()
-    settings = {**os.environ, "RELAIS_STAGE": "local", "RELAIS_DYNAMODB_ENDPOINT": stack.dynamodb,
+    settings = {**os.environ, "RELAIS_STAGE": "local", "RELAIS_LOCAL": "1", "RELAIS_DYNAMODB_ENDPOINT": stack.dynamodb,
                 "RELAIS_FALLBACK_DIR": str(stack.data_dir / "fallback"), "RELAIS_ADMIN_TOKEN": stack.admin_token,
                 "RELAIS_SECRET": (stack.data_dir / "secret").read_text().strip(),
                 "RELAIS_PUBLIC_URL": f"http://127.0.0.1:{port}"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 
-LOCAL_STAGES = frozenset({"local", "test"})
 TABLE_BASE_NAMES = ("campaigns", "links", "events", "rollups")
 
 
@@ -24,12 +23,19 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def stage() -> str:
-    """The deployment stage: ``local``/``test`` on a laptop, anything else on AWS."""
+    """The deployment stage's name (the tables' default prefix); it never makes a process local."""
     return _env("RELAIS_STAGE", "local") or "local"
 
 
 def is_local() -> bool:
-    return stage() in LOCAL_STAGES
+    """Whether this process runs on a laptop (``make dev``, the test tiers): ``RELAIS_LOCAL=1``.
+
+    Only this explicit flag makes a process local, never a stage's name: a deployed stage
+    called ``local`` or ``test`` must not send webhooks to loopback addresses (the Lambda
+    runtime API listens on 127.0.0.1) or fall back to development secrets. ``dev/local_stack.py``
+    and the test tiers' environments set it; the CDK stack never does (a test holds it to that).
+    """
+    return _env("RELAIS_LOCAL") == "1"
 
 
 def region() -> str:

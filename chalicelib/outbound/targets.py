@@ -4,13 +4,14 @@ A creator chooses the URL, so a careless check would let anyone with a campaign 
 Relais call its own network: the cloud's metadata service (``169.254.169.254``), a VPC
 address, a loopback port. The rules:
 
-- **The URL** (checked when it is set, and again before each attempt): in a deployed stage
-  an absolute ``https`` URL whose host is a public DNS name, under the same rules as a
-  campaign's ``target_url`` (no IP literal, no user-info, no port but 443). Local stages
-  (``make dev``, tests) also accept ``http(s)://127.0.0.1`` and ``localhost``, any port.
+- **The URL** (checked when it is set, and again before each attempt): in every
+  deployed stage, whatever its name, an absolute ``https`` URL whose host is a public DNS
+  name, under the same rules as a campaign's ``target_url`` (no IP literal, no user-info,
+  no port but 443). A local process (``RELAIS_LOCAL=1``: ``make dev``, tests; never a
+  stage's name) also accepts ``http(s)://127.0.0.1`` and ``localhost``, any port.
 - **Every address the name resolves to** must be public (not private, loopback,
   link-local, CGNAT, multicast, reserved or unspecified, and not an IPv6 form embedding
-  such an IPv4 address); ``localhost``/``127.0.0.1`` in a local stage must be loopback.
+  such an IPv4 address); ``localhost``/``127.0.0.1`` in a local process must be loopback.
 - **The connection goes to the checked address**, with the URL's host name in ``Host`` and
   in TLS (SNI and certificate checks): a DNS answer that changes between the check and the
   connection (rebinding) is never followed.

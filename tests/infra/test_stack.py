@@ -9,6 +9,7 @@ import sys
 from infra.stack import (
     AGGREGATOR_FUNCTION,
     API_FUNCTION,
+    DISPATCHER_FUNCTION,
     FALLBACK_FUNCTION,
     STREAM_BATCH_SIZE,
     STREAM_RETRY_ATTEMPTS,
@@ -50,6 +51,21 @@ def test_every_function_gets_table_names_stage_and_secret_parameter_names(synth)
             assert variables[f"RELAIS_TABLE_{base.upper()}"] == {"Ref": logical_id}
         assert variables["RELAIS_ADMIN_TOKEN_PARAM"] == "/relais/prod/admin-token"
         assert variables["RELAIS_SECRET_PARAM"] == "/relais/prod/secret"
+
+
+def test_no_function_of_the_stack_is_local_even_in_a_stage_named_local_or_test(synth, monkeypatch):
+    """Locality is ``RELAIS_LOCAL=1``, which the stack never sets; a stage's name is no flag."""
+    from chalicelib.core import config
+
+    assert "RELAIS_LOCAL" not in json.dumps(synth.template_json)
+    for name in (*FUNCTIONS, DISPATCHER_FUNCTION):
+        for stage in ("local", "test"):
+            with monkeypatch.context() as patch:
+                for variable in [variable for variable in os.environ if variable.startswith("RELAIS_")]:
+                    patch.delenv(variable)
+                for variable, value in {**synth.resolved_environment(name), "RELAIS_STAGE": stage}.items():
+                    patch.setenv(variable, value)
+                assert not config.is_local(), (name, stage)
 
 
 def test_changing_the_secrets_version_changes_every_functions_configuration(synth, synth_with_options):

@@ -13,6 +13,7 @@ def stack(tmp_path_factory):
     running = start_stack(tmp_path_factory.mktemp("relais-data"))
     patcher = pytest.MonkeyPatch()
     patcher.setenv("RELAIS_STAGE", "local")
+    patcher.setenv("RELAIS_LOCAL", "1")
     patcher.setenv("RELAIS_DYNAMODB_ENDPOINT", running.dynamodb)
     patcher.setenv("RELAIS_SECRET", (running.data_dir / "secret").read_text().strip())
     patcher.setenv("AWS_ACCESS_KEY_ID", "local")
