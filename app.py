@@ -20,6 +20,7 @@ from chalicelib.web.http import (
     json_response,
     middleware,
     outages_as_503,
+    prefers_representation,
     public_base,
     read_json,
 )
@@ -210,8 +211,11 @@ def erase_referrer(campaign_id, code):
     from chalicelib.domain import campaigns, fans
 
     campaign = campaigns.authorize(campaign_id, _token())
-    fans.erase(campaign, code)
-    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+    erased = fans.erase(campaign, code)
+    if prefers_representation(_request()):  # what stays restorable, and until when
+        return json_response(200, fans.erasure_answer(erased), {
+            "Cache-Control": "no-store", "Preference-Applied": "return=representation", "Vary": "Prefer"})
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store", "Vary": "Prefer"})
 
 
 # Creators -----------------------------------------------------------------------------

@@ -3,9 +3,11 @@ aggregator's wiring, the request path's fallback queue, stage throttling, alarms
 
 Shape of the decisions (``docs/deploy.md`` and ``docs/runbook.md`` have the operator's view):
 
-- Tables come from the PynamoDB models (:mod:`chalicelib.store.schema`); data tables are retained,
-  deletion-protected and have point-in-time recovery, because counts and pledges cannot be
-  rebuilt from anywhere else.
+- Tables come from the PynamoDB models (:mod:`chalicelib.store.schema`); data tables are retained
+  and deletion-protected. Point-in-time recovery is per table, as
+  :data:`chalicelib.core.retention.POINT_IN_TIME_RECOVERY_DAYS` decides and ``docs/privacy.md``
+  says: on (35 days) for campaigns and events, which nothing could rebuild; off for links and
+  rollups, whose fans' names, e-mails and daily salts must not outlive an erasure or their day.
 - ``chalice package`` runs inside ``chalice.cdk.Chalice``. ``autogen_policy`` is off, so the
   stack hands Chalice its own roles and grants each one only what its function does.
 - The aggregator is the only path from events to counters: a poison record must neither
@@ -48,6 +50,7 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.core.retention import POINT_IN_TIME_RECOVERY_DAYS
 from chalicelib.hotpath.rate_limits import FAN_CEILING_METRIC
 from chalicelib.store.schema import ALL_MODELS
 from chalicelib.store.specs import IndexSpec, KeyAttribute, TableSpec, table_spec
@@ -274,6 +277,7 @@ class RelaisStack(cdk.Stack):
     # Tables -------------------------------------------------------------------------
 
     def _table(self, base: str, spec: TableSpec) -> dynamodb.Table:
+        recovery_days = POINT_IN_TIME_RECOVERY_DAYS[base]
         table = dynamodb.Table(
             self,
             f"{base.capitalize()}Table",
@@ -282,7 +286,7 @@ class RelaisStack(cdk.Stack):
             sort_key=_optional_attribute(spec.sort_key),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
+                point_in_time_recovery_enabled=recovery_days is not None, recovery_period_in_days=recovery_days),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
             stream=dynamodb.StreamViewType(spec.stream_view_type) if spec.stream_view_type else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.core import cursors
+from chalicelib.core import cursors, retention
 from chalicelib.core import validation as v
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import ApiError, bad_request, not_found
@@ -104,7 +104,7 @@ def moderate(campaign: Campaign, code: str, body: Any) -> dict:
     return _row(changed, rollups_table.referrer(campaign.id, code))
 
 
-def erase(campaign: Campaign, code: str) -> None:
+def erase(campaign: Campaign, code: str) -> Link:
     """Erase a fan's name and e-mail from every table (a data subject's erasure request).
 
     What stays: the link (it keeps redirecting: it is printed and shared), its code, depth
@@ -112,4 +112,13 @@ def erase(campaign: Campaign, code: str) -> None:
     as "erased". Erasing twice is the same as once.
     """
     link = _link(campaign, code)
-    links_table.erase(link, events_table.new_token(), utc_now())
+    return links_table.erase(link, events_table.new_token(), utc_now())
+
+
+def erasure_answer(erased: Link) -> dict:
+    """What the erasure did, for a caller who asks for an answer: when the fan was erased
+    (the first time), and what still holds their data, restorable by the operator, until
+    when (``core.retention``: the events table's point-in-time recovery and stream)."""
+    erased_at = erased.erased_at or utc_now()
+    return {"code": erased.code, "erased": True, "erased_at": v.iso(erased_at),
+            "restorable": retention.after_erasure(erased_at)}

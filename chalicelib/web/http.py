@@ -81,6 +81,16 @@ def header(request: Any, name: str) -> str | None:
     return (request.headers or {}).get(name.lower())
 
 
+def prefers_representation(request: Any) -> bool:
+    """Whether the request's ``Prefer`` header asks for ``return=representation`` (RFC 7240):
+    a body where the route otherwise answers ``204`` with none."""
+    for preference in (header(request, "prefer") or "").split(","):
+        name, _, value = preference.partition(";")[0].partition("=")
+        if name.strip().lower() == "return" and value.strip().strip('"').lower() == "representation":
+            return True
+    return False
+
+
 def cors_headers(request: Any, allowed_origins: list[str], methods: str = "GET, POST, OPTIONS") -> dict:
     """CORS headers for a request whose ``Origin`` is one of the campaign's; else none."""
     origin = header(request, "origin")

@@ -105,11 +105,11 @@ def test_only_models_that_declare_a_stream_or_ttl_get_one(synth):
         assert ("TimeToLiveSpecification" in properties) == declares_ttl, base
 
 
-def test_data_tables_are_on_demand_with_point_in_time_recovery_and_deletion_protection(synth):
+def test_data_tables_are_on_demand_and_deletion_protected(synth):
+    """Point-in-time recovery is per table: tests/infra/test_privacy_truth.py."""
     for logical_id in synth.table_ids().values():
         properties = synth.resources[logical_id]["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
-        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert properties["DeletionProtectionEnabled"] is True
 
 
