@@ -89,7 +89,9 @@ def _stripe_secret(value: Any) -> str | None:
     if not isinstance(value, str) or not value.startswith("whsec_") or not 10 <= len(value) <= 200 \
             or not value.isascii() or not value[6:].replace("_", "").isalnum():
         raise bad_request("invalid_stripe_webhook_secret", "stripe_webhook_secret must be a whsec_… signing secret.")
-    return value
+    from chalicelib.domain import stripe_webhook
+
+    return stripe_webhook.sealed_secret(value)
 
 
 def _target_url(value: Any) -> str:
@@ -116,7 +118,7 @@ def _webhook(value: Any) -> dict[str, Any]:
     from chalicelib.domain import webhook_settings
 
     url = webhook_settings.endpoint(value)
-    return {"webhook_url": url, "webhook_secret": webhook_settings.new_secret() if url else None}
+    return {"webhook_url": url, "webhook_secret": webhook_settings.new_sealed_secret() if url else None}
 
 
 def _rewards(value: Any) -> list:
@@ -248,9 +250,11 @@ def authorize(campaign_id: str, token: str | None) -> Campaign:
 
 
 def new_secrets(before: str | None, campaign: Campaign) -> dict:
-    """``{"webhook_secret": …}`` when ``campaign`` has just drawn one (shown this once), else ``{}``."""
+    """``{"webhook_secret": …}`` when ``campaign`` has just drawn one (shown this once, unsealed), else ``{}``."""
+    from chalicelib.domain import webhook_settings
+
     fresh = campaign.webhook_secret is not None and campaign.webhook_secret != before
-    return {"webhook_secret": campaign.webhook_secret} if fresh else {}
+    return {"webhook_secret": webhook_settings.shown_secret(campaign.webhook_secret)} if fresh else {}
 
 
 def update_showing_secrets(campaign: Campaign, body: Any) -> dict:

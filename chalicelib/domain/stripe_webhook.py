@@ -5,6 +5,10 @@ here only, when a webhook arrives. Checkout sessions become confirmed pledges ke
 the session id, so Stripe's redeliveries are replays; an alias item maps the payment
 intent back to the session for ``charge.refunded``, and a refund that arrives before its
 checkout is remembered and applied when the checkout comes.
+
+The campaign's ``whsec_…`` signing secret is kept sealed (:func:`sealed_secret`) and
+unsealed only here, to verify an event; one stored in plain text before secrets were sealed
+is used as it is until the creator sets it again.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chalicelib.core import sealed_text
 from chalicelib.core.errors import bad_request
 from chalicelib.core.observability import logger
 from chalicelib.core.validation import is_int
@@ -21,6 +26,12 @@ from chalicelib.store.records import Campaign
 
 TOLERANCE_SECONDS = 300
 PAID = ("paid", "no_payment_required")
+SEAL_PURPOSE = "stripe-secret"
+
+
+def sealed_secret(secret: str) -> str:
+    """A ``whsec_…`` secret as the campaigns table keeps it: sealed, never in plain text."""
+    return sealed_text.seal(secret, SEAL_PURPOSE)
 
 
 def verify(campaign: Campaign, payload: bytes, signature: str | None) -> dict:
@@ -29,11 +40,14 @@ def verify(campaign: Campaign, payload: bytes, signature: str | None) -> dict:
 
     if not campaign.stripe_webhook_secret:
         raise bad_request("stripe_not_configured", "This campaign has no stripe_webhook_secret.")
+    secret = sealed_text.unseal_stored(campaign.stripe_webhook_secret, SEAL_PURPOSE)
+    if secret is None:
+        raise bad_request("stripe_not_configured", "This campaign's stripe_webhook_secret cannot be read "
+                                                   "(the server secret changed): set it again.")
     if not signature:
         raise bad_request("invalid_signature", "The Stripe-Signature header is missing.")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, campaign.stripe_webhook_secret,
-                                              TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, TOLERANCE_SECONDS)
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
         raise bad_request("invalid_signature", "The Stripe signature does not verify.") from None
     try:

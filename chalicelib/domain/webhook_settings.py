@@ -35,8 +35,15 @@ def endpoint(value: Any) -> str | None:
     return url
 
 
-def new_secret() -> str:
-    return webhook_signature.new_secret()
+def new_sealed_secret() -> str:
+    """A new signing secret, sealed as the campaigns table keeps it; the creator who set the
+    URL is shown it once (:func:`shown_secret`)."""
+    return webhook_signature.sealed_secret(webhook_signature.new_secret())
+
+
+def shown_secret(stored: str | None) -> str | None:
+    """The secret a campaign keeps sealed, unsealed to be shown the once it is drawn."""
+    return webhook_signature.secret_in_use(stored)
 
 
 def _moment(ms: int | None) -> str | None:

@@ -102,12 +102,16 @@ def _send(delivery: Delivery, resolver: targets.Resolver | None) -> targets.Answ
     campaign = campaigns_table.get(delivery.campaign_id)
     if campaign is None or not campaign.webhook_url or not campaign.webhook_secret:
         return targets.Answer(None, error="the campaign has no webhook URL any more")
+    secret = webhook_signature.secret_in_use(campaign.webhook_secret)  # unsealed here only, to sign
+    if secret is None:
+        return targets.Answer(None, error="the webhook secret cannot be unsealed (the server secret changed): "
+                                          "set the webhook_url again")
     try:
         target = targets.resolve(campaign.webhook_url, config.is_local(), resolver)
     except targets.Refused as refused:
         return targets.Answer(None, error=f"refused: {refused}"[:targets.EXCERPT_CHARS])
     body = delivery.body.encode()
-    signature = webhook_signature.signature(campaign.webhook_secret, body)
+    signature = webhook_signature.signature(secret, body)
     return targets.post(target, body, {webhook_signature.HEADER: signature}, config.webhook_timeout_seconds())
 
 

@@ -3,6 +3,9 @@
 ``t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``. The key is the whole
 ``rwh_…`` secret as UTF-8. ``t`` is the time of the attempt, so every retry is signed
 afresh (the body, and its ``id``, stay the same). docs/webhooks.md has the receiver's side.
+
+The campaigns table keeps the secret sealed (:func:`sealed_secret`); it is unsealed only to
+sign an attempt (:func:`secret_in_use`) and, once, to show it to the creator who set it.
 """
 from __future__ import annotations
 
@@ -10,16 +13,29 @@ import hashlib
 import hmac
 import time
 
-from chalicelib.core import ids
+from chalicelib.core import ids, sealed_text
 
 HEADER = "Relais-Signature"
 SECRET_PREFIX = "rwh_"
 TOLERANCE_SECONDS = 300
+SEAL_PURPOSE = "webhook-secret"
 
 
 def new_secret() -> str:
     """A webhook signing secret: ``rwh_`` and 32 base62 characters (190 bits)."""
     return SECRET_PREFIX + ids.random_base62(32)
+
+
+def sealed_secret(secret: str) -> str:
+    """The secret as the campaigns table keeps it: sealed, never in plain text."""
+    return sealed_text.seal(secret, SEAL_PURPOSE)
+
+
+def secret_in_use(stored: str | None) -> str | None:
+    """The secret to sign with, from what the campaigns table keeps: unsealed, or a secret
+    stored in plain text before secrets were sealed, as it is; ``None`` if there is none or
+    it cannot be unsealed (the server secret changed: the creator sets the URL again)."""
+    return sealed_text.unseal_stored(stored, SEAL_PURPOSE)
 
 
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
