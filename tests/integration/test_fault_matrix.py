@@ -306,27 +306,53 @@ def test_the_aggregators_own_writes_count_once(stack, poller, faulty, mode, monk
 
 # Fans' data and abuse limits ---------------------------------------------------------------
 
+LIMITED_ORIGIN_SECRET = "origin-secret-of-the-fault-matrix"
+
+
 @pytest.fixture(scope="module")
 def limited(stack, tmp_path_factory):
-    """A faulty ``chalice local`` whose visitors may share three times per campaign."""
-    api = FaultyApi(stack, tmp_path_factory.mktemp("limited"), RELAIS_RATE_LIMITS="shares=3/600")
+    """A faulty ``chalice local`` whose visitors may share three times per campaign, and
+    whose campaigns take three new fans per 10 minutes; it believes viewer addresses sent
+    beside its origin secret, as the cached host sends them."""
+    api = FaultyApi(stack, tmp_path_factory.mktemp("limited"), RELAIS_RATE_LIMITS="shares=3/600",
+                    RELAIS_FAN_CEILING="3/600", RELAIS_ORIGIN_SECRET=LIMITED_ORIGIN_SECRET)
     yield api
     api.close()
 
 
+def _viewer(address: str) -> dict[str, str]:
+    return {"CloudFront-Viewer-Address": f"{address}:40000", "X-Relais-Origin": LIMITED_ORIGIN_SECRET}
+
+
+LIMITED_REQUESTS = {
+    # one IPv4 visitor (the local address): one counter per request
+    "shares from one IPv4 address": lambda code, campaign_id, n: ("/v1/shares", {"code": code, "channel": "x"}, {}),
+    # addresses of one IPv6 /64: two counters per request, the /64's and the /48's
+    "shares from addresses of one IPv6 /64": lambda code, campaign_id, n: (
+        "/v1/shares", {"code": code, "channel": "x"}, _viewer(f"2001:db8:fa:1::{n + 1:x}")),
+    # new fans from as many /48s: the /64's, the /48's and the campaign's ceiling counters
+    "new fans from many networks, up to the campaign's ceiling": lambda code, campaign_id, n: (
+        f"/v1/campaigns/{campaign_id}/referrers", {"name": f"Networked {n}"}, _viewer(f"2001:db8:{0xfb00 + n:x}::1")),
+}
+
+
 @pytest.mark.parametrize("mode", MODES)
-def test_a_rate_limit_counts_each_request_once(stack, limited, mode):
+@pytest.mark.parametrize("requests_of", list(LIMITED_REQUESTS))
+def test_a_rate_limit_counts_each_request_once(stack, limited, mode, requests_of):
     campaign, _ = stack.create_campaign()
     code = stack.new_fan(campaign["id"], "Fan")["code"]
     limited.proxy.inject(mode, every=2, table="relais-local-rollups")
     try:
-        statuses = [until_acknowledged(lambda n=n: requests.post(
-            f"{limited.url}/v1/shares", json={"code": code, "channel": "x"},
-            headers={"User-Agent": f"{BROWSER} {n}"}, timeout=10), accepted=(202, 429)).status_code
-            for n in range(4)]
+        statuses = []
+        for n in range(4):
+            path, body, headers = LIMITED_REQUESTS[requests_of](code, campaign["id"], n)
+            statuses.append(until_acknowledged(lambda path=path, body=body, headers=headers, n=n: requests.post(
+                f"{limited.url}{path}", json=body, headers={**headers, "User-Agent": f"{BROWSER} {n}"}, timeout=10),
+                accepted=(201, 202, 429)).status_code)
     finally:
         limited.proxy.heal()
-    assert statuses == [202, 202, 202, 429]
+    accepted = 201 if "new fans" in requests_of else 202
+    assert statuses == [accepted] * 3 + [429]
     assert limited.proxy.faulted[(mode, "UpdateItem")] >= 1
 
 
