@@ -2,9 +2,11 @@
 
 A fan gives a name, optionally an e-mail and the code of the fan who referred them. The
 e-mail is stored sealed (:mod:`chalicelib.domain.sealing`) on the first link that claims it
-in the campaign; the claim is an item keyed by a keyed hash of the e-mail. Asking again with
-an e-mail that already has a link is *not* answered with that link — that would tell anyone
-who knows an e-mail whether its owner signed up, and hand them the fan's code and name.
+in the campaign; the claim is an item keyed by a keyed hash of the e-mail, with a key of
+the campaign's own (:func:`claim_digest`: one person's claims in two campaigns share
+nothing). Asking again with an e-mail that already has a link is *not* answered with that
+link — that would tell anyone who knows an e-mail whether its owner signed up, and hand
+them the fan's code and name.
 Every caller gets ``201`` and a new link of their own, with the name they sent; the e-mail
 is not stored a second time. A fan keeps their link in the browser that made it; on
 another device they reopen their own short link's page or ask the creator, who sees fans'
@@ -35,8 +37,15 @@ CODE_ATTEMPTS = 5
 NAME_LENGTH = 60
 
 
-def _email_digest(email: str) -> str:
-    return hmac.new(derived_key("email"), email.encode(), hashlib.sha256).hexdigest()[:32]
+def claim_digest(campaign_id: str, email: str) -> str:
+    """The keyed hash an e-mail's claim in this campaign is stored under.
+
+    The key is derived per campaign, so the same e-mail gives unrelated digests in two
+    campaigns: a dump of the links table cannot tell that one person is a fan of both.
+    Claims made before the key was per campaign (one key for all) no longer match: the
+    fan's next request claims the e-mail anew (docs/runbook.md, Upgrades between versions).
+    """
+    return hmac.new(derived_key(f"email-claim:{campaign_id}"), email.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def create(campaign: Campaign, fan: NewFan) -> Link:
     if parent is not None and parent.campaign_id != campaign.id:
         parent = None
     depth = min(parent.depth + 1, config.max_depth()) if parent else 1
-    digest = _email_digest(fan.email) if fan.email else None
+    digest = claim_digest(campaign.id, fan.email) if fan.email else None
     if digest and links_table.is_claimed(campaign.id, digest):
         digest = None  # one read either way: the answer's timing says nothing either
     now = utc_now()

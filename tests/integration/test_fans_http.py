@@ -82,7 +82,7 @@ def _without_names(stats: dict) -> dict:
 
 
 def test_an_erased_fan_leaves_no_trace_in_any_table_or_data_file_and_the_stats_do_not_move(stack, poller):
-    from chalicelib.domain.links import _email_digest
+    from chalicelib.domain.links import claim_digest
     from chalicelib.store import links_table
 
     # Given a fan with an e-mail, a recruit, clicks, a share, a landing and pledges, all counted
@@ -99,7 +99,7 @@ def test_an_erased_fan_leaves_no_trace_in_any_table_or_data_file_and_the_stats_d
     _pledge(stack, cid, key, "erasure-1", 2500, refs[1])
     _pledge(stack, cid, key, "erasure-2", 700, refs[2])
     poller.drain()
-    traces = [NAME, EMAIL, _email_digest(EMAIL), links_table.get(fan["code"]).sealed_email]
+    traces = [NAME, EMAIL, claim_digest(cid, EMAIL), links_table.get(fan["code"]).sealed_email]
     holding = _tables_holding(stack, traces)
     assert {f"relais-local-{table}: {NAME}" for table in ("links", "events", "rollups")} <= holding
     assert any(NAME in hit for hit in _files_holding(stack.data_dir, traces))
