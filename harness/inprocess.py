@@ -1,21 +1,20 @@
-"""The app in-process (app tier): the operator token it is configured with, and rollup readers."""
+"""The app in-process (app tier): the operator token it is configured with, a rollup read
+through the store, and a client whose answers are lost."""
 from __future__ import annotations
+
+from chalicelib.store.derived import Rollup
+from chalicelib.store.records import TOTAL, RollupId
 
 ADMIN = "test-operator-token"
 
 
-def rollup(campaign_id, sk):
-    """A rollup item as DynamoDB holds it (read straight from the table, not through the store)."""
-    from chalicelib.store import clients
+def rollup(campaign_id: str, which: RollupId = TOTAL) -> Rollup:
+    """One of a campaign's rollups (``TOTAL``, ``day_id(day, channel)``, ``referrer_id(code)``,
+    ``depth_id(n)``, ``DIRECT``) as the store reads it: counters that were never counted read 0
+    (``Rollup.get``), and a rollup never written is an empty one."""
+    from chalicelib.store import rollups_table
 
-    response = clients.patient().get_item(TableName=clients.table("rollups"),
-                                          Key={"pk": {"S": campaign_id}, "sk": {"S": sk}}, ConsistentRead=True)
-    return response.get("Item", {})
-
-
-def number(item, name):
-    """A counter of a rollup item in DynamoDB JSON; 0 when it was never counted."""
-    return int(item.get(name, {"N": "0"})["N"])
+    return rollups_table.counter_items(campaign_id).get(which, Rollup())
 
 
 class AnswersLost:

@@ -7,18 +7,10 @@ import pytest
 from chalicelib.aggregate import recount
 from chalicelib.domain import pledges
 from chalicelib.hotpath import lookups, tracking
-from chalicelib.store import clients
-from harness.inprocess import number, rollup
+from chalicelib.store.records import TOTAL, day_id, referrer_id
+from harness.inprocess import rollup
+from harness.raw_items import add_to_counters
 from harness.user_agents import CHROME
-
-
-def _corrupt(campaign_id, sk, **deltas):
-    """What a lost stream batch leaves behind: counters that miss (or exceed) the facts."""
-    clients.patient().update_item(
-        TableName=clients.table("rollups"), Key={"pk": {"S": campaign_id}, "sk": {"S": sk}},
-        UpdateExpression="ADD " + ", ".join(f"#{name} :{name}" for name in deltas),
-        ExpressionAttributeNames={f"#{name}": name for name in deltas},
-        ExpressionAttributeValues={f":{name}": {"N": str(value)} for name, value in deltas.items()})
 
 
 class Traffic:
@@ -97,10 +89,10 @@ def test_a_corrupted_campaign_is_rebuilt_exactly_while_clicks_and_pledges_contin
     poller.drain()
     # counters made smaller than the truth: the records held during the recount only add to what is
     # rebuilt, so a held pledge can never cancel out a corruption and hide it from the report
-    _corrupt(cid, "total", clicks=-17, pledges=-3, amt_EUR=-999)
-    _corrupt(cid, f"ref#{codes[0]}", clicks=-5, lb_score=-1)
+    add_to_counters(cid, TOTAL, clicks=-17, pledges=-3, amt_EUR=-999)  # what a lost stream batch leaves
+    add_to_counters(cid, referrer_id(codes[0]), clicks=-5, lb_score=-1)
     today = datetime.now(UTC).date().isoformat()
-    _corrupt(cid, f"day#{today}#x", unique_clicks=-4)
+    add_to_counters(cid, day_id(today, "x"), unique_clicks=-4)
 
     # paced, so that the consumer keeps up however slow the machine (a backlog would only delay the markers)
     with Draining(poller), Traffic("during", codes, limit=20_000, pause=0.02) as during:
@@ -111,13 +103,13 @@ def test_a_corrupted_campaign_is_rebuilt_exactly_while_clicks_and_pledges_contin
     assert {(str(d.rollup), d.counter) for d in report.differences} >= {
         ("total", "clicks"), ("total", "pledges"), ("total", "amt_EUR"), (f"referrer {codes[0]}", "clicks"),
         (f"referrer {codes[0]}", "lb_score"), (f"day {today} x", "unique_clicks")}
-    total = rollup(cid, "total")
-    assert number(total, "clicks") == before.clicks + during.clicks
-    assert number(total, "pledges") == before.pledges + during.pledges
-    assert number(total, "amt_EUR") == before.amount + during.amount
-    assert number(total, "referrers") == 3
-    assert sum(number(rollup(cid, f"ref#{code}"), "clicks") for code in codes) == before.clicks + during.clicks
-    assert number(rollup(cid, f"day#{today}#x"), "unique_clicks") == 3 * 7
+    total = rollup(cid)
+    assert total.get("clicks") == before.clicks + during.clicks
+    assert total.get("pledges") == before.pledges + during.pledges
+    assert total.amounts == {"EUR": before.amount + during.amount}
+    assert total.get("referrers") == 3
+    assert sum(rollup(cid, referrer_id(code)).get("clicks") for code in codes) == before.clicks + during.clicks
+    assert rollup(cid, day_id(today, "x")).get("unique_clicks") == 3 * 7
 
 
 def test_a_check_reports_the_difference_and_changes_nothing(api, poller):
@@ -126,11 +118,11 @@ def test_a_check_reports_the_difference_and_changes_nothing(api, poller):
     code = api.call("POST", f"/v1/campaigns/{cid}/referrers", {"name": "Ana"}).data["code"]
     api.call("GET", f"/r/{code}?c=email", headers={"User-Agent": CHROME})
     poller.drain()
-    _corrupt(cid, "total", clicks=10)
+    add_to_counters(cid, TOTAL, clicks=10)
     with Draining(poller):
         report = recount.recount(cid, check_only=True, timeout=60)
     assert [(str(d.rollup), d.counter, d.stored, d.rebuilt) for d in report.differences] == [("total", "clicks", 11, 1)]
-    assert number(rollup(cid, "total"), "clicks") == 11
+    assert rollup(cid).get("clicks") == 11
     assert not report.applied
 
 
