@@ -52,6 +52,7 @@ from constructs import Construct
 
 from chalicelib.core.retention import POINT_IN_TIME_RECOVERY_DAYS
 from chalicelib.hotpath.rate_limits import FAN_CEILING_METRIC
+from chalicelib.store.keys import EMAIL_CLAIM_PREFIX
 from chalicelib.store.schema import ALL_MODELS
 from chalicelib.store.specs import IndexSpec, KeyAttribute, TableSpec, table_spec
 from infra.front import HTTP_API_STAGE, Front, chalice_routes
@@ -116,15 +117,19 @@ API_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # here) and the new-referrer fact (a Put on events). IAM authorizes each item by its
     # action: PutItem, and ConditionCheckItem for a check on a link the transaction does
     # not write.
-    # Fans' data: the creator's fan list reads links in batches (BatchGetItem); erasing a fan
-    # deletes their e-mail claim (DeleteItem: the only delete, in the erasure's transaction).
-    "links": ("GetItem", "PutItem", "ConditionCheckItem", "BatchGetItem", "DeleteItem"),
+    # Fans' data: the creator's fan list reads links in batches (BatchGetItem). Erasing a fan
+    # deletes their e-mail claim: DeleteItem, granted apart, on claim keys only (CLAIM_DELETE).
+    "links": ("GetItem", "PutItem", "ConditionCheckItem", "BatchGetItem"),
     # Query: a fan's export lists the pledges attributed to them.
     "events": ("GetItem", "PutItem", "UpdateItem", "Query"),
     # UpdateItem: a creator's webhook retry re-arms a delivery; a reward marked fulfilled; a
     # visitor's rate-limit counter. PutItem: the day's random visitor salt, drawn once.
     "rollups": ("GetItem", "Query", "BatchGetItem", "UpdateItem", "PutItem"),
 }
+CLAIM_DELETE_CONDITION = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{EMAIL_CLAIM_PREFIX}*"]}}
+"""The API role's one delete: an erased fan's e-mail claim (``DeleteItem`` in the erasure's
+transaction), on the links table, for partition keys that are claims (``@<campaign>:…``) —
+never a link, whose code is base62."""
 API_INDEX_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("rollups", "leaderboard"): ("Query",),
 }
@@ -414,6 +419,9 @@ class RelaisStack(cdk.Stack):
 
     def _grant_api_handler(self) -> None:
         self._grant_tables(self.api_role, API_TABLE_ACTIONS, API_INDEX_ACTIONS)
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:DeleteItem"], resources=[self.tables["links"].table_arn],
+            conditions=CLAIM_DELETE_CONDITION))
         # The fallback: only sending, only to its own queue (no GetQueueUrl: the URL is in
         # RELAIS_FALLBACK_QUEUE_URL; no attributes, no receiving).
         self.api_role.add_to_principal_policy(iam.PolicyStatement(

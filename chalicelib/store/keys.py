@@ -94,9 +94,14 @@ def recount_marker_sk(run: str, phase: str) -> str:
 
 # links ---------------------------------------------------------------------------------
 
+EMAIL_CLAIM_PREFIX = "@"
+"""What every e-mail claim's key starts with, and no link's (codes are base62): the API role's
+``DeleteItem`` on the links table is held to keys starting with it (``infra/stack.py``)."""
+
+
 def email_claim_key(campaign_id: str, email_digest: str) -> str:
     """Codes are base62, so the ``@`` prefix never collides with a link."""
-    return f"@{campaign_id}:{email_digest}"
+    return f"{EMAIL_CLAIM_PREFIX}{campaign_id}:{email_digest}"
 
 
 # rollups -------------------------------------------------------------------------------

@@ -131,6 +131,24 @@ def test_api_handler_can_neither_scan_nor_batch_write_and_deletes_only_e_mail_cl
     assert not [action for action in granted if "*" in action]
 
 
+def test_api_handler_may_delete_e_mail_claims_only_the_leading_key_condition_says_so(synth):
+    """An erasure deletes the fan's e-mail claim (key ``@<campaign>:<digest>``); links, whose
+    codes are base62, never start with ``@``: the condition keeps every link out of reach."""
+    from chalicelib.core import ids
+    from chalicelib.store import keys
+
+    deletes = [statement for owner, statement in _statements(synth) if statement["Effect"] == "Allow"
+               and "dynamodb:DeleteItem" in _as_list(statement["Action"])]
+    assert deletes == [{
+        "Action": "dynamodb:DeleteItem", "Effect": "Allow", "Resource": _table_arn(synth, "links"),
+        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{keys.EMAIL_CLAIM_PREFIX}*"]}},
+    }]
+    assert [owner for owner, statement in _statements(synth) if statement in deletes] == [
+        _role_of(synth, API_FUNCTION)]
+    assert keys.email_claim_key("cmp", "0f" * 16).startswith(keys.EMAIL_CLAIM_PREFIX) and \
+        keys.EMAIL_CLAIM_PREFIX not in ids.BASE62
+
+
 def test_api_handler_cannot_read_the_events_stream(synth):
     stream = {"Fn::GetAtt": [synth.table_ids()["events"], "StreamArn"]}
     assert not _actions_on(synth, _role_of(synth, API_FUNCTION), stream)
