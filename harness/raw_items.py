@@ -10,7 +10,9 @@ records) or through the HTTP surface. A few must look past it, on purpose:
   :func:`stored_salt`;
 - counters that disagree with the facts, as a lost stream batch or an item older than a
   counter leaves them, for the recount to find and mend: :func:`add_to_counters`,
-  :func:`remove_counters`.
+  :func:`remove_counters`;
+- what an item written by an earlier version holds (a secret stored in plain text before
+  secrets were sealed), for the code to read as it is: :func:`set_text`.
 
 Each takes and gives plain values; DynamoDB's attribute-value JSON (``{"S": ...}``,
 ``{"N": ...}``) stays inside this module and the store. The tests of the wire format itself
@@ -22,6 +24,8 @@ the test's environment points at: moto's in-memory one (``tests/app``) or the lo
 (``tests/integration``).
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from chalicelib.store import clients, codec, keys
 from chalicelib.store.records import RollupId
@@ -43,6 +47,15 @@ def stored_rollup(campaign_id: str, rollup: RollupId) -> dict:
 def stored_salt(day: str) -> dict:
     """The item that holds (or held) the visitors' salt of ``day`` as DynamoDB holds it."""
     return stored("rollups", pk=keys.SALT_PK, sk=keys.salt_sk(day))
+
+
+def set_text(table: str, key: Mapping[str, str], **values: str) -> None:
+    """Set string attributes of the item of ``table`` under ``key``, without the store."""
+    clients.patient().update_item(
+        TableName=clients.table(table), Key={name: codec.s(value) for name, value in key.items()},
+        UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
+        ExpressionAttributeNames={f"#{name}": name for name in values},
+        ExpressionAttributeValues={f":{name}": codec.s(value) for name, value in values.items()})
 
 
 def add_to_counters(campaign_id: str, rollup: RollupId, **deltas: int) -> None:

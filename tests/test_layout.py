@@ -155,3 +155,42 @@ def test_the_moto_that_is_patched_is_the_version_the_patch_was_checked_against()
     checked = re.search(r'^CHECKED_AGAINST = "([^"]+)"$', MOTO_PATCHES.read_text(encoding="utf-8"), re.M)
     pinned = re.search(r"^moto\[[a-z,]+\]==(\S+)", (ROOT / "requirements-dev.txt").read_text(encoding="utf-8"), re.M)
     assert checked and pinned and checked.group(1) == pinned.group(1)
+
+
+# Raw items only where the wire format is what is tested ---------------------------------------
+
+TYPE_TAGS = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+WIRE_FORMAT_TESTS = {
+    "tests/unit/test_codec.py": "the codec itself: items to and from values",
+    "tests/unit/test_recount.py": "store.events_table.same_image compares two raw stream images",
+    "tests/unit/test_journal.py": "the local journal stores and streams DynamoDB JSON",
+    "tests/integration/test_journal_proxy.py": "the journaling proxy speaks DynamoDB's HTTP API",
+    "tests/app/test_aggregate.py": "the aggregator skips malformed stream records (no kind, impossible numbers)",
+}
+"""Modules that spell DynamoDB attribute values (``{"S": …}``, ``item["N"]``) because the wire
+format is what they test. Every other test reads through the store's typed records or the
+HTTP surface, and looks past the store only through harness/raw_items.py."""
+
+
+def _is_attribute_value(node: ast.AST) -> bool:
+    """``item["N"]`` (unpacking one) or ``{"S": ...}`` (spelling one)."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and node.slice.value in TYPE_TAGS
+    return isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in TYPE_TAGS for k in node.keys)
+
+
+def _attribute_values(path: Path) -> int:
+    """How many DynamoDB attribute values ``path`` spells or unpacks itself."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return sum(_is_attribute_value(node) for node in ast.walk(tree))
+
+
+def test_only_the_tests_of_the_wire_format_spell_dynamodb_attribute_values():
+    spelled = {str(path.relative_to(ROOT)) for folder in ("tests", "harness") for path in _sources(folder)
+               if _attribute_values(path)}
+    assert spelled - set(WIRE_FORMAT_TESTS) == set()
+
+
+def test_each_wire_format_exception_still_spells_attribute_values():
+    """An exception that no longer needs its attribute values leaves the list."""
+    assert {name for name in WIRE_FORMAT_TESTS if not _attribute_values(ROOT / name)} == set()

@@ -9,27 +9,16 @@ import time
 
 import stripe
 
+from chalicelib.store import campaigns_table
+from harness.raw_items import set_text, stored
 from harness.webhooks import dispatching, documented_verifier
 
 STRIPE_SECRET = "whsec_sealed_at_rest_4242"
 
 
-def _raw_item(campaign_id: str) -> dict:
-    """The campaign's item as DynamoDB holds it, read with the store's client."""
-    from chalicelib.store import clients
-
-    return clients.patient().get_item(TableName=clients.table("campaigns"), Key={"id": {"S": campaign_id}},
-                                      ConsistentRead=True)["Item"]
-
-
 def _store_plain_secrets(campaign_id: str, webhook_secret: str, stripe_secret: str) -> None:
     """What an item written before secrets were sealed holds."""
-    from chalicelib.store import clients
-
-    clients.patient().update_item(
-        TableName=clients.table("campaigns"), Key={"id": {"S": campaign_id}},
-        UpdateExpression="SET webhook_secret = :w, stripe_webhook_secret = :s",
-        ExpressionAttributeValues={":w": {"S": webhook_secret}, ":s": {"S": stripe_secret}})
+    set_text("campaigns", {"id": campaign_id}, webhook_secret=webhook_secret, stripe_webhook_secret=stripe_secret)
 
 
 def _stripe_checkout(api, campaign_id: str, secret: str, session: str):
@@ -60,11 +49,11 @@ def test_the_campaigns_table_holds_neither_signing_secret_in_plain_text(api):
     hooked = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"webhook_url": "https://hooks.example.org/r"},
                       token=key)
     webhook_secret = hooked.data["webhook_secret"]
-    item = json.dumps(_raw_item(campaign["id"]))
+    item = json.dumps(stored("campaigns", id=campaign["id"]))  # nowhere at rest
     assert webhook_secret.startswith("rwh_") and webhook_secret not in item
     assert STRIPE_SECRET not in item and "whsec_" not in item and "rwh_" not in item
-    stored = _raw_item(campaign["id"])
-    assert (stored["webhook_secret"]["S"][:3], stored["stripe_webhook_secret"]["S"][:3]) == ("v1.", "v1.")
+    record = campaigns_table.get(campaign["id"])
+    assert (record.webhook_secret[:3], record.stripe_webhook_secret[:3]) == ("v1.", "v1.")
 
 
 def test_a_delivery_is_signed_with_the_secret_shown_once_though_the_table_holds_it_sealed(
@@ -73,13 +62,13 @@ def test_a_delivery_is_signed_with_the_secret_shown_once_though_the_table_holds_
     hooked = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"webhook_url": receiver.url}, token=key)
     secret = hooked.data["webhook_secret"]
     delivery = _delivered_pledge(api, poller, spool, receiver, campaign["id"], key, "order-sealed")
-    assert secret not in json.dumps(_raw_item(campaign["id"]))
+    assert secret not in json.dumps(stored("campaigns", id=campaign["id"]))
     assert documented_verifier()(secret, delivery.body, delivery.headers["relais-signature"])
 
 
 def test_a_stripe_event_signed_with_the_secret_set_verifies_though_the_table_holds_it_sealed(api):
     campaign, _ = api.create_campaign(stripe_webhook_secret=STRIPE_SECRET)
-    assert STRIPE_SECRET not in json.dumps(_raw_item(campaign["id"]))
+    assert STRIPE_SECRET not in json.dumps(stored("campaigns", id=campaign["id"]))
     accepted = _stripe_checkout(api, campaign["id"], STRIPE_SECRET, "cs_sealed")
     forged = _stripe_checkout(api, campaign["id"], "whsec_someone_else_4242", "cs_forged")
     assert (accepted.status_code, forged.status_code) == (200, 400)
