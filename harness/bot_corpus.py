@@ -3,10 +3,13 @@
 Every entry is a public user agent with its provenance: ``kind`` (``person``, ``bot``, or
 ``preview`` — a bot that fetches a shared link to draw its card), the source it was taken
 from (described in ``sources.json``: repository, version, licence, and whether the
-detector was tuned on it, is built from it, or never saw it), the file, and a name.
+detector was tuned on it, is built from it, or never saw it), the file, and a name (for a
+browser fixture, its browser family). ``user_agents.tsv`` holds the drawn samples;
+``browsers.tsv.gz`` every browser fixture of device-detector, all its families.
 """
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +17,8 @@ from functools import cache
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+FILES = ("user_agents.tsv", "browsers.tsv.gz")
+HEADER = ["kind", "source", "file", "name", "user_agent"]
 HELD_OUT = "held out"
 
 # Crafted user agents: long runs that partially match many patterns, bot words inside
@@ -35,6 +40,11 @@ HOSTILE_AGENTS = [
     "Mozilla/5.0 AppleWebKit " + "(" * 480,
     "Mozilla/5.0 (" + "Windows NT 10.0; " * 29 + ") Gecko",
     "Mozilla/5.0 (Linux) AppleWebKit/537.36 " + "".join(chr(33 + (i * 37) % 94) for i in range(470)),
+    ("Mozilla/5.0 (Linux; Android 10; " + "spider bot crawl " * 40)[:512],  # bot words in a phone's model name
+    "q" * 500,                                                   # no engine, no platform: every test of the form
+    (" wapx nokiq samsunq androiq" * 20)[:512],                  # near misses of platforms' names
+    ("x.com" * 120)[:512],                                       # host names' characters walked back
+    ("Mozilla/5.0 " + "a.co " * 120)[:512],                      # top-level domains that are no host
     "x" * 4096,                                                  # absurd: longer than any browser's
     _BROWSER + "\x00\x01" * 100,                                 # absurd: control characters
 ]
@@ -68,10 +78,13 @@ class Rate:
 
 @cache
 def entries() -> tuple[Entry, ...]:
-    lines = (CORPUS / "user_agents.tsv").read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    assert header == ["kind", "source", "file", "name", "user_agent"], header
-    return tuple(Entry(*line.split("\t")) for line in lines[1:])
+    found: list[Entry] = []
+    for name in FILES:
+        raw = (CORPUS / name).read_bytes()
+        lines = (gzip.decompress(raw) if name.endswith(".gz") else raw).decode("utf-8").splitlines()
+        assert lines[0].split("\t") == HEADER, (name, lines[0])
+        found += (Entry(*line.split("\t")) for line in lines[1:])
+    return tuple(found)
 
 
 @cache

@@ -9,17 +9,26 @@ The evidence, in order (docs/architecture.md, "People, not bots", has the figure
 
 1. *Absurd* user agents are bots: blank, longer than ``MAX_LENGTH`` characters (no
    browser's is), or holding a control character.
-2. *The browser's form.* Every browser and in-app browser in use sends
-   ``Mozilla/5.0 (<platform>) <engine>/<version> …``. A user agent that does not start
-   like one (``curl/8.5``, ``WhatsApp/2.24``, ``Valve/Steam HTTP Client``), names no
-   rendering engine, carries an address (``+https://…``, ``mailto:``, an e-mail) or signs
-   inside the engine's parenthesis (``(KHTML, like Gecko; Google-BusinessLinkVerification)``)
-   is a fetcher.
+2. *The client's form.* People's browsers, in-app browsers and apps say what they run on:
+   a rendering engine (``AppleWebKit/``, ``Gecko/``, ``Trident/``, ``Presto/``, NetFront…) or
+   the platform (``Windows NT``, ``Android 14``, ``Darwin/23``, a feature phone's
+   ``Profile/MIDP-2.0``, a TV's ``HbbTV/1.6.1``, ``AmigaOS``…), or call themselves a browser
+   (``nook browser/1.0``). A user agent that does none of that (``curl/8.5``,
+   ``WhatsApp/2.24``, ``Go-http-client/2.0``) is a fetcher, and so is one that signs as a
+   fetcher: an address (``+https://…``, ``mailto:``, an e-mail, a host name such as
+   ``cypex.ai/scanning``), a signature inside the engine's parenthesis
+   (``(KHTML, like Gecko; Google-BusinessLinkVerification)``) or a browser's user agent glued
+   after another string (``Anonymous, Mozilla/5.0 …``).
 3. *Two maintained lists* for the fetchers that imitate a browser: crawlerdetect's
    patterns and crawler-user-agents' patterns, plus the link-preview fetchers both miss
    (``PREVIEW_FETCHERS``). Tokens of people's devices and browsers that the lists mistake
    for bots (``PEOPLE_TOKENS``, and crawlerdetect's own device names such as ``CUBOT``)
-   are blanked out first; ``FALSE_ALARMS`` are patterns of the lists never used.
+   are blanked out first; ``FALSE_ALARMS`` are patterns of the lists never used and
+   ``NARROWED`` those used in a narrower form (``bot`` inside ``fuboTV``).
+
+What stays a preview by design: user agents that are a bare product and version
+(``w3m/0.52``, ``Lynx/2.8.8 libwww-FM/2.14``, ``Dillo/0.8.5``) — text-mode and vintage
+browsers send the form scripts send, and telling them apart would take a list of names.
 
 Bounded cost. Trying ~3,000 patterns one after the other at every position costs about a
 millisecond per user agent, and some of them backtrack quadratically on crafted input (a
@@ -33,22 +42,48 @@ about the same ten-odd microseconds whatever it holds (``make bench``).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 MAX_LENGTH = 512  # the longest person's user agent among ~37,000 in the public fixtures has 387 characters
-HEAD, TAIL = 88, 40  # the window the patterns see: the whole agent changes 6 verdicts in ~20,000 long ones
+HEAD, TAIL = 100, 40  # the window the patterns see (desktop browsers' first token after the engine starts at 81-88)
+MAX_HOSTS = 3  # top-level domains looked at in one user agent
 MAX_CANDIDATES = 4  # patterns whose literal occurs in one user agent; people's browsers reach 2
 MIN_LITERAL = 3
 _NOT_WORD = "".join(chr(code) for code in range(128) if not chr(code).isalnum())
 
-_BROWSER_STARTS = ("mozilla/", "opera/")
-_ENGINES = ("applewebkit", "gecko", "khtml", "trident", "msie", "presto")
-_ADDRESSES = ("://", "www.", "mailto:")
+# Rendering engines as user agents name them (``AppleWebKit/``, ``like Gecko``, ``Trident/``, ``Presto/``,
+# Pale Moon's ``Goanna/``, ``Servo/``, NetFront, Ladybird's ``LibWeb``).
+_ENGINES = ("webkit", "gecko", "khtml", "trident", "msie", "presto", "goanna", "servo/", "netfront", "libweb")
+# The platforms people browse on, looked for where a word starts: operating systems (desktop,
+# mobile, vintage), feature phones' Java ME profiles and their makers', operators' and chipsets'
+# platforms, Apple's network stack, consoles and TVs.
+PLATFORMS = (
+    "windows", "winnt", "win9x", "win95", "win98", "winxp", "win32", "win64", "win10", "win7", "macintosh", "mac os",
+    "macos", "darwin/", "cfnetwork/", "android", "iphone", "ipad", "ipod", "x11", "openbsd", "netbsd", "freebsd",
+    "harmonyos", "openharmony", "kaios", "tizen", "webos", "web0s", "bada", "blackberry", "symbian", "symbos",
+    "series40", "series60", "series 60", "s60", "palm", "maemo", "meego", "sailfish", ".net clr",
+    "midp", "cldc", "j2me", "maui", "mre/", "threadx", "nucleus", "wap", "docomo", "foma", "kddi", "up.browser",
+    "softbank", "j-phone", "willcom", "ddipocket", "nokia", "sonyericsson", "samsung", "cellphone", "mobilephone",
+    "ucweb", "opera mini", "operamini",
+    "nintendo", "playstation", "xbox", "smarttv", "smart-tv", "hbbtv", "ce-html", "netcast", "nettv", "roku", "appletv",
+    "amiga", "morphos", "beos", "haiku", "risc os", "os/2", "openvms", "inferno", "syllable", "serenityos",
+)
+PLATFORM_WORDS = ("ios", "adr", "rex", "brew", "stb", "cros", "bb10")  # short: whole words only
+# ``linux-gnu`` is a build triple (``x86_64-pc-linux-gnu``, in curl's and Wget's user agents):
+# the machine a command-line tool was compiled for, not a platform a person browses on.
+_LINUX = "linux(?!-gnu)"
+_SELF_NAMED = ("browser", "explorer", "navigator")
 _EMAIL = re.compile(r"@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")  # starts with a literal: a fast search
-_SIGNED_ENGINE = "like gecko;"
+# A signature in the engine's parenthesis; browsers add only Safari there (``(KHTML, like Gecko, Safari/419.3)``).
+_SIGNED_ENGINE = re.compile(r"khtml, ?like gecko(?:;|, (?!safari))")
+_TOP_LEVEL = re.compile(r"\.(?:com|net|org|io|ai|co|app|dev|info|biz|me|xyz|de|ru|fr|uk|nl|eu|us|ch|cz|pl|edu|gov"
+                        r"|fm|nu|site|online|tech|cloud|pro|live|fun)(?![a-z0-9_.-])")
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_REVERSE_DNS = frozenset({"com", "net", "org", "jp", "cn", "co", "air"})  # an app's id: com.tcl.browser
 _LEADING_STAR = re.compile(r"^(?:\[(?:\\.|[^\]\\])*\]|\.)\*(?![?+])")
 
 # Link-preview and unfurl fetchers (and a few bots) that crawlerdetect and
@@ -76,6 +111,9 @@ PREVIEW_FETCHERS: dict[str, str] = {
         "link previews of Skype, Teams, Outlook, Quora, Yahoo, Bing",
     r"\btime/\d{10}": "a generic bot signature: a millisecond clock in the user agent (matomo bots.yml)",
     r"(?<!cam)scanner\b": "scanners that append their name to a browser's user agent (isbot, matomo)",
+    r"synthetic": "synthetic monitoring: RuxitSynthetic, Splunk Synthetics, SyntheticsAgent (matomo, isbot)",
+    r"cloudflare": "Cloudflare's observatory, diagnostics and checkers (matomo bots.yml, isbot)",
+    r"\bcursor/\d": "Cursor's editor agent (isbot), as crawler-user-agents lists Trae's and VS Code's",
 }
 
 # Tokens of people's browsers that a list's pattern mistakes for a bot: blanked out before matching.
@@ -84,10 +122,36 @@ PEOPLE_TOKENS: dict[str, str] = {
     r"sogou(?:mse|mobilebrowser|search)\b": "Sogou's mobile browser and search app (crawlerdetect's 'Sogou')",
 }
 
-# Patterns of the lists that flag people: never used.
+# Patterns of the lists that flag people: never used. The bots they were added for are caught
+# otherwise: they carry an address, a ``bot`` token, or another list's narrower pattern names them.
 FALSE_ALARMS: dict[str, str] = {
     r"AP3A\.240617\.008": "an Android 15 build number shared by many OPPO and realme phones (crawler-user-agents)",
+    "libwww": "CERN's libwww, which Lynx, Amaya and Mosaic name (crawlerdetect); Perl's is crawler-user-agents' "
+              "libwww-perl",
+    "coccoc": "Coc Coc's browser (coccocbrowser/, CocCoc/); its crawler signs coccocbot or carries an address",
+    "Fluid": "Fluid, a Mac site-specific browser (crawler-user-agents); leak.info's fluid/0.0 carries an address",
+    "LibWeb": "Ladybird's rendering engine (crawlerdetect)",
+    "Sonic": "Slack's desktop app (Sonic Slack_SSB/4.4: crawler-user-agents); the Sonic crawlers carry an address",
+    r"Slack\/": "Slack's desktop app (Slack/4.4.2 … Electron: crawlerdetect); Slack's fetchers sign Slackbot or "
+                "Slack-ImgProxy",
 }
+
+# Patterns of the lists that find a bot's word inside people's words, and the narrower pattern
+# used instead. crawlerdetect's catch-all finds ``bot`` in ``fuboTV/4.75`` and ``BOTECH`` (a
+# TV maker's name) and ``cron`` in ``Cronet/114`` (Chrome's network stack, in Android apps'
+# user agents) and in phones named ``CRONO``: narrowed, ``bot`` ends a word (or takes a
+# plural ``s``) and so does ``cron``. It is not looked for in an Android phone's model name
+# either (``XBot Junior``, ``VR BOT 552``, ``Spider 8``): a generic word there names no bot,
+# where the lists' own names of bots (``Catchpoint``) still do.
+CATCH_ALL = (r"[a-z0-9\-_]*(bot|crawl|headless|archiver|transcoder|spider|uptime|validator|fetcher|cron|checker|reader"
+             r"|extractor|monitoring|analyzer|scraper)")
+NARROWED: dict[str, str] = {
+    CATCH_ALL: r"[a-z0-9\-_]*(bot(?![a-rt-z])|crawl|headless|archiver|transcoder|spider|uptime|validator|fetcher"
+               r"|cron(?![a-z])|checker|reader|extractor|monitoring|analyzer|scraper)",
+}
+# The model in an Android browser's platform comment: ``(Linux; [U;] Android 13; [en-us;] <model>[ Build/…]``
+# (the build id after it is no model's name).
+_ANDROID_MODEL = re.compile(r"\(linux; (?:[a-z0-9_]+; )*android [0-9.]+; (?:[a-z]{2}[-_][a-z]{2}; )?([^;()]*)")
 
 
 def is_absurd(user_agent: str) -> bool:
@@ -96,12 +160,58 @@ def is_absurd(user_agent: str) -> bool:
 
 
 def lacks_browser_form(lowered: str) -> bool:
-    """Whether a (lower-cased) user agent departs from the form every browser in use sends."""
-    return (not lowered.startswith(_BROWSER_STARTS)
-            or not any(engine in lowered for engine in _ENGINES)
-            or _SIGNED_ENGINE in lowered
-            or any(address in lowered for address in _ADDRESSES)
-            or ("@" in lowered and bool(_EMAIL.search(lowered))))
+    """Whether a (lower-cased) user agent departs from the form people's clients send: it signs
+    as a fetcher, or names neither a rendering engine nor its platform, nor calls itself a browser."""
+    seen = window(lowered)
+    return signs_as_fetcher(lowered, seen) or not names_client(lowered, seen)
+
+
+def names_client(lowered: str, seen: str) -> bool:
+    """Whether a rendering engine, a platform (looked for in ``seen``, the window) or the word
+    browser occurs. The window first: where browsers name them, and cheap on long crafted agents."""
+    return (any(map(seen.__contains__, _ENGINES)) or bool(_platforms().search(seen))
+            or any(map(lowered.__contains__, _ENGINES)) or any(map(lowered.__contains__, _SELF_NAMED)))
+
+
+def signs_as_fetcher(lowered: str, seen: str) -> bool:
+    """An address (``+https://…``, ``mailto:``, an e-mail, a host name in ``seen``, the window),
+    a signature inside the engine's parenthesis, or a browser's user agent glued after another string."""
+    return (bool(_SIGNED_ENGINE.search(lowered))
+            or "://" in lowered or "www." in lowered or "mailto:" in lowered
+            or ("@" in lowered and bool(_EMAIL.search(lowered)))
+            or names_host(seen)
+            or is_joined(lowered))
+
+
+def names_host(lowered: str) -> bool:
+    """Whether a host name occurs (``cypex.ai/scanning``, ``(via ggpht.com …)``) — not an app's
+    reverse-DNS id (``com.tcl.browser``), a version (``1.7498.eu``) or a one-letter device
+    name (``Q.Me``). Only the first ``MAX_HOSTS`` top-level domains are looked at: a bot signs
+    once, and a crafted run of them costs no more. No host character follows a top-level
+    domain found, so the walks back from consecutive ones never overlap."""
+    for found in itertools.islice(_TOP_LEVEL.finditer(lowered), MAX_HOSTS):
+        start = found.start()
+        while start and lowered[start - 1] in _HOST_CHARS:
+            start -= 1
+        first = lowered[start:found.start()].split(".", 1)[0]
+        before = lowered[start - 1] if start else " "
+        if (len(first) >= 2 and first[0].isalpha() and first not in _REVERSE_DNS
+                and not (before.isalnum() or before in "_@/")):
+            return True
+    return False
+
+
+def is_joined(lowered: str) -> bool:
+    """Whether a browser's user agent follows a comma or a pipe (``Anonymous, Mozilla/5.0 …``,
+    ``iphone|Mozilla/5.0 …``): strings glued together by a tool, not a client's product tokens."""
+    at = lowered.find("mozilla/")
+    return at > 0 and "(" not in lowered[:at] and ("," in lowered[:at] or "|" in lowered[:at])
+
+
+@functools.lru_cache(maxsize=1)
+def _platforms() -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])(?:" + trie_pattern(PLATFORMS) + "|" + _LINUX
+                      + "|(?:" + "|".join(PLATFORM_WORDS) + r")(?![a-z]))")
 
 
 def window(user_agent: str) -> str:
@@ -139,6 +249,7 @@ class Pattern:
     source: str
     pattern: str
     lowered: bool
+    generic: bool = False  # a bot word (``bot``, ``spider``), not looked for in a phone's model name
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:  # compiled on first use: most never run
@@ -227,9 +338,23 @@ class Index:
             item = self.patterns[number]
             if not item.lowered and vetoed:
                 text, vetoed = self.vetoes_anycase.sub(" ", text), False
-            if item.regex.search(lowered if item.lowered else text):
+            seen = lowered if item.lowered else text
+            model = android_model(seen) if item.generic else None
+            if model and not (item.regex.search(seen, 0, model[0]) or item.regex.search(seen, model[1])):
+                continue
+            if model or item.regex.search(seen):
                 return True
         return False
+
+
+def android_model(lowered: str) -> tuple[int, int] | None:
+    """Where the phone's model name is in a (lower-cased) Android browser's user agent, if it is one."""
+    found = _ANDROID_MODEL.search(lowered) if "android " in lowered else None
+    if found is None:
+        return None
+    start, end = found.span(1)
+    build = lowered.find(" build/", start, end)
+    return start, build if build >= 0 else end
 
 
 def _inner(literal: str, known: set[str]) -> set[str]:
@@ -412,10 +537,11 @@ def _index() -> Index:
     from crawlerdetect.providers.exclusions import data as crawlerdetect_exclusions
     from crawleruseragents import CRAWLER_USER_AGENTS_DATA  # type: ignore[import-untyped]
 
-    patterns = [Pattern("crawlerdetect", p, lowered=True) for p in crawlerdetect_patterns]
+    patterns = [Pattern("crawlerdetect", NARROWED.get(p, p), lowered=True, generic=p == CATCH_ALL)
+                for p in crawlerdetect_patterns if p not in FALSE_ALARMS]
     # crawler-user-agents' patterns are case-sensitive, as its own is_crawler applies them.
-    patterns += [Pattern("crawler-user-agents", item["pattern"], lowered=False) for item in CRAWLER_USER_AGENTS_DATA
-                 if item["pattern"] not in FALSE_ALARMS]
+    patterns += [Pattern("crawler-user-agents", NARROWED.get(item["pattern"], item["pattern"]), lowered=False)
+                 for item in CRAWLER_USER_AGENTS_DATA if item["pattern"] not in FALSE_ALARMS]
     patterns += [Pattern("relais", p, lowered=True) for p in PREVIEW_FETCHERS]
     return Index.build(patterns, PEOPLE_TOKENS, crawlerdetect_exclusions)
 
