@@ -207,6 +207,7 @@ class Journal:
         self._failure: BaseException | None = None
         self._closed = False
         self._fd = -1
+        self._segment_first = next_seq  # the first sequence number of the live segment
         self._size = 0
         self.syncs = 0  # fsyncs made, for tests and benchmarks
         self._open_segment()
@@ -225,6 +226,7 @@ class Journal:
         return self._failure
 
     def _open_segment(self) -> None:
+        self._segment_first = self._next
         path = segment_path(self.directory, self._next)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
         header = encode_frame({"format": "relais-journal", "version": 1, "first": self._next})
@@ -271,10 +273,13 @@ class Journal:
 
     def rotate(self) -> int:
         """Close the current segment now and start the next (an erasure's scrub needs every
-        change so far in closed segments). Returns the last sequence number closed."""
+        change so far in closed segments). Returns the last sequence number closed. A segment
+        with no change yet (a scrub owed right after a restart) stays open: every change is
+        in closed segments already, and the next one would take its name."""
         with self._cond:
             self._check()
-            self._rotate()
+            if self._next > self._segment_first:
+                self._rotate()
             return self._written
 
     def _rotate(self) -> None:

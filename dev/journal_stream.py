@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,6 +46,9 @@ Handler = Callable[[dict, object], object]
 ACCOUNT = "123456789012"  # moto's default account
 SAVE_IDLE_POSITION = 5.0  # s: how often a position moved only by other tables' changes is saved
 SHARD = "shardId-00000000000000000000-journal"
+FAILED_BATCHES = "failed-stream-batches.jsonl"
+"""The feeder's on-failure destination, in the data dir: batches the aggregator kept refusing."""
+_SET_ASIDE = threading.Lock()  # the feeder appends to that file, an erasure's scrub rewrites it: one at a time
 
 
 def stream_arn(table: str, region: str) -> str:
@@ -387,12 +390,51 @@ class StreamFeeder:
             "Records": records,
         }
         private_directory(self.failures.parent)
-        fd = os.open(self.failures, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, (json.dumps(entry) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with _SET_ASIDE:
+            fd = os.open(self.failures, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, (json.dumps(entry) + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         self.failed_batches += 1
         log.error("STREAM BATCH SKIPPED: records %s..%s (%d) failed %d times (%r); they are in %s "
                   "and were NOT counted", batch.first, batch.last, len(records), attempts, exc, self.failures)
+
+
+def redact_set_aside(path: Path, erased_codes: Collection[str]) -> int:
+    """Rewrite the set-aside batches at ``path`` without the names of the fans whose codes are
+    ``erased_codes`` (an erasure's scrub, :mod:`dev.journal_scrub`); returns how many images
+    lost a name. Every record stays, with its keys and sequence number: what the file is for.
+
+    The new file is written beside the old one (private, fsynced) and renamed over it: a crash
+    leaves either, and the scrub, still owed after a restart, runs again.
+    """
+    if not erased_codes or not path.exists():
+        return 0
+    with _SET_ASIDE:
+        entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        redacted = 0
+        for entry in entries:
+            for record in entry.get("Records", []):
+                for side in ("NewImage", "OldImage"):
+                    image = record.get("dynamodb", {}).get(side)
+                    if image and image.get("code", {}).get("S") in erased_codes and "name" in image:
+                        del image["name"]
+                        redacted += 1
+        if redacted:
+            temporary = path.with_name(path.name + ".redacting")
+            temporary.unlink(missing_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, "".join(json.dumps(entry) + "\n" for entry in entries).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        return redacted

@@ -38,7 +38,6 @@ log = logging.getLogger("relais_dev")
 ENDPOINT_FILE = "dynamodb-endpoint"  # read by chalicelib.aggregate.recount's command line
 
 STREAM_CONSUMER = "aggregator"  # the stack's own stream consumer (its position file)
-FAILED_BATCHES = "failed-stream-batches.jsonl"
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -187,7 +186,7 @@ class Stack:
             self.feed = StreamPoller(aggregator)
         else:
             from chalicelib.core import config
-            from dev.journal_stream import JournalStream, StreamFeeder
+            from dev.journal_stream import FAILED_BATCHES, JournalStream, StreamFeeder
 
             assert self.store.journal is not None
             stream = JournalStream(self.data_dir, aggregator, consumer=STREAM_CONSUMER, region=config.region())

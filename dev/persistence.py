@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dev import journal, journal_scrub
+from dev import journal, journal_scrub, journal_stream
 from dev.journal_proxy import JournalingProxy
 from dev.local_dynamodb import LocalDynamoDB
 from dev.processes import ROOT, die_with_parent
@@ -97,7 +97,7 @@ class JournaledDynamoDB:
         items = self.db.put_all(recovery.images())
         self.journal = journal_scrub.ErasureAwareJournal(
             self.directory, recovery.next_seq, segment_bytes=self.segment_bytes,
-            pending=journal_scrub.pending_after_recovery(recovery))
+            owed=journal_scrub.owed_after_recovery(recovery))
         self.proxy = JournalingProxy(self.db, self.journal, self.streamed, self.port).start()
         return Restored(items, recovery.tail_changes, recovery.next_seq, time.monotonic() - started)
 
@@ -158,12 +158,17 @@ class JournaledDynamoDB:
         return result
 
     def scrub_if_due(self, keep_after: int) -> bool:
-        """After an erasure, once every stream consumer is past it: close the live segment and
-        compact, so that no image from before the erasure stays on disk (:mod:`dev.journal_scrub`)."""
+        """After an erasure, once every stream consumer is past it: redact the set-aside stream
+        batches, close the live segment and compact, so that no image from before the erasure
+        stays on disk (:mod:`dev.journal_scrub`)."""
         assert isinstance(self.journal, journal_scrub.ErasureAwareJournal)
         pending = self.journal.scrub_pending
         if pending is None or keep_after < pending:
             return False
+        redacted = journal_stream.redact_set_aside(self.data_dir / journal_stream.FAILED_BATCHES,
+                                                   self.journal.erased_codes)
+        if redacted:
+            log.info("erased names taken out of %d set-aside stream records", redacted)
         closed = self.journal.rotate()
         result = self.compact(keep_after)
         if result is None and len(journal.list_segments(self.directory)) > 1:
