@@ -260,8 +260,10 @@ def get_campaign(campaign_id):
 def update_campaign(campaign_id):
     from chalicelib.domain import campaigns
 
+    request = _request()
     campaign = campaigns.authorize(campaign_id, _token())
-    return json_response(200, campaigns.update_showing_secrets(campaign, read_json(_request())), NO_STORE)
+    answer = campaigns.update_showing_secrets(campaign, read_json(request), header(request, "if-match"))
+    return json_response(200, answer, NO_STORE)
 
 
 @route("/v1/campaigns/{campaign_id}/keys", methods=["POST"])

@@ -11,6 +11,15 @@ from pathlib import Path
 
 from chalicelib.domain import campaigns
 from chalicelib.store import campaigns_table
+from chalicelib.store.records import Campaign
+
+
+def _point_at(campaign: Campaign, demo_url: str, demo_origins: list[str]) -> None:
+    """Point the campaign at this run's demo page (its port may change between runs)."""
+    if (campaign.target_url, campaign.allowed_origins) == (demo_url, demo_origins):
+        return
+    if not campaigns_table.change(campaign, {"target_url": demo_url, "allowed_origins": demo_origins}):
+        raise RuntimeError("the demo campaign changed while make dev was pointing it at the demo page")
 
 
 def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tuple[str, str]:
@@ -20,9 +29,7 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
         saved = json.loads(record.read_text())
         existing = campaigns.find(saved["id"])
         if existing is not None:
-            if existing.target_url != demo_url or existing.allowed_origins != demo_origins:
-                existing.target_url, existing.allowed_origins = demo_url, demo_origins
-                campaigns_table.save(existing)
+            _point_at(existing, demo_url, demo_origins)
             return saved["id"], saved["api_key"]
     campaign, key = campaigns.create({
         "name": "Noob — la saison finale",
@@ -37,8 +44,7 @@ def demo_campaign(data_dir: Path, demo_url: str, demo_origins: list[str]) -> tup
             {"amount": 1_000_000, "label": "La bande originale en vinyle"},
         ],
     })
-    campaign.target_url, campaign.allowed_origins = demo_url, demo_origins
-    campaigns_table.save(campaign)
+    _point_at(campaign, demo_url, demo_origins)
     with open(os.open(record, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:  # it holds the key
         out.write(json.dumps({"id": campaign.id, "api_key": key}))
     return campaign.id, key

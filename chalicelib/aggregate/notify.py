@@ -24,7 +24,7 @@ from chalicelib.store.derived import RewardState
 from chalicelib.store.records import Campaign
 from chalicelib.store.stream import Change
 
-NOTIFYING_KINDS = ("pledge", "referrer")
+NOTIFYING_KINDS = ("pledge", "referrer", "settings")
 SETTLE_ATTEMPTS = 6
 
 
@@ -37,8 +37,12 @@ def after_batch(changes: list[Change]) -> int:
     announced = 0
     for campaign_id, its in sorted(by_campaign.items()):
         campaign = campaigns_table.get(campaign_id)
-        if campaign is not None:
-            announced += _campaign(campaign, its)
+        if campaign is None:
+            continue
+        settings = [change for change in its if change.new.kind == "settings"]
+        announced += _campaign(campaign, [change for change in its if change.new.kind != "settings"])
+        if settings:
+            announced += _settings_changed(campaign)
     if announced:
         count("WebhookEventsQueued", announced)
     return announced
@@ -62,6 +66,21 @@ def _campaign(campaign: Campaign, changes: list[Change]) -> int:
         announced += _milestones(campaign, hooks)
     if fans and campaign.rewards:
         announced += _rewards(campaign, fans, hooks)
+    return announced
+
+
+def _settings_changed(campaign: Campaign) -> int:
+    """Rewards or milestones were set or changed: every fan who has a confirmed attributed
+    pledge, or a stored reward state, is settled again under the new rewards (an unlock dated
+    now, when it became true under them; a fan no longer reaching a changed reward locked
+    again unless fulfilled), and the milestones the fans' amount reaches are recorded.
+    The same idempotent steps as after a pledge: a replayed record changes nothing more."""
+    hooks = campaign.webhook_url is not None
+    announced = _milestones(campaign, hooks) if campaign.milestones and campaign.goal_currency else 0
+    if campaign.rewards:
+        fans = {code for code, item in rollups_table.every_referrer(campaign.id) if item.get("pledges") > 0}
+        fans |= {state.code for state in reward_states.every_state(campaign.id)}
+        announced += _rewards(campaign, fans, hooks) if fans else 0
     return announced
 
 

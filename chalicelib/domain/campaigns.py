@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from chalicelib.core.errors import ApiError, bad_request, forbidden, not_found, 
 from chalicelib.core.urls import origin_of, safe_origin, safe_target_url
 from chalicelib.domain import access
 from chalicelib.domain.currencies import is_currency
+from chalicelib.hotpath import lookups
 from chalicelib.store import campaigns_table
 from chalicelib.store.records import Campaign, Milestone
 
@@ -150,14 +152,13 @@ _FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
 FIELDS = frozenset(_FIELDS)
 
 
-def _apply(campaign: Campaign, body: dict) -> None:
-    """Validate every given field, then set them all on the campaign (nothing is set on a 400)."""
+def _parse(body: dict) -> dict[str, Any]:
+    """Every given field validated, as the stored attributes it sets (a 400 before anything is set)."""
     values: dict[str, Any] = {}
     for field, parse in _FIELDS.items():
         if field in body:
             values.update(parse(body[field]))
-    for name, value in values.items():
-        setattr(campaign, name, value)
+    return values
 
 
 def create(body: Any) -> tuple[Campaign, str]:
@@ -170,9 +171,8 @@ def create(body: Any) -> tuple[Campaign, str]:
     now = _now()
     campaign_id = ids.campaign_id()
     key, key_hash = access.new_key(campaign_id)
-    campaign = Campaign(id=campaign_id, name="", target_url="", key_hash=key_hash, created_at=now, updated_at=now,
-                        channels=list(CHANNELS))
-    _apply(campaign, body)
+    campaign = Campaign(**{"id": campaign_id, "name": "", "target_url": "", "key_hash": key_hash, "created_at": now,
+                           "updated_at": now, "channels": list(CHANNELS), **_parse(body)})
     if "allowed_origins" not in body:
         campaign.allowed_origins = [origin_of(campaign.target_url)]
     if not campaigns_table.insert(campaign):
@@ -180,18 +180,48 @@ def create(body: Any) -> tuple[Campaign, str]:
     return campaign, key
 
 
-def update(campaign: Campaign, body: Any) -> Campaign:
+ATTEMPTS = 5
+"""Changes tried on a campaign that keeps changing under them before ``409 campaign_busy``."""
+REDERIVED = frozenset({"rewards", "milestones", "goal_currency"})
+"""Settings whose change the aggregator follows: every fan's rewards and the milestones
+reached are derived again under the new settings (``aggregate.notify``)."""
+
+
+def update(campaign: Campaign, body: Any, if_match: str | None = None) -> Campaign:
+    """Change the fields ``body`` gives, and only those, on the campaign as read.
+
+    Conditioned on the version read: when another change landed first, the campaign is
+    read again and the same fields applied to it (each is a whole value, so applying them
+    after the other change is what they mean); ``if_match`` (the ``version`` the caller
+    read, as in ``If-Match``) asks instead for ``409 version_conflict`` in that case.
+    """
     body = v.json_object(body)
     v.no_unknown_fields(body, FIELDS)
     if body.get("name", "") is None or body.get("target_url", "") is None:
         raise bad_request("invalid_body", "name and target_url cannot be removed.")
-    before = campaign.goal_currency
-    _apply(campaign, body)
-    if campaign.goal_currency != before:
-        _check_currency_change(campaign)
-    campaign.updated_at = _now()
-    campaigns_table.save(campaign)
-    return campaign
+    values = _parse(body)
+    expected = _version(if_match)
+    for _ in range(ATTEMPTS):
+        if expected is not None and campaign.version != expected:
+            raise ApiError(409, "version_conflict", "The campaign changed since you read it: read it again.")
+        if values.get("goal_currency", campaign.goal_currency) != campaign.goal_currency:
+            _check_currency_change(campaign)
+        changes = {**values, "updated_at": _now()}
+        if campaigns_table.change(campaign, changes, announce=bool(REDERIVED & set(values))):
+            lookups.forget_campaign(campaign.id)
+            return replace(campaign, **changes, version=campaign.version + 1)
+        campaign = get_or_404(campaign.id)
+    raise ApiError(409, "campaign_busy", "The campaign kept changing while this change was tried: try again.")
+
+
+def _version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` header names (``12`` or ``"12"``), or ``None`` without one."""
+    if if_match is None:
+        return None
+    text = if_match.strip().strip('"')
+    if not text.isdigit() or len(text) > 15:
+        raise bad_request("invalid_if_match", "If-Match must be the campaign's version, a whole number.")
+    return int(text)
 
 
 def _check_currency_change(campaign: Campaign) -> None:
@@ -207,9 +237,13 @@ def _check_currency_change(campaign: Campaign) -> None:
 
 
 def rotate_key(campaign: Campaign) -> str:
-    key, campaign.key_hash = access.new_key(campaign.id)
-    campaign.updated_at = _now()
-    campaigns_table.save(campaign)
+    """A new key, replacing the one ``campaign`` was read with: conditioned on that key's hash,
+    so a change racing it can never bring the old key back, and of two rotations racing
+    with the same key only one wins (the other's key is revoked: ``401``)."""
+    key, key_hash = access.new_key(campaign.id)
+    if not campaigns_table.change(campaign, {"key_hash": key_hash, "updated_at": _now()}, expect="key_hash"):
+        raise unauthorized("The token is not valid.")
+    lookups.forget_campaign(campaign.id)
     return key
 
 
@@ -257,10 +291,10 @@ def new_secrets(before: str | None, campaign: Campaign) -> dict:
     return {"webhook_secret": webhook_settings.shown_secret(campaign.webhook_secret)} if fresh else {}
 
 
-def update_showing_secrets(campaign: Campaign, body: Any) -> dict:
+def update_showing_secrets(campaign: Campaign, body: Any, if_match: str | None = None) -> dict:
     """:func:`update`, answered as ``{"campaign": …}`` plus a newly drawn webhook secret."""
     before = campaign.webhook_secret
-    campaign = update(campaign, body)
+    campaign = update(campaign, body, if_match)
     return {"campaign": to_dict(campaign), **new_secrets(before, campaign)}
 
 
@@ -285,4 +319,5 @@ def to_dict(campaign: Campaign) -> dict:
         "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
         "created_at": v.iso(campaign.created_at),
         "updated_at": v.iso(campaign.updated_at),
+        "version": campaign.version,
     }

@@ -92,15 +92,17 @@ def moderate(campaign: Campaign, code: str, body: Any) -> dict:
     if not body:
         raise bad_request("invalid_body", "Give a name, hidden, or both.")
     link = _link(campaign, code)
-    changed = link
+    changes: dict[str, Any] = {}
     if "name" in body:
-        if link.erased_at is not None:
-            raise ApiError(409, "referrer_erased", "This fan's data was erased: they have no name to change.")
-        changed = replace(changed, name=display_name(body["name"]))
+        changes["name"] = display_name(body["name"])
     if "hidden" in body:
-        changed = replace(changed, hidden=v.boolean(body["hidden"], "invalid_hidden", "hidden"))
-    if changed != link:
-        links_table.moderate(changed, events_table.new_token())
+        changes["hidden"] = v.boolean(body["hidden"], "invalid_hidden", "hidden")
+    erased = ApiError(409, "referrer_erased", "This fan's data was erased: they have no name to change.")
+    if "name" in changes and link.erased_at is not None:
+        raise erased
+    changed = replace(link, **changes)
+    if changed != link and not links_table.moderate(link, changes, events_table.new_token()):
+        raise erased
     return _row(changed, rollups_table.referrer(campaign.id, code))
 
 

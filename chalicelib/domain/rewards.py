@@ -63,7 +63,8 @@ def _row(campaign: Campaign, state: RewardState, fan: tuple[int, str | None]) ->
 
 def unlocked(campaign: Campaign) -> dict[str, Any]:
     """Who unlocked what, to fulfil: rewards still to fulfil first, then by unlock time."""
-    states = [state for state in reward_states.every_state(campaign.id) if state.unlocked]
+    offered = {reward.pledges for reward in campaign.rewards}
+    states = [state for state in reward_states.every_state(campaign.id) if state.unlocked and state.pledges in offered]
     fans = reward_states.fans(campaign.id, {state.code for state in states})
     states.sort(key=lambda s: (s.fulfilled_at is not None, s.unlocked_at or 0, s.code, s.pledges))
     return {"rewards": [_row(campaign, state, fans.get(state.code, (0, None))) for state in states]}
@@ -77,7 +78,8 @@ def fulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
     if not isinstance(code, str) or not code.isascii() or not code.isalnum() or not 4 <= len(code) <= 16:
         raise bad_request("invalid_code", "code must be a fan's link code.")
     pledges = v.integer(body.get("pledges"), "invalid_rewards", "pledges", 1, MAX_PLEDGES)
-    state = reward_states.fulfil(campaign.id, code, pledges, now_ms())
+    offered = any(reward.pledges == pledges for reward in campaign.rewards)
+    state = reward_states.fulfil(campaign.id, code, pledges, now_ms()) if offered else None
     if state is None:
         raise ApiError(409, "reward_locked", "This fan has not unlocked this reward.")
     fan = reward_states.fans(campaign.id, [code]).get(code, (0, None))

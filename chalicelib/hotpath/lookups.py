@@ -68,6 +68,12 @@ def campaign(campaign_id: str) -> Campaign | None:
     return found
 
 
+def forget_campaign(campaign_id: str) -> None:
+    """Drop this container's copy of a campaign it has just changed: its next read is fresh
+    (other containers' copies age out within ``CAMPAIGN_TTL_SECONDS``)."""
+    _campaigns.pop(campaign_id, None)
+
+
 def resolve(code: str, what: str = "link") -> tuple[LinkInfo, Campaign]:
     """The link and its campaign, or a 404 naming ``what`` was not found."""
     info = link(code)

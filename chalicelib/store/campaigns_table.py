@@ -1,10 +1,12 @@
 """Campaign items."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
 
-from chalicelib.store import clients, codec, declared
+from chalicelib.store import clients, codec, declared, events_table
 from chalicelib.store.records import Campaign, CampaignSummary
 
 
@@ -89,6 +91,57 @@ def _is_ours(campaign: Campaign) -> bool:
     return stored is not None and stored.key_hash == campaign.key_hash
 
 
-def save(campaign: Campaign) -> None:
-    """Replace the campaign's item: writing the same state twice is the same state."""
-    clients.patient().put_item(TableName=clients.table("campaigns"), Item=_item(campaign))
+def change(campaign: Campaign, values: Mapping[str, Any], expect: str = "version", announce: bool = False) -> bool:
+    """Write ``values`` over the campaign as read, and nothing else, one version up.
+
+    Conditioned on what was read: its ``version`` (``expect="version"``), or for a key
+    rotation its ``key_hash`` (``expect="key_hash"``: the key being replaced). ``False``
+    when another change came first: the caller re-reads and decides. A retry whose first
+    attempt landed (its answer lost) finds the values already stored and is ``True``; so is
+    a call whose every attempt failed without an answer when one read finds them stored.
+
+    ``announce``: the change also writes, in the same transaction, a settings record to the
+    events table (``events_table.settings_put``): through the stream, the aggregator
+    re-derives every fan's rewards and the milestones reached under the new settings.
+    """
+    expression, names, typed = codec.update(declared.CAMPAIGN, values)
+    names.update({"#id": "id", "#ver": "version"})
+    typed[":one"] = codec.n(1)
+    if expect == "key_hash":
+        condition, names["#kh"], typed[":read"] = "#kh = :read", "key_hash", codec.s(campaign.key_hash)
+    elif campaign.version:
+        condition, typed[":read"] = "#ver = :read", codec.n(campaign.version)
+    else:
+        condition = "attribute_not_exists(#ver) OR #ver = :zero"
+        typed[":zero"] = codec.n(0)
+    update = {"TableName": clients.table("campaigns"), "Key": {"id": codec.s(campaign.id)},
+              "UpdateExpression": f"{expression} ADD #ver :one",
+              "ConditionExpression": f"attribute_exists(#id) AND ({condition})",
+              "ExpressionAttributeNames": names, "ExpressionAttributeValues": typed}
+    try:
+        if announce:
+            moment = values.get("updated_at") or datetime.now(UTC)
+            clients.patient().transact_write_items(TransactItems=[
+                {"Update": update}, events_table.settings_put(campaign.id, campaign.version + 1, moment)])
+        else:
+            clients.patient().update_item(**update)
+        return True
+    except Exception as exc:
+        if _holds(campaign.id, values):
+            return True
+        if clients.error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+            return False
+        raise
+
+
+def _holds(campaign_id: str, values: Mapping[str, Any]) -> bool:
+    """Whether the stored campaign already holds ``values`` (``False`` if the read fails too)."""
+    try:
+        stored = get(campaign_id)
+    except Exception:
+        return False
+    if stored is None:
+        return False
+    current = codec.to_item(declared.CAMPAIGN, asdict(stored))
+    wanted = codec.to_item(declared.CAMPAIGN, {**asdict(stored), **values})
+    return all(current.get(name) == wanted.get(name) for name in values)

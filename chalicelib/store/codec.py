@@ -62,9 +62,14 @@ def _encode(kind: str, value: Any, members: tuple[tuple[str, str], ...] = ()) ->
     if kind == "LS":
         return {"L": [{"S": member} for member in value]}
     if kind == "LM":
-        return {"L": [{"M": {name: _required(_encode(member_kind, element[name]), name)
+        return {"L": [{"M": {name: _required(_encode(member_kind, _member(element, name)), name)
                              for name, member_kind in members}} for element in value]}
     raise ValueError(f"not an attribute kind: {kind}")
+
+
+def _member(element: Any, name: str) -> Any:
+    """A map member's value, from a dict or from a record (``Milestone``…)."""
+    return element[name] if isinstance(element, Mapping) else getattr(element, name)
 
 
 def _required(typed: dict | None, name: str) -> dict:
@@ -135,6 +140,33 @@ def to_item(declared: Mapping[str, Attribute], values: Mapping[str, Any]) -> dic
         elif attribute.required:
             raise ValueError(f"attribute {name!r} is required")
     return item
+
+
+def update(declared: Mapping[str, Attribute], values: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, dict]]:
+    """``(UpdateExpression, names, values)`` that write ``values`` and nothing else: each
+    declared attribute ``SET`` to its typed value, ``None`` (or an empty set) ``REMOVE``d,
+    or set to its default when it has one. Placeholders are ``#u<i>`` and ``:u<i>``: a
+    caller's own condition uses other names."""
+    unknown = set(values) - set(declared)
+    if unknown:
+        raise ValueError(f"undeclared attributes: {sorted(unknown)}")
+    sets, removes, names, typed_values = [], [], {}, {}
+    for index, (name, value) in enumerate(values.items()):
+        attribute = declared[name]
+        if value is None and attribute.default is not None:
+            value = attribute.default()
+        typed = None if value is None else _encode(attribute.kind, value, attribute.members)
+        names[f"#u{index}"] = name
+        if typed is None:
+            if attribute.required:
+                raise ValueError(f"attribute {name!r} is required")
+            removes.append(f"#u{index}")
+        else:
+            typed_values[f":u{index}"] = typed
+            sets.append(f"#u{index} = :u{index}")
+    expression = " ".join(part for part in (
+        "SET " + ", ".join(sets) if sets else "", "REMOVE " + ", ".join(removes) if removes else "") if part)
+    return expression, names, typed_values
 
 
 def from_item(declared: Mapping[str, Attribute], item: Mapping[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class CampaignFields:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     rewards: list[Reward] = field(default_factory=list)
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ CAMPAIGN: dict[str, Attribute] = {
     "key_hash": Attribute("S", required=True),
     "created_at": Attribute("DATE", required=True),
     "updated_at": Attribute("DATE", required=True),
+    "version": Attribute("N", required=True, default=lambda: 0),
 }
 
 

@@ -22,7 +22,9 @@ _NOT_IN_EVENT = ("pk", "rq", "expires_at", "toks")  # the key and bookkeeping: `
 TOKENS_CAP = 24
 """Visits one visitor's item holds (about 30 bytes each: the item stays under 1 KB, one
 write unit); a visitor's further visits that day are items of their own (``repeat``)."""
-_IGNORED_KINDS = frozenset({"alias", "refund_memo", "erasure"})
+_IGNORED_KINDS = frozenset({"alias", "refund_memo", "erasure", "settings"})
+SETTINGS_DAYS = 7
+"""How long a settings record stays: long after the stream (24 h) has carried it."""
 
 
 def new_token() -> str:
@@ -246,8 +248,17 @@ def pledge_id(event: Event) -> str:
     return keys.pledge_id_of(event.sk)
 
 
+def settings_put(campaign_id: str, version: int, moment: datetime) -> dict:
+    """The transaction item that records a change of a campaign's rewards or milestones."""
+    item = codec.to_item(declared.EVENT, {
+        "pk": keys.event_pk(campaign_id, 0), "sk": keys.settings_sk(version), "kind": "settings",
+        "campaign_id": campaign_id, "occurred_at": moment, "expires_at": moment + timedelta(days=SETTINGS_DAYS)})
+    return {"Put": {"TableName": clients.table("events"), "Item": item}}
+
+
 def is_ignored(event: Event) -> bool:
-    """Items that are not facts (Stripe alias, refund memo, a fan's erasure record)."""
+    """Items that are not counted (Stripe alias, refund memo, a fan's erasure record, a
+    campaign's settings change)."""
     return event.kind in _IGNORED_KINDS
 
 

@@ -263,6 +263,13 @@ def split_reward_sk(sk: str) -> tuple[str, int]:
 
 # fans' data, moderation and abuse limits -------------------------------------------------
 
+def settings_sk(version: int) -> str:
+    """The record that a campaign's rewards or milestones changed (events, lane 0), by the
+    campaign version that changed them: the aggregator re-derives fans' rewards and reached
+    milestones when it meets one."""
+    return f"cfg#{version:012d}"
+
+
 def erasure_sk(code: str) -> str:
     """The record that a fan's data was erased (events, the lane of the code): no personal data."""
     return f"er#{code}"

@@ -2,9 +2,11 @@
 and erase a fan."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from chalicelib.store import clients, codec, declared, keys
 from chalicelib.store.records import Link
@@ -112,37 +114,49 @@ def get_many(codes: list[str]) -> dict[str, Link]:
     return found
 
 
-def _link_put(link: Link) -> dict:
-    """The whole link item again (a retry writes the same item), only over an existing link."""
-    item = codec.to_item(declared.LINK, asdict(link))
-    return {"Put": {"TableName": clients.table("links"), "Item": item,
-                    "ConditionExpression": "attribute_exists(code)"}}
-
-
 def _fact_key(link: Link, sk: str) -> dict:
     return {"pk": codec.s(keys.event_pk(link.campaign_id, keys.lane_of(link.code))), "sk": codec.s(sk)}
 
 
-def _referrer_fact_update(link: Link) -> dict:
-    """The new-referrer fact takes the fan's current name and moderation: its stream record
-    (a MODIFY) carries them to the fan's rollup and the leaderboard (``aggregate.counting``)."""
-    names = {"#h": "hidden", "#e": "erased", "#n": "name"}
-    values = {":h": {"BOOL": link.hidden}, ":e": {"BOOL": link.erased_at is not None}}
-    if link.name is None:
-        expression = "SET #h = :h, #e = :e REMOVE #n"
-    else:
-        expression, values[":n"] = "SET #h = :h, #e = :e, #n = :n", codec.s(link.name)
+def _fact_update(link: Link, values: Mapping[str, Any]) -> dict:
+    """The new-referrer fact takes the fan's new name, moderation or erasure: its stream
+    record (a MODIFY) carries them to the fan's rollup and the leaderboard (``aggregate.counting``)."""
+    expression, names, typed = codec.update(declared.EVENT, values)
     return {"Update": {"TableName": clients.table("events"), "Key": _fact_key(link, keys.referrer_sk(link.code)),
                        "UpdateExpression": expression, "ConditionExpression": "attribute_exists(sk)",
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+                       "ExpressionAttributeNames": names, **({"ExpressionAttributeValues": typed} if typed else {})}}
 
 
-def moderate(link: Link, token: str) -> None:
-    """Store a fan's new name or visibility: their link and their new-referrer fact, in one
-    transaction (``token`` is its ClientRequestToken: applied twice, it is applied once, and
-    either way both items end in the same state)."""
-    clients.patient().transact_write_items(TransactItems=[_link_put(link), _referrer_fact_update(link)],
-                                           ClientRequestToken=token)
+def _link_update(link: Link, expression: str, names: dict[str, str], typed: dict[str, dict],
+                 condition: str) -> dict:
+    return {"Update": {"TableName": clients.table("links"), "Key": {"code": codec.s(link.code)},
+                       "UpdateExpression": expression, "ConditionExpression": condition,
+                       "ExpressionAttributeNames": names, **({"ExpressionAttributeValues": typed} if typed else {})}}
+
+
+def moderate(link: Link, changes: Mapping[str, Any], token: str) -> bool:
+    """Store a fan's new ``name`` and/or ``hidden``, and nothing else, on their link and their
+    new-referrer fact, in one transaction (``token`` is its ClientRequestToken: applied
+    twice, it is applied once). A new name is conditioned on the fan not being erased:
+    erasure wins over any moderation that read the fan before it (``False`` then, nothing
+    written). Hiding or showing an erased fan is allowed: it brings no data back."""
+    expression, names, typed = codec.update(declared.LINK, changes)
+    condition = "attribute_exists(#code)"
+    names["#code"] = "code"
+    if "name" in changes:
+        condition += " AND attribute_not_exists(#erased)"
+        names["#erased"] = "erased_at"
+    items = [_link_update(link, expression, names, typed, condition), _fact_update(link, changes)]
+    try:
+        clients.patient().transact_write_items(TransactItems=items, ClientRequestToken=token)
+        return True
+    except Exception as exc:
+        if clients.error_code(exc) != "TransactionCanceledException":
+            raise
+        stored = get(link.code)
+        if "name" in changes and stored is not None and stored.erased_at is not None:
+            return False
+        raise
 
 
 def erase(link: Link, token: str, erased_at: datetime) -> Link:
@@ -150,16 +164,23 @@ def erase(link: Link, token: str, erased_at: datetime) -> Link:
     its claim), the e-mail claim is deleted, the new-referrer fact loses the name, and an
     erasure record (no personal data) is written. The link keeps redirecting.
 
-    Applied twice, the same: puts of the same items, a delete of what is gone, an update
-    that sets what it set (DynamoDB writes no stream record for an unchanged item)."""
-    erased = replace(link, name=None, sealed_email=None, claim=None, erased_at=link.erased_at or erased_at)
+    Each write removes or sets only what erasure changes, whatever was read before: a
+    moderation racing it cannot bring a name back (a new name is conditioned on the fan not
+    being erased). Applied twice, the same: removals of what is gone, the first erasure time
+    kept (``if_not_exists``), the same record put again, a delete of what is gone."""
+    moment = link.erased_at or erased_at
+    removals, names, _ = codec.update(declared.LINK, {"name": None, "sealed_email": None, "claim": None})
+    at = codec.update(declared.LINK, {"erased_at": moment})[2][":u0"]
+    names.update({"#code": "code", "#erased": "erased_at"})
+    erase_link = _link_update(link, f"SET #erased = if_not_exists(#erased, :at) {removals}", names, {":at": at},
+                              "attribute_exists(#code)")
     record = codec.to_item(declared.EVENT, {
         "pk": keys.event_pk(link.campaign_id, keys.lane_of(link.code)), "sk": keys.erasure_sk(link.code),
-        "kind": "erasure", "campaign_id": link.campaign_id, "code": link.code, "occurred_at": erased.erased_at})
-    items = [_link_put(erased), _referrer_fact_update(erased),
+        "kind": "erasure", "campaign_id": link.campaign_id, "code": link.code, "occurred_at": moment})
+    items = [erase_link, _fact_update(link, {"name": None, "erased": True}),
              {"Put": {"TableName": clients.table("events"), "Item": record}}]
     if link.claim:
         items.append({"Delete": {"TableName": clients.table("links"),
                                  "Key": {"code": codec.s(keys.email_claim_key(link.campaign_id, link.claim))}}})
     clients.patient().transact_write_items(TransactItems=items, ClientRequestToken=token)
-    return erased
+    return replace(link, name=None, sealed_email=None, claim=None, erased_at=moment)

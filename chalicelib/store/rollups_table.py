@@ -217,6 +217,14 @@ def referrer_page(campaign_id: str, limit: int,
     return found, keys.code_of_referrer_rollup(last["sk"]["S"]) if last and found else None
 
 
+def every_referrer(campaign_id: str) -> Iterable[tuple[str, Rollup]]:
+    """Every fan's rollup of a campaign (``ref#…``), page after page, strongly consistent."""
+    items = query_pages(ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                        ExpressionAttributeValues={":pk": codec.s(campaign_id),
+                                                   ":prefix": codec.s(keys.REFERRER_PREFIX)})
+    return ((keys.code_of_referrer_rollup(item["sk"]["S"]), _decode(item)) for item in items)
+
+
 def of_campaigns(campaign_ids: Sequence[str], levels: Sequence[RollupId]) -> dict[str, dict[RollupId, Rollup]]:
     """The ``levels`` items (``TOTAL``, ``DIRECT``…) of many campaigns: BatchGetItem, 100 keys
     a request and ``READERS`` requests at a time, eventually consistent (half a read unit per

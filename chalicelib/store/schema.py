@@ -59,7 +59,9 @@ class RewardMap(MapAttribute):
 
 
 class CampaignModel(Model):
-    """One campaign. Key: ``id``."""
+    """One campaign. Key: ``id``. ``version`` counts its changes: every change is conditioned
+    on the version (or, for a key rotation, the key hash) it read, so two requests racing
+    never undo each other."""
 
     class Meta(_Meta):
         pass
@@ -86,6 +88,7 @@ class CampaignModel(Model):
     key_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)  # changes so far: each change is conditioned on the version it read
 
 
 class LinkModel(Model):

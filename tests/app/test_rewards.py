@@ -177,3 +177,53 @@ def test_a_stale_count_cannot_unlock_a_reward(api, poller):
     (state,) = reward_states.states_of(campaign["id"], code).values()
     assert stale is None
     assert (state.unlocked, state.generation, state.notified) == (True, 1, 1)
+
+
+def test_rewards_set_after_pledges_unlock_for_the_creator_too_dated_when_set(api, poller, spool, receiver):
+    """Derived state follows configuration: the creator's list, the CSV, fulfilment and the
+    webhook agree with the fan's widget as soon as the rewards are set, not at a next pledge."""
+    campaign, key = api.create_campaign(webhook_url=receiver.url)
+    code, ref = fan(api, campaign["id"])
+    for n in range(2):
+        pledge(api, campaign["id"], key, f"late-{n}", ref)
+    poller.drain()
+    set_at = time.time()
+    changed = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"rewards": REWARDS}, token=key)
+    assert changed.status_code == 200
+    poller.drain()
+    poller.drain()  # a replayed settings record changes nothing more
+    listed = unlocked(api, campaign["id"], key).data["rewards"]
+    assert [(r["code"], r["pledges"], r["label"]) for r in listed] == [(code, 1, "Thank-you card")]
+    assert listed[0]["unlocked_at"] >= time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(set_at)))
+    assert [r["unlocked"] for r in impact(api, code)["rewards"]] == [True, False]
+    csv_rows = unlocked(api, campaign["id"], key, format="csv").body.decode().splitlines()
+    assert len(csv_rows) == 2 and code in csv_rows[1]
+    fulfilled = api.call("POST", f"/v1/campaigns/{campaign['id']}/rewards/fulfilments",
+                         {"code": code, "pledges": 1}, token=key)
+    assert fulfilled.status_code == 200, fulfilled.body
+
+    raised = api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"rewards": [
+        {"pledges": 1, "label": "Thank-you card"}, {"pledges": 2, "label": "Sticker"}]}, token=key)
+    assert raised.status_code == 200
+    poller.drain()
+    assert [(r["pledges"], r["label"]) for r in unlocked(api, campaign["id"], key).data["rewards"]] == [
+        (2, "Sticker"), (1, "Thank-you card")]  # still to fulfil first
+
+    with dispatching(spool):
+        receiver.wait_for(lambda got: [x.event["type"] for x in got].count("reward.unlocked") == 2, "two unlocks")
+        time.sleep(0.2)
+    assert sorted(e["data"]["reward"]["pledges"] for e in receiver.events("reward.unlocked")) == [1, 2]
+
+
+def test_a_reward_taken_out_of_the_settings_leaves_the_list_and_cannot_be_fulfilled(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "gone-1", ref)
+    poller.drain()
+    assert [r["pledges"] for r in unlocked(api, campaign["id"], key).data["rewards"]] == [1]
+    api.call("PATCH", f"/v1/campaigns/{campaign['id']}", {"rewards": [REWARDS[0]]}, token=key)
+    poller.drain()
+    assert unlocked(api, campaign["id"], key).data["rewards"] == []
+    refused = api.call("POST", f"/v1/campaigns/{campaign['id']}/rewards/fulfilments", {"code": code, "pledges": 1},
+                       token=key)
+    assert (refused.status_code, refused.data["error"]["code"]) == (409, "reward_locked")
