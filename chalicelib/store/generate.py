@@ -14,17 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from pynamodb.attributes import (
-    Attribute,
-    BooleanAttribute,
-    ListAttribute,
-    MapAttribute,
-    NumberAttribute,
-    TTLAttribute,
-    UnicodeAttribute,
-    UnicodeSetAttribute,
-    UTCDateTimeAttribute,
-)
+import pynamodb.attributes as kinds
+from pynamodb.attributes import Attribute
 
 from chalicelib.store.schema import CODECS, RECORDS, Record
 
@@ -43,9 +34,9 @@ from datetime import datetime
 from chalicelib.store.codec import Attribute
 '''
 _SCALARS: tuple[tuple[type[Attribute], str, str], ...] = (
-    (UTCDateTimeAttribute, "DATE", "datetime"), (TTLAttribute, "TTL", "datetime"),
-    (UnicodeSetAttribute, "SS", "set[str]"), (BooleanAttribute, "BOOL", "bool"),
-    (NumberAttribute, "N", "int"), (UnicodeAttribute, "S", "str"),
+    (kinds.UTCDateTimeAttribute, "DATE", "datetime"), (kinds.TTLAttribute, "TTL", "datetime"),
+    (kinds.UnicodeSetAttribute, "SS", "set[str]"), (kinds.BooleanAttribute, "BOOL", "bool"),
+    (kinds.NumberAttribute, "N", "int"), (kinds.UnicodeAttribute, "S", "str"),
 )
 
 
@@ -70,13 +61,13 @@ def _map_record(map_class: type) -> str:
 
 def kind_of(attribute: Attribute) -> tuple[str, str, tuple[tuple[str, str], ...], str | None]:
     """``(codec kind, Python type, map members, member record)`` of one attribute."""
-    if isinstance(attribute, ListAttribute):
+    if isinstance(attribute, kinds.ListAttribute):
         element = attribute.element_type
-        if isinstance(element, type) and issubclass(element, MapAttribute):
+        if isinstance(element, type) and issubclass(element, kinds.MapAttribute):
             members = tuple((name, kind_of(member)[0]) for name, member in attributes(element).items())
             record = _map_record(element)
             return "LM", f"list[{record}]", members, record
-        if element is UnicodeAttribute:
+        if element is kinds.UnicodeAttribute:
             return "LS", "list[str]", (), None
         raise UnsupportedAttribute(f"a list of {element!r}")
     for attribute_class, kind, python_type in _SCALARS:
