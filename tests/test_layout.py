@@ -11,6 +11,7 @@ over HTTP tests/integration. moto's internals are patched in harness/moto_patche
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -19,10 +20,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The parsed module at ``path`` (parsed once per test process, whatever the tests asking)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def _imports(path: Path) -> list[str]:
     """Every module ``path`` imports, at any depth (function-level imports included)."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -91,7 +98,7 @@ def _within(name: str, module: str) -> bool:
 
 def _unit_violations(path: Path) -> list[str]:
     """Why the module at ``path`` is no unit test: what it imports or asks for of the app tier."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _tree(path)
     found = [f"imports {name}" for name in _imports(path)
              if any(_within(name, module) for module in UNIT_FORBIDDEN_MODULES)]
     for node in ast.walk(tree):
@@ -136,7 +143,7 @@ def _reaches_inside_moto(path: Path) -> list[str]:
     """The imports of ``path`` from inside moto (``moto.core``, ...): only ``moto``'s public
     ``mock_aws`` and ``python -m moto.server`` are used elsewhere."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names if alias.name.startswith("moto.")]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("moto."):
@@ -165,6 +172,7 @@ WIRE_FORMAT_TESTS = {
     "tests/unit/test_recount.py": "store.events_table.same_image compares two raw stream images",
     "tests/unit/test_journal.py": "the local journal stores and streams DynamoDB JSON",
     "tests/integration/test_journal_proxy.py": "the journaling proxy speaks DynamoDB's HTTP API",
+    "tests/integration/test_journal_scrub.py": "an erasure's scrub rewrites journaled and set-aside images",
     "tests/app/test_aggregate.py": "the aggregator skips malformed stream records (no kind, impossible numbers)",
 }
 """Modules that spell DynamoDB attribute values (``{"S": …}``, ``item["N"]``) because the wire
@@ -181,7 +189,7 @@ def _is_attribute_value(node: ast.AST) -> bool:
 
 def _attribute_values(path: Path) -> int:
     """How many DynamoDB attribute values ``path`` spells or unpacks itself."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _tree(path)
     return sum(_is_attribute_value(node) for node in ast.walk(tree))
 
 
