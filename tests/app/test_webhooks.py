@@ -333,3 +333,23 @@ def test_on_aws_a_message_is_sent_to_sqs_with_its_delay_capped_at_15_minutes(dyn
         QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)["Messages"]
     assert [webhook_queue.Message.from_json(m["Body"]).event_id for m in messages] == ["evt_2"]
 
+
+
+def test_a_milestone_set_below_what_fans_already_brought_is_reached_when_set_and_announced_once(
+        api, poller, spool, receiver):
+    campaign_id, key, _ = hooked_campaign(api, receiver)
+    _, ref = fan_ref(api, campaign_id)
+    pledge(api, campaign_id, key, "before-1", ref=ref)
+    pledge(api, campaign_id, key, "before-2", ref=ref)
+    poller.drain()
+    changed = api.call("PATCH", f"/v1/campaigns/{campaign_id}",
+                       {"milestones": [{"amount": 1500, "label": "Already there"}]}, token=key)
+    assert changed.status_code == 200
+    poller.drain()
+    poller.drain()
+    with dispatching(spool):
+        receiver.wait_for(lambda r: any(x.event["type"] == "milestone.reached" for x in r), "the milestone")
+        time.sleep(0.2)
+    (reached,) = receiver.events("milestone.reached")
+    assert reached["data"]["milestone"] == {"amount": 1500, "label": "Already there", "currency": "EUR"}
+    assert reached["data"]["fan_amount"] == 2 * 2500
