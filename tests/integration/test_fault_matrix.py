@@ -217,18 +217,25 @@ def test_each_campaign_is_created_once_and_changed_once(stack, faulty, mode):
         changed = concurrently(lambda i: until_acknowledged(lambda: requests.patch(
             f"{faulty.url}/v1/campaigns/{created[i].json()['campaign']['id']}", json={"locale": "fr"},
             headers={"Authorization": f"Bearer {created[i].json()['api_key']}"}, timeout=10)))
+        rewarded = concurrently(lambda i: until_acknowledged(lambda: requests.patch(  # with its settings record
+            f"{faulty.url}/v1/campaigns/{created[i].json()['campaign']['id']}",
+            json={"rewards": [{"pledges": 1, "label": "Card"}]},
+            headers={"Authorization": f"Bearer {created[i].json()['api_key']}"}, timeout=10)))
     finally:
         faulty.proxy.heal()
     assert [answer.status_code for answer in created] == [201] * OPERATIONS
-    assert [answer.status_code for answer in changed] == [200] * OPERATIONS
+    assert [answer.status_code for answer in changed + rewarded] == [200] * 2 * OPERATIONS
     assert sorted(name for name in listed_campaign_names(stack) if name.startswith(f"Faulted {mode} ")) == \
         [f"Faulted {mode} {i}" for i in range(OPERATIONS)]
     for answer in created:
         campaign, key = answer.json()["campaign"], answer.json()["api_key"]
         stored = requests.get(f"{stack.api}/v1/campaigns/{campaign['id']}", timeout=10,
-                              headers={"Authorization": f"Bearer {key}"})
-        assert stored.status_code == 200 and stored.json()["campaign"]["locale"] == "fr"
+                              headers={"Authorization": f"Bearer {key}"}).json()["campaign"]
+        assert (stored["locale"], stored["rewards"]) == ("fr", [{"pledges": 1, "label": "Card"}])
+        assert stored["version"] == 2  # each change applied once, however often it was sent
     assert faulty.proxy.faulted[(mode, "PutItem")] >= OPERATIONS // 2
+    assert faulty.proxy.faulted[(mode, "UpdateItem")] + faulty.proxy.faulted[(mode, "TransactWriteItems")] >= \
+        OPERATIONS // 2
 
 
 @pytest.mark.parametrize("mode", MODES)
