@@ -3,7 +3,7 @@
 The tables are declared once, as PynamoDB models (:mod:`chalicelib.store.schema`).
 Converting items does not import PynamoDB: that import alone cost a cold redirect about
 10 ms of a ~320 ms budget. How each attribute is stored (dates as PynamoDB's UTC strings,
-TTLs as epoch seconds, lists of maps) is generated from the models into
+TTLs as epoch seconds, maps and lists of maps) is generated from the models into
 :mod:`chalicelib.store.declared`; ``tests/unit/test_codec.py`` fails if an item differs by
 one byte from what the model's own ``serialize`` gives, either way.
 
@@ -21,15 +21,15 @@ from typing import Any, NamedTuple
 
 _INTEGER = re.compile(r"-?\d{1,38}")
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+0000"
-_TAGS = {"S": "S", "DATE": "S", "N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS", "LS": "L", "LM": "L"}
+_TAGS = {"S": "S", "DATE": "S", "N": "N", "TTL": "N", "BOOL": "BOOL", "SS": "SS", "LS": "L", "LM": "L", "M": "M"}
 """The DynamoDB type tag each attribute kind is stored under."""
 
 
 class Attribute(NamedTuple):
     """How one attribute is stored: ``kind`` is ``S``, ``N``, ``BOOL``, ``SS``, ``DATE`` (a
     UTC datetime as a string), ``TTL`` (a datetime as epoch seconds), ``LS`` (a list of
-    strings) or ``LM`` (a list of maps whose members are ``members``, read back as
-    ``record``s)."""
+    strings), ``M`` (a map whose members are ``members``, read back as a ``record``) or
+    ``LM`` (a list of such maps, read back as ``record``s)."""
 
     kind: str
     required: bool = False
@@ -62,14 +62,20 @@ def _encode(kind: str, value: Any, members: tuple[tuple[str, str], ...] = ()) ->
     if kind == "LS":
         return {"L": [{"S": member} for member in value]}
     if kind == "LM":
-        return {"L": [{"M": {name: _required(_encode(member_kind, _member(element, name)), name)
-                             for name, member_kind in members}} for element in value]}
+        return {"L": [_encode("M", element, members) for element in value]}
+    if kind == "M":
+        return {"M": {name: _required(_typed_member(member_kind, _member(value, name)), name)
+                      for name, member_kind in members}}
     raise ValueError(f"not an attribute kind: {kind}")
 
 
 def _member(element: Any, name: str) -> Any:
     """A map member's value, from a dict or from a record (``Milestone``…)."""
     return element[name] if isinstance(element, Mapping) else getattr(element, name)
+
+
+def _typed_member(kind: str, value: Any) -> dict | None:
+    return None if value is None else _encode(kind, value)
 
 
 def _required(typed: dict | None, name: str) -> dict:
@@ -97,13 +103,17 @@ def _decode(kind: str, typed: Any, members: tuple[tuple[str, str], ...] = ()) ->
         return set(raw)
     if kind == "LS":
         return [_decode("S", member) for member in raw]
+    if kind == "M":
+        return {name: _decode(member_kind, _map(typed).get(name)) for name, member_kind in members}
     return [{name: _decode(member_kind, _map(element).get(name)) for name, member_kind in members}
             for element in raw]
 
 
 def _decoded(attribute: Attribute, typed: Any) -> Any:
     value = _decode(attribute.kind, typed, attribute.members)
-    return [attribute.record(**member) for member in value] if attribute.record is not None else value
+    if attribute.record is None:
+        return value
+    return attribute.record(**value) if attribute.kind == "M" else [attribute.record(**member) for member in value]
 
 
 def _map(typed: Any) -> dict:

@@ -28,6 +28,17 @@ class Reward:
     label: str
 
 
+@dataclass(frozen=True)
+class Platform:
+    """Where the campaign's pledges happen (``domain.platforms``): the platform's ``name``, the
+    query parameter its referral report reads (``tag_param``) and whether a fan has one tag or
+    one per channel (``tag_per``: ``fan`` or ``fan_channel``)."""
+
+    name: str
+    tag_param: str
+    tag_per: str
+
+
 @dataclass
 class CampaignFields:
     """A campaign's stored fields; ``records.Campaign`` adds what is derived from them."""
@@ -55,6 +66,7 @@ class CampaignFields:
     webhook_secret: str | None = None
     rewards: list[Reward] = field(default_factory=list)
     version: int = 0
+    platform: Platform | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,11 @@ class Link:
     a key derived from the server secret, ``domain.sealing``) and the key of its claim
     (``claim``), so that erasing the fan can delete the claim without reading the e-mail.
     ``depth`` is 1 for a fan nobody referred; ``hidden`` is the creator's moderation;
-    ``erased_at`` says the fan's data was erased."""
+    ``erased_at`` says the fan's data was erased. ``platform_tags`` are the tags a hosted
+    platform counts this fan's pledges under (``hotpath.platform_tags``): added, never removed.
+    Each tag also has an item of its own, key ``#<campaign>:tag:<tag>``, ``target`` = the fan's
+    code, ``channel`` the tag's channel (none for a fan's one tag): written only if absent or
+    already the same fan's, so a tag names one fan (and channel) for good."""
 
     code: str
     campaign_id: str
@@ -79,6 +95,8 @@ class Link:
     erased_at: datetime | None = None
     target: str | None = None
     rq: str | None = None
+    platform_tags: set[str] | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,8 @@ CAMPAIGN: dict[str, Attribute] = {
     "created_at": Attribute("DATE", required=True),
     "updated_at": Attribute("DATE", required=True),
     "version": Attribute("N", required=True, default=lambda: 0),
+    "platform": Attribute("M", members=(("name", "S"), ("tag_param", "S"), ("tag_per", "S")),
+        record=Platform),
 }
 
 
@@ -153,6 +173,8 @@ LINK: dict[str, Attribute] = {
     "target": Attribute("S"),
     "rq": Attribute("S"),
     "created_at": Attribute("DATE", required=True),
+    "platform_tags": Attribute("SS"),
+    "channel": Attribute("S"),
 }
 
 

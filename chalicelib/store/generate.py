@@ -59,14 +59,25 @@ def _map_record(map_class: type) -> str:
     raise UnsupportedAttribute(f"{map_class.__name__} has no record in schema.RECORDS")
 
 
+def _members(map_class: type) -> tuple[tuple[str, str], ...]:
+    """A map's members and their kinds: scalars only (the codec nests no list or map in a map)."""
+    members = tuple((name, kind_of(member)[0]) for name, member in attributes(map_class).items())
+    nested = [name for name, kind in members if kind in ("M", "LM", "LS")]
+    if nested:
+        raise UnsupportedAttribute(f"{map_class.__name__} nests {nested}: a map's members are scalars")
+    return members
+
+
 def kind_of(attribute: Attribute) -> tuple[str, str, tuple[tuple[str, str], ...], str | None]:
     """``(codec kind, Python type, map members, member record)`` of one attribute."""
+    if isinstance(attribute, kinds.MapAttribute):
+        record = _map_record(type(attribute))
+        return "M", record, _members(type(attribute)), record
     if isinstance(attribute, kinds.ListAttribute):
         element = attribute.element_type
         if isinstance(element, type) and issubclass(element, kinds.MapAttribute):
-            members = tuple((name, kind_of(member)[0]) for name, member in attributes(element).items())
             record = _map_record(element)
-            return "LM", f"list[{record}]", members, record
+            return "LM", f"list[{record}]", _members(element), record
         if element is kinds.UnicodeAttribute:
             return "LS", "list[str]", (), None
         raise UnsupportedAttribute(f"a list of {element!r}")

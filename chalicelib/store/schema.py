@@ -58,6 +58,16 @@ class RewardMap(MapAttribute):
     label = UnicodeAttribute()
 
 
+class PlatformMap(MapAttribute):
+    """Where the campaign's pledges happen (``domain.platforms``): the platform's ``name``, the
+    query parameter its referral report reads (``tag_param``) and whether a fan has one tag
+    or one per channel (``tag_per``: ``fan`` or ``fan_channel``)."""
+
+    name = UnicodeAttribute()
+    tag_param = UnicodeAttribute()
+    tag_per = UnicodeAttribute()
+
+
 class CampaignModel(Model):
     """One campaign. Key: ``id``. ``version`` counts its changes: every change is conditioned
     on the version (or, for a key rotation, the key hash) it read, so two requests racing
@@ -89,6 +99,7 @@ class CampaignModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)  # changes so far: each change is conditioned on the version it read
+    platform = PlatformMap(null=True)  # a hosted platform's referral tags (None: the creator's own page)
 
 
 class LinkModel(Model):
@@ -100,6 +111,12 @@ class LinkModel(Model):
     (``claim``), so that erasing the fan can delete the claim without reading the e-mail.
     ``depth`` is 1 for a fan nobody referred; ``hidden`` is the creator's moderation;
     ``erased_at`` says the fan's data was erased.
+
+    ``platform_tags`` are the tags a hosted platform counts this fan's pledges under
+    (``hotpath.platform_tags``): added, never removed. Each tag also has an item of its own,
+    key ``#<campaign>:tag:<tag>``, ``target`` = the fan's code, ``channel`` the tag's channel
+    (none for a fan's one tag): written only if absent or already the same fan's, so a tag
+    names one fan (and channel) for good.
     """
 
     class Meta(_Meta):
@@ -117,6 +134,8 @@ class LinkModel(Model):
     target = UnicodeAttribute(null=True)
     rq = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    platform_tags = UnicodeSetAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
 
 
 class EventModel(Model):
@@ -223,6 +242,7 @@ class Record(NamedTuple):
 RECORDS: tuple[Record, ...] = (
     Record("Milestone", MilestoneMap),
     Record("Reward", RewardMap),
+    Record("Platform", PlatformMap),
     Record("CampaignFields", CampaignModel, frozen=False,
            doc="A campaign's stored fields; ``records.Campaign`` adds what is derived from them."),
     Record("Link", LinkModel),

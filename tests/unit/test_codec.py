@@ -29,6 +29,8 @@ WHOLE = st.integers(min_value=-10**15, max_value=10**15)
 
 def kind_in_model(attribute) -> tuple:
     """What the model says of one attribute, in the codec's terms (PynamoDB's public API)."""
+    if isinstance(attribute, MapAttribute):
+        return "M", {name: kind_in_model(member)[0] for name, member in attribute.get_attributes().items()}
     if isinstance(attribute, ListAttribute):
         element = attribute.element_type
         if isinstance(element, type) and issubclass(element, MapAttribute):
@@ -58,9 +60,12 @@ def test_each_table_declares_the_attributes_types_defaults_and_requiredness_of_i
 
 def strategy(attribute: codec.Attribute):
     kind = attribute.kind
-    if kind == "LM":
-        members = {name: WHOLE if member_kind == "N" else TEXT for name, member_kind in attribute.members}
-        return st.lists(st.fixed_dictionaries(members), max_size=3)
+    if kind in ("LM", "M"):
+        members = st.fixed_dictionaries({name: WHOLE if member_kind == "N" else TEXT
+                                         for name, member_kind in attribute.members})
+        if kind == "LM":
+            return st.lists(members, max_size=3)
+        return members if attribute.required else st.none() | members
     value = {"S": TEXT, "N": WHOLE, "BOOL": st.booleans(), "DATE": MOMENTS, "TTL": MOMENTS,
              "SS": st.sets(TEXT, max_size=4), "LS": st.lists(TEXT, max_size=3)}[kind]
     return value if attribute.required and attribute.default is None else st.none() | value
@@ -78,7 +83,9 @@ def for_the_model(model, values: dict) -> dict:
         if value is None:
             continue
         attribute = model.get_attributes()[name]
-        if isinstance(attribute, ListAttribute) and attribute.element_type is not UnicodeAttribute:
+        if isinstance(attribute, MapAttribute):
+            value = type(attribute)(**value)
+        elif isinstance(attribute, ListAttribute) and attribute.element_type is not UnicodeAttribute:
             value = [attribute.element_type(**element) for element in value]
         converted[name] = value
     return converted
@@ -90,7 +97,9 @@ def from_the_model(model, item: dict, attributes: dict) -> dict:
     values = {}
     for name in model.get_attributes():
         value = getattr(instance, name)
-        if isinstance(value, list) and value and isinstance(value[0], MapAttribute):
+        if isinstance(value, MapAttribute):
+            value = attributes[name].record(**{member: getattr(value, member) for member in value.get_attributes()})
+        elif isinstance(value, list) and value and isinstance(value[0], MapAttribute):
             value = [attributes[name].record(**{member: getattr(element, member)
                                                 for member in element.get_attributes()}) for element in value]
         values[name] = value
@@ -122,6 +131,25 @@ def test_a_value_of_the_wrong_type_is_refused_rather_than_read_as_something_else
     with pytest.raises(ValueError, match="not a UTC date"):
         codec.from_item(declared.LINK, {"code": {"S": "a"}, "campaign_id": {"S": "c"},
                                      "created_at": {"S": "yesterday"}})
+
+
+def test_a_map_attribute_is_stored_as_one_map_and_read_back_as_its_record():
+    platform = declared.Platform(name="kickstarter", tag_param="ref", tag_per="fan")
+    attributes = {"platform": declared.CAMPAIGN["platform"]}
+    item = codec.to_item(attributes, {"platform": platform})
+    assert item == {"platform": {"M": {"name": {"S": "kickstarter"}, "tag_param": {"S": "ref"},
+                                       "tag_per": {"S": "fan"}}}}
+    assert codec.from_item(attributes, item) == {"platform": platform}
+    assert codec.from_item(attributes, {}) == {"platform": None}
+    assert codec.update(attributes, {"platform": None}) == ("REMOVE #u0", {"#u0": "platform"}, {})
+
+
+def test_a_map_missing_a_member_is_refused_either_way():
+    attributes = {"platform": declared.CAMPAIGN["platform"]}
+    with pytest.raises(ValueError, match="attribute 'tag_per' cannot be empty"):
+        codec.to_item(attributes, {"platform": {"name": "goteo", "tag_param": "ref", "tag_per": None}})
+    with pytest.raises(ValueError, match="not a M value"):
+        codec.from_item(attributes, {"platform": {"L": []}})
 
 
 def test_writing_an_undeclared_or_a_missing_required_attribute_is_an_error():

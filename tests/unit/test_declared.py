@@ -45,6 +45,29 @@ def test_an_attribute_added_to_a_model_reaches_its_record_and_its_codec():
     assert without == generate.codec_source("CAMPAIGN", schema.CampaignModel)
 
 
+def test_a_map_attribute_of_its_own_is_one_record_field_and_one_map_in_the_codec():
+    record = generate.record_source(schema.Record("CampaignFields", schema.CampaignModel, frozen=False))
+    assert "    platform: Platform | None = None" in record.splitlines()
+    assert declared.CAMPAIGN["platform"].kind == "M"
+    assert declared.CAMPAIGN["platform"].members == (("name", "S"), ("tag_param", "S"), ("tag_per", "S"))
+    assert declared.CAMPAIGN["platform"].record is declared.Platform
+
+
+def test_a_map_whose_record_is_not_declared_or_that_nests_a_list_is_refused_at_generation():
+    from pynamodb.attributes import ListAttribute, MapAttribute
+
+    class Unrecorded(MapAttribute):
+        label = UnicodeAttribute()
+
+    class Nesting(MapAttribute):
+        labels = ListAttribute(of=UnicodeAttribute)
+
+    with pytest.raises(generate.UnsupportedAttribute, match="Unrecorded has no record"):
+        generate.kind_of(Unrecorded(null=True))
+    with pytest.raises(generate.UnsupportedAttribute, match="Nesting nests \\['labels'\\]"):
+        generate._members(Nesting)
+
+
 def test_a_kind_the_codec_cannot_store_is_refused_at_generation():
     from pynamodb.attributes import JSONAttribute
 
