@@ -88,30 +88,39 @@ UNIT_FORBIDDEN_MODULES = ("moto", "chalice.test", "boto3", "botocore", "app", "h
                           "harness.moto_patches", "harness.stack_process", "dev.stream_poller")
 """What a unit test may not import: moto, the app (``app.py``, chalice's test client, the
 in-process harness, the stream poller), a DynamoDB or AWS client, the local stack."""
-APP_FIXTURES = frozenset({"api", "dynamodb", "poller", "platform", "receiver"})
-"""The app tier's fixtures (``tests/app/conftest.py``): moto's DynamoDB, the app, its stream."""
+APP_FIXTURES = frozenset({"api", "dynamodb", "poller", "receiver"})
+"""The app tier's fixtures (``tests/app/conftest.py``): moto's DynamoDB, the app, its stream,
+a webhook receiver on 127.0.0.1."""
 
 
 def _within(name: str, module: str) -> bool:
     return name == module or name.startswith(module + ".")
 
 
+def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
+
+
+def _asks_for_the_app(node: ast.AST) -> list[str]:
+    """What a test or a fixture asks pytest for of the app tier (its arguments, ``usefixtures``,
+    ``getfixturevalue``), and an app fixture defined here. Other functions' arguments are theirs."""
+    is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    if is_function and (node.name.startswith("test_") or _is_fixture(node)):
+        arguments = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+        found = [f"{node.name} asks for {name}" for name in sorted(arguments & APP_FIXTURES)]
+        return found + ([f"defines the fixture {node.name}"] if _is_fixture(node) and node.name in APP_FIXTURES else [])
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr in ("usefixtures", "getfixturevalue"):
+        return [f"names the fixture {arg.value!r}" for arg in node.args
+                if isinstance(arg, ast.Constant) and arg.value in APP_FIXTURES]
+    return []
+
+
 def _unit_violations(path: Path) -> list[str]:
     """Why the module at ``path`` is no unit test: what it imports or asks for of the app tier."""
-    tree = _tree(path)
     found = [f"imports {name}" for name in _imports(path)
              if any(_within(name, module) for module in UNIT_FORBIDDEN_MODULES)]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            arguments = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-            found += [f"{node.name} asks for {name}" for name in sorted(arguments & APP_FIXTURES)]
-            if node.name in APP_FIXTURES:
-                found.append(f"defines the fixture {node.name}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in ("usefixtures", "getfixturevalue"):
-            found += [f"names the fixture {arg.value!r}" for arg in node.args
-                      if isinstance(arg, ast.Constant) and arg.value in APP_FIXTURES]
-    return found
+    return found + [why for node in ast.walk(_tree(path)) for why in _asks_for_the_app(node)]
 
 
 def test_a_unit_test_uses_neither_moto_nor_the_app_nor_an_aws_client():
@@ -127,6 +136,7 @@ def test_the_unit_rule_catches_each_way_of_reaching_the_app(tmp_path):
                    "import pytest\n\n"
                    "@pytest.fixture\ndef dynamodb():\n    yield\n\n"
                    "def test_x(api):\n    pass\n\n"
+                   "def helper(api, poller):\n    pass\n\n"
                    "@pytest.mark.usefixtures('poller')\ndef test_y():\n    pass\n")
     assert sorted(_unit_violations(bad)) == [
         "defines the fixture dynamodb", "imports app", "imports boto3", "imports chalice.test",
