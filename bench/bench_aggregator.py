@@ -9,7 +9,7 @@ from bench.common import report
 def run() -> None:
     from chalicelib.aggregate import counting
     from chalicelib.core import ids
-    from harness.stream import click_record
+    from harness.stream_records import click_record
 
     rng = random.Random(1)
     campaign = ids.campaign_id()

@@ -8,7 +8,7 @@ from chalicelib.store import clients, rollups_table
 from chalicelib.store.records import DIRECT, depth_id, referrer_id
 from harness.inprocess import rollup
 from harness.raw_items import rollup_key
-from harness.stream import click_record, event_image, insert_record
+from harness.stream_records import click_record, event_image, insert_record
 
 
 def test_one_write_per_rollup_item_touched_by_a_batch(dynamodb):

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.stream import FIREFOX
+from harness.stream_records import FIREFOX
 from harness.user_agents import CHROME
 
 ORIGIN = "https://example.org"
