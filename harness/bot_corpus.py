@@ -6,10 +6,15 @@ from (described in ``sources.json``: repository, version, licence, and whether t
 detector was tuned on it, is built from it, or never saw it), the file, and a name (for a
 browser fixture, its browser family). ``user_agents.tsv`` holds the drawn samples;
 ``browsers.tsv.gz`` every browser fixture of device-detector, all its families.
+
+People are measured two ways: over all their user agents (big families such as Chrome Mobile,
+with 14,706 fixtures, weigh the most), and *evenly per family*, as issue 20 measures: each
+browser family weighs the same, however many fixtures it has (``per_family``, ``drawn_evenly``).
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +46,9 @@ HOSTILE_AGENTS = [
     "Mozilla/5.0 (" + "Windows NT 10.0; " * 29 + ") Gecko",
     "Mozilla/5.0 (Linux) AppleWebKit/537.36 " + "".join(chr(33 + (i * 37) % 94) for i in range(470)),
     ("Mozilla/5.0 (Linux; Android 10; " + "spider bot crawl " * 40)[:512],  # bot words in a phone's model name
+    ("Mozilla/5.0 (Linux; Android 10; " + "zeus speedy astute butterfly " * 20)[:512],  # the lists' names of bots there
+    ("ab.com browser " * 40)[:512],                              # host names beside the word browser
+    ("lynx/2.8 " + "libwww-fm/2.14 " * 40)[:512],                # a browser's bare product, then junk
     "q" * 500,                                                   # no engine, no platform: every test of the form
     (" wapx nokiq samsunq androiq" * 20)[:512],                  # near misses of platforms' names
     ("x.com" * 120)[:512],                                       # host names' characters walked back
@@ -76,6 +84,23 @@ class Rate:
         return f"{self.percent:.2f} % ({self.wrong}/{self.total})"
 
 
+@dataclass(frozen=True)
+class FamilyRate:
+    """A rate where each browser family weighs the same: ``share`` sums, over the ``families``,
+    the share of each family's user agents that are wrong (a family with 1 of its 3 wrong adds 1/3)."""
+
+    share: float
+    families: int
+    missed: tuple[str, ...]  # the families with a user agent wrong
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.share / self.families if self.families else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.percent:.2f} % ({self.share:.3f} of {self.families} families; {len(self.missed)} with a miss)"
+
+
 @cache
 def entries() -> tuple[Entry, ...]:
     found: list[Entry] = []
@@ -105,6 +130,34 @@ def bots_counted_as_people(classify: Callable[[str], bool], among: Iterable[Entr
 def people_counted_as_bots(classify: Callable[[str], bool], among: Iterable[Entry] | None = None) -> Rate:
     people = [entry for entry in (entries() if among is None else among) if not entry.is_bot]
     return Rate(sum(1 for entry in people if classify(entry.user_agent)), len(people))
+
+
+def families(source: str) -> dict[str, list[Entry]]:
+    """The people of a browser fixture set (``matomo-browsers``, ``ua-parser-js``,
+    ``uap-core-browsers``), by browser family (the entry's ``name``), in corpus order."""
+    found: dict[str, list[Entry]] = {}
+    for entry in entries():
+        if entry.source == source and not entry.is_bot:
+            found.setdefault(entry.name, []).append(entry)
+    return found
+
+
+def per_family(classify: Callable[[str], bool], source: str) -> FamilyRate:
+    """People counted as bots, each browser family of ``source`` weighing the same: what a draw of
+    one user agent from each family gives on average, whichever user agent is drawn."""
+    shares = {name: sum(1 for entry in people if classify(entry.user_agent)) / len(people)
+              for name, people in families(source).items()}
+    return FamilyRate(sum(shares.values()), len(shares), tuple(sorted(name for name, share in shares.items() if share)))
+
+
+def drawn_evenly(source: str, per_family: int) -> list[Entry]:
+    """A fixed draw of up to ``per_family`` people from each browser family of ``source``: the
+    ones whose user agent's SHA-256 comes first — an order that favours no fixture file, version or form."""
+    return [entry for people in families(source).values() for entry in sorted(people, key=_digest)[:per_family]]
+
+
+def _digest(entry: Entry) -> bytes:
+    return hashlib.sha256(entry.user_agent.encode()).digest()
 
 
 def find(kinds: str | tuple[str, ...], needle: str) -> str:

@@ -13,10 +13,12 @@ The evidence, in order (docs/architecture.md, "People, not bots", has the figure
    a rendering engine (``AppleWebKit/``, ``Gecko/``, ``Trident/``, ``Presto/``, NetFront…) or
    the platform (``Windows NT``, ``Android 14``, ``Darwin/23``, a feature phone's
    ``Profile/MIDP-2.0``, a TV's ``HbbTV/1.6.1``, ``AmigaOS``…), or call themselves a browser
-   (``nook browser/1.0``). A user agent that does none of that (``curl/8.5``,
-   ``WhatsApp/2.24``, ``Go-http-client/2.0``) is a fetcher, and so is one that signs as a
-   fetcher: an address (``+https://…``, ``mailto:``, an e-mail, a host name such as
-   ``cypex.ai/scanning``), a signature inside the engine's parenthesis
+   (``nook browser/1.0``), or start with the product and version of a text-mode or legacy
+   browser (``w3m/0.52``, ``Lynx/2.8.8 libwww-FM/2.14``: ``BROWSER_PRODUCTS``). A user agent
+   that does none of that (``curl/8.5``, ``WhatsApp/2.24``, ``Go-http-client/2.0``) is a
+   fetcher, and so is one that signs as a fetcher: an address (``+https://…``, ``mailto:``,
+   an e-mail, a host name such as ``cypex.ai/scanning``; but not beside a product that
+   calls itself a browser, whose homepage it is), a signature inside the engine's parenthesis
    (``(KHTML, like Gecko; Google-BusinessLinkVerification)``) or a browser's user agent glued
    after another string (``Anonymous, Mozilla/5.0 …``).
 3. *Two maintained lists* for the fetchers that imitate a browser: crawlerdetect's
@@ -24,11 +26,13 @@ The evidence, in order (docs/architecture.md, "People, not bots", has the figure
    (``PREVIEW_FETCHERS``). Tokens of people's devices and browsers that the lists mistake
    for bots (``PEOPLE_TOKENS``, and crawlerdetect's own device names such as ``CUBOT``)
    are blanked out first; ``FALSE_ALARMS`` are patterns of the lists never used and
-   ``NARROWED`` those used in a narrower form (``bot`` inside ``fuboTV``).
+   ``NARROWED`` those used in a narrower form (``bot`` inside ``fuboTV``). In an Android
+   phone's model name only a list's name of a bot that is the whole name counts
+   (``Catchpoint``, not ``HTC Butterfly``).
 
-What stays a preview by design: user agents that are a bare product and version
-(``w3m/0.52``, ``Lynx/2.8.8 libwww-FM/2.14``, ``Dillo/0.8.5``) — text-mode and vintage
-browsers send the form scripts send, and telling them apart would take a list of names.
+A script that sends a text-mode browser's product (``w3m/0.52``) is counted as a person:
+scripts that pose as a browser send a full ``Mozilla/5.0 (…)`` user agent, which passes
+the form anyway; those that do not, name their own tool (``curl``, ``python-requests``).
 
 Bounded cost. Trying ~3,000 patterns one after the other at every position costs about a
 millisecond per user agent, and some of them backtrack quadratically on crafted input (a
@@ -68,8 +72,9 @@ PLATFORMS = (
     "series40", "series60", "series 60", "s60", "palm", "maemo", "meego", "sailfish", ".net clr",
     "midp", "cldc", "j2me", "maui", "mre/", "threadx", "nucleus", "wap", "docomo", "foma", "kddi", "up.browser",
     "softbank", "j-phone", "willcom", "ddipocket", "nokia", "sonyericsson", "samsung", "cellphone", "mobilephone",
-    "ucweb", "opera mini", "operamini",
+    "ucweb", "opera mini", "operamini", "obigo", "teleca",
     "nintendo", "playstation", "xbox", "smarttv", "smart-tv", "hbbtv", "ce-html", "netcast", "nettv", "roku", "appletv",
+    "kreatv",
     "amiga", "morphos", "beos", "haiku", "risc os", "os/2", "openvms", "inferno", "syllable", "serenityos",
 )
 PLATFORM_WORDS = ("ios", "adr", "rex", "brew", "stb", "cros", "bb10")  # short: whole words only
@@ -77,6 +82,15 @@ PLATFORM_WORDS = ("ios", "adr", "rex", "brew", "stb", "cros", "bb10")  # short: 
 # the machine a command-line tool was compiled for, not a platform a person browses on.
 _LINUX = "linux(?!-gnu)"
 _SELF_NAMED = ("browser", "explorer", "navigator")
+# Text-mode and legacy browsers that send only their product and version (``w3m/0.52``,
+# ``Lynx/2.8.8 libwww-FM/2.14``, ``Elinks 0.10.6``, ``NCSA_Mosaic 1.0``, Presto's
+# ``Opera/9.80``, Firefox's early builds ``BonEcho 2.0.0.3``): browser families of
+# device-detector's fixtures (tests/corpus/browsers.tsv.gz), looked for as the user agent's first token.
+BROWSER_PRODUCTS = (
+    "lynx", "w3m", "elinks", "links", "dillo", "amaya", "hotjava", "omniweb", "midori", "ncsa_mosaic", "ncsa mosaic",
+    "ninetails", "xiino", "biyubi", "netsurf", "ibrowse", "netpositive", "opera", "firefox", "bonecho", "minefield",
+)
+_BROWSER_WORD = re.compile(r" browser(?![a-z])")  # a word of a product's name, not glued: not SimpleBrowser
 _EMAIL = re.compile(r"@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")  # starts with a literal: a fast search
 # A signature in the engine's parenthesis; browsers add only Safari there (``(KHTML, like Gecko, Safari/419.3)``).
 _SIGNED_ENGINE = re.compile(r"khtml, ?like gecko(?:;|, (?!safari))")
@@ -141,8 +155,11 @@ FALSE_ALARMS: dict[str, str] = {
 # TV maker's name) and ``cron`` in ``Cronet/114`` (Chrome's network stack, in Android apps'
 # user agents) and in phones named ``CRONO``: narrowed, ``bot`` ends a word (or takes a
 # plural ``s``) and so does ``cron``. It is not looked for in an Android phone's model name
-# either (``XBot Junior``, ``VR BOT 552``, ``Spider 8``): a generic word there names no bot,
-# where the lists' own names of bots (``Catchpoint``) still do.
+# either (``XBot Junior``, ``VR BOT 552``, ``Spider 8``): a generic word there names no bot.
+# Nor are the lists' names of bots, unless one is the whole model (``Catchpoint``): phones are
+# named after words the lists use for bots too, with a maker or a number beside them (``HTC
+# Butterfly``, ``AUPO Zeus 10 Pro``, ``SMART 4G Speedy``, ``X428 Astute``, ``OPPO A33m``,
+# ``yandexstation_2``) — ``Index.matches``.
 CATCH_ALL = (r"[a-z0-9\-_]*(bot|crawl|headless|archiver|transcoder|spider|uptime|validator|fetcher|cron|checker|reader"
              r"|extractor|monitoring|analyzer|scraper)")
 NARROWED: dict[str, str] = {
@@ -151,7 +168,9 @@ NARROWED: dict[str, str] = {
 }
 # The model in an Android browser's platform comment: ``(Linux; [U;] Android 13; [en-us;] <model>[ Build/…]``
 # (the build id after it is no model's name).
-_ANDROID_MODEL = re.compile(r"\(linux; (?:[a-z0-9_]+; )*android [0-9.]+; (?:[a-z]{2}[-_][a-z]{2}; )?([^;()]*)")
+_ANDROID_MODEL = re.compile(r"\(linux; (?:[a-z0-9_]+; )*android [0-9.]+; (?:[a-z]{2}[-_][a-z]{2}; )?([^;()]*)",
+                            re.IGNORECASE)
+_BUILD = re.compile(" build/", re.IGNORECASE)
 
 
 def is_absurd(user_agent: str) -> bool:
@@ -168,18 +187,24 @@ def lacks_browser_form(lowered: str) -> bool:
 
 def names_client(lowered: str, seen: str) -> bool:
     """Whether a rendering engine, a platform (looked for in ``seen``, the window) or the word
-    browser occurs. The window first: where browsers name them, and cheap on long crafted agents."""
-    return (any(map(seen.__contains__, _ENGINES)) or bool(_platforms().search(seen))
+    browser occurs, or the user agent starts with a browser's product and version
+    (``BROWSER_PRODUCTS``). The window first: where browsers name them, and cheap on long crafted agents."""
+    return (any(map(seen.__contains__, _ENGINES)) or bool(_browser_product().match(lowered))
+            or bool(_platforms().search(seen))
             or any(map(lowered.__contains__, _ENGINES)) or any(map(lowered.__contains__, _SELF_NAMED)))
 
 
 def signs_as_fetcher(lowered: str, seen: str) -> bool:
     """An address (``+https://…``, ``mailto:``, an e-mail, a host name in ``seen``, the window),
-    a signature inside the engine's parenthesis, or a browser's user agent glued after another string."""
+    a signature inside the engine's parenthesis, or a browser's user agent glued after another string.
+
+    A web address or host name next to a product that calls itself a browser in a word of its
+    own (``QtWeb Internet Browser/1.7 http://www.QtWeb.net``, ``Ask.com Mobile Browser``) is the
+    browser's homepage or maker, not a fetcher's signature: fetchers do not call themselves that.
+    """
     return (bool(_SIGNED_ENGINE.search(lowered))
-            or "://" in lowered or "www." in lowered or "mailto:" in lowered
-            or ("@" in lowered and bool(_EMAIL.search(lowered)))
-            or names_host(seen)
+            or "mailto:" in lowered or ("@" in lowered and bool(_EMAIL.search(lowered)))
+            or (("://" in lowered or "www." in lowered or names_host(seen)) and not _BROWSER_WORD.search(lowered))
             or is_joined(lowered))
 
 
@@ -212,6 +237,11 @@ def is_joined(lowered: str) -> bool:
 def _platforms() -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(?:" + trie_pattern(PLATFORMS) + "|" + _LINUX
                       + "|(?:" + "|".join(PLATFORM_WORDS) + r")(?![a-z]))")
+
+
+@functools.lru_cache(maxsize=1)
+def _browser_product() -> re.Pattern[str]:
+    return re.compile(r"(?:" + trie_pattern(BROWSER_PRODUCTS) + r")[/ ]v?[0-9]")
 
 
 def window(user_agent: str) -> str:
@@ -334,27 +364,42 @@ class Index:
         candidates = self.candidates(lowered)
         if len(candidates) > MAX_CANDIDATES:
             return True
+        models: dict[str, tuple[int, int] | None] = {}  # the phone's model name, found once in each text
         for number in sorted(candidates):
             item = self.patterns[number]
             if not item.lowered and vetoed:
                 text, vetoed = self.vetoes_anycase.sub(" ", text), False
             seen = lowered if item.lowered else text
-            model = android_model(seen) if item.generic else None
-            if model and not (item.regex.search(seen, 0, model[0]) or item.regex.search(seen, model[1])):
+            found = item.regex.search(seen)
+            if found is None:
                 continue
-            if model or item.regex.search(seen):
+            if seen not in models:
+                models[seen] = android_model(seen)
+            model = models[seen]
+            if model is None or not model[0] <= found.start() <= found.end() <= model[1]:
+                return True
+            # The first match is a word of a phone's model name: a bot only if it is the whole
+            # name (and no generic word), or if the pattern matches again after the name.
+            if (not item.generic and is_whole_model(found, model)) or item.regex.search(seen, model[1]):
                 return True
         return False
 
 
-def android_model(lowered: str) -> tuple[int, int] | None:
-    """Where the phone's model name is in a (lower-cased) Android browser's user agent, if it is one."""
-    found = _ANDROID_MODEL.search(lowered) if "android " in lowered else None
+def android_model(user_agent: str) -> tuple[int, int] | None:
+    """Where the phone's model name is in an Android browser's user agent, if it is one."""
+    found = _ANDROID_MODEL.search(user_agent) if "ndroid " in user_agent else None
     if found is None:
         return None
     start, end = found.span(1)
-    build = lowered.find(" build/", start, end)
-    return start, build if build >= 0 else end
+    build = _BUILD.search(user_agent, start, end)
+    return start, build.start() if build else end
+
+
+def is_whole_model(found: re.Match[str], model: tuple[int, int]) -> bool:
+    """Whether a list's match is the phone's whole model name (``Catchpoint``), not a word of it."""
+    name = found.string[model[0]:model[1]]
+    start = model[0] + len(name) - len(name.lstrip())
+    return found.start() <= start and found.end() >= start + len(name.strip())
 
 
 def _inner(literal: str, known: set[str]) -> set[str]:
