@@ -69,6 +69,53 @@ def test_a_refund_before_the_pledge_means_the_pledge_never_counts(api, campaign,
     assert rollup(c["id"]).get("pledges") == 0
 
 
+def test_a_refund_by_pledge_id_and_status_alone_takes_the_stored_pledge_out_once(api, campaign, poller):
+    c, key = campaign
+    pledge(api, c, key, pledge_id="keep", amount=1000)
+    pledge(api, c, key, pledge_id="gone", amount=4000, currency="USD")
+    path = f"/v1/campaigns/{c['id']}/pledges"
+    answers = [api.call("POST", path, {"pledge_id": "gone", "status": "refunded"}, token=key) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert (answers[0].data["amount"], answers[0].data["currency"], answers[0].data["status"]) == (4000, "USD", "refunded")
+    poller.drain()
+    total = rollup(c["id"])
+    assert (total.get("pledges"), total.amounts) == (1, {"EUR": 1000})
+
+
+def test_a_cancellation_may_give_the_amount_alone_and_it_must_match_the_stored_one(api, campaign, poller):
+    c, key = campaign
+    pledge(api, c, key, pledge_id="p", amount=2500)
+    path = f"/v1/campaigns/{c['id']}/pledges"
+    wrong = api.call("POST", path, {"pledge_id": "p", "amount": 2600, "status": "cancelled"}, token=key)
+    assert (wrong.status_code, wrong.data["error"]["code"]) == (409, "pledge_conflict")
+    other = api.call("POST", path, {"pledge_id": "p", "currency": "USD", "status": "cancelled"}, token=key)
+    assert (other.status_code, other.data["error"]["code"]) == (409, "pledge_conflict")
+    poller.drain()
+    assert rollup(c["id"]).get("pledges") == 1  # the refused changes changed nothing
+    right = api.call("POST", path, {"pledge_id": "p", "amount": 2500, "status": "cancelled"}, token=key)
+    assert (right.status_code, right.data["status"], right.data["currency"]) == (200, "cancelled", "EUR")
+    poller.drain()
+    assert rollup(c["id"]).get("pledges") == 0
+
+
+def test_a_refund_without_an_amount_of_an_unknown_pledge_id_is_404_and_stores_nothing(api, campaign):
+    c, key = campaign
+    path = f"/v1/campaigns/{c['id']}/pledges"
+    for status in ("refunded", "cancelled"):
+        response = api.call("POST", path, {"pledge_id": "never", "status": status}, token=key)
+        assert (response.status_code, response.data["error"]["code"]) == (404, "pledge_not_found")
+    assert pledge(api, c, key, pledge_id="never").data["status"] == "confirmed"  # nothing was stored
+
+
+def test_a_confirmed_pledge_without_an_amount_or_a_currency_is_still_400(api, campaign):
+    c, key = campaign
+    path = f"/v1/campaigns/{c['id']}/pledges"
+    no_amount = api.call("POST", path, {"pledge_id": "p", "currency": "EUR"}, token=key)
+    no_currency = api.call("POST", path, {"pledge_id": "p", "amount": 100, "status": "confirmed"}, token=key)
+    assert (no_amount.status_code, no_amount.data["error"]["code"]) == (400, "invalid_amount")
+    assert (no_currency.status_code, no_currency.data["error"]["code"]) == (400, "invalid_currency")
+
+
 @pytest.mark.parametrize("make_ref", [
     lambda c, ref: "garbage",
     lambda c, ref: ref[:-1] + ("A" if ref[-1] != "A" else "B"),  # forged signature
@@ -106,6 +153,8 @@ def test_a_ref_older_than_the_window_is_direct(api, campaign):
     ({"amount": 12.5}, "invalid_amount"),
     ({"currency": "XXX1"}, "invalid_currency"),
     ({"status": "pending"}, "invalid_status"),
+    ({"status": {}}, "invalid_status"),
+    ({"status": ["refunded"]}, "invalid_status"),
     ({"occurred_at": "yesterday"}, "invalid_occurred_at"),
     ({"ref": 42}, "invalid_ref"),
     ({"tip": 5}, "unknown_field"),

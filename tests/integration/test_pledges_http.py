@@ -47,6 +47,23 @@ def test_a_refund_sent_three_times_is_subtracted_once_and_a_conflict_is_409(stac
     assert (counted["pledges"], counted["amount"]) == (1, {"EUR": 1000})
 
 
+def test_a_refund_by_pledge_id_alone_leaves_the_totals_and_one_of_an_unknown_id_is_404(stack, poller):
+    campaign, key = stack.create_campaign()
+    url = f"{stack.api}/v1/campaigns/{campaign['id']}/pledges"
+    headers = {"Authorization": f"Bearer {key}"}
+    for pledge_id, amount, currency in (("a", 1000, "EUR"), ("b", 700, "USD")):
+        assert requests.post(url, json={"pledge_id": pledge_id, "amount": amount, "currency": currency},
+                             headers=headers, timeout=10).status_code == 201
+    refund = requests.post(url, json={"pledge_id": "b", "status": "refunded"}, headers=headers, timeout=10)
+    assert refund.status_code == 200
+    assert {k: refund.json()[k] for k in ("amount", "currency", "status")} == {
+        "amount": 700, "currency": "USD", "status": "refunded"}
+    unknown = requests.post(url, json={"pledge_id": "nobody", "status": "refunded"}, headers=headers, timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "pledge_not_found"
+    counted = totals(stack, poller, campaign["id"], key)
+    assert (counted["pledges"], counted["amount"]) == (1, {"EUR": 1000})
+
+
 def _deliver(stack, cid, payload, header):
     headers = {"Content-Type": "application/json"}
     if header:
