@@ -238,3 +238,42 @@ def fan_ceiling() -> tuple[int, int]:
     if not count.isdigit() or not seconds.isdigit() or int(seconds) < 1:
         raise ConfigError(f"RELAIS_FAN_CEILING: {value!r} is not <requests>/<seconds>")
     return int(count), int(seconds)
+
+
+def mail_queue_url() -> str | None:
+    """The SQS queue of e-mails to send (AWS): the outbox the ``mailer`` Lambda drains."""
+    return _env("RELAIS_MAIL_QUEUE_URL")
+
+
+def mail_spool_dir() -> str | None:
+    """The local spool directory playing the outbox's part under ``make dev``."""
+    return _env("RELAIS_MAIL_SPOOL")
+
+
+def smtp_server() -> tuple[str, int] | None:
+    """``RELAIS_SMTP`` (``127.0.0.1:<port>``): the local SMTP server ``make dev`` sends through;
+    ``None``: Amazon SES. Only a loopback host is accepted: no test or laptop mails the world."""
+    value = _env("RELAIS_SMTP")
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1", "[::1]") or not port.isdigit():
+        raise ConfigError(f"RELAIS_SMTP: {value!r} is not <loopback host>:<port>")
+    return host.strip("[]"), int(port)
+
+
+def mail_sender() -> str:
+    """The address every e-mail is sent from (SES's verified identity); the creator's
+    ``from_name`` is its display name and their ``reply_to`` its Reply-To."""
+    return _env("RELAIS_MAIL_FROM", "relais@localhost.localdomain") or "relais@localhost.localdomain"
+
+
+def ses_configuration_set() -> str | None:
+    """The SES configuration set sends go through (its event destination reports bounces and
+    complaints)."""
+    return _env("RELAIS_SES_CONFIGURATION_SET")
+
+
+def mail_retry_seconds() -> float:
+    """A send that failed is retried after this long, then 4, 16… times longer (at most 6 tries)."""
+    return _number("RELAIS_MAIL_RETRY_SECONDS", 30.0)

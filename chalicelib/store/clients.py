@@ -61,3 +61,12 @@ def error_code(exc: BaseException) -> str | None:
     """DynamoDB's error code of a failed call (``ConditionalCheckFailedException``…), else None."""
     response = getattr(exc, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+SES_BUDGET = botocore.config.Config(connect_timeout=2, read_timeout=10,
+                                    retries={"total_max_attempts": 3, "mode": "standard"})
+
+
+def sesv2() -> Any:
+    """The Amazon SES (v2 API) client the mailer sends through, built only when it sends."""
+    return _client("sesv2", SES_BUDGET, None)
