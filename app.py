@@ -300,6 +300,17 @@ def list_unlocked_rewards(campaign_id):
     return downloads.rewards_answer(campaign, request.query_params or {}, header(request, "accept"), OPERATOR_VIEW)
 
 
+@route("/v1/campaigns/{campaign_id}/platform-tags", methods=["GET"])
+def list_platform_tags(campaign_id):
+    from chalicelib.domain import campaigns
+    from chalicelib.web import downloads
+
+    request = _request()
+    campaign = campaigns.authorize(campaign_id, _token())
+    return downloads.platform_tags_answer(campaign, request.query_params or {}, header(request, "accept"),
+                                          OPERATOR_VIEW)
+
+
 @route("/v1/campaigns/{campaign_id}/rewards/fulfilments", methods=["POST"])
 def fulfil_reward(campaign_id):
     from chalicelib.domain import campaigns, rewards

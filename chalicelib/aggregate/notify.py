@@ -6,6 +6,8 @@
   once, and announced (``milestone.reached``) if the campaign had a webhook then.
 - **Fans' rewards**: a fan's count of confirmed attributed pledges unlocks a reward at its
   threshold and a refund re-locks it, unless it was fulfilled (``reward.unlocked``).
+- **Platform tags** of new fans, and of every fan when the campaign's platform is set
+  or changed (``aggregate.tagging``), with the campaign read here.
 
 Nothing here runs on the request path, and nothing depends on how often it runs: every
 step compares stored state with what the counters say and moves it with idempotent writes
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from chalicelib.aggregate import tagging
 from chalicelib.core.observability import count, logger
 from chalicelib.outbound import webhook_events
 from chalicelib.store import campaigns_table, reward_states, rollups_table, webhook_records
@@ -41,8 +44,10 @@ def after_batch(changes: list[Change]) -> int:
             continue
         settings = [change for change in its if change.new.kind == "settings"]
         announced += _campaign(campaign, [change for change in its if change.new.kind != "settings"])
+        tagging.new_fans(campaign, its)
         if settings:
             announced += _settings_changed(campaign)
+            tagging.every_fan(campaign)
     if announced:
         count("WebhookEventsQueued", announced)
     return announced

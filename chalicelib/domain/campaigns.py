@@ -11,7 +11,7 @@ from chalicelib.core import validation as v
 from chalicelib.core.channels import CHANNELS, is_channel
 from chalicelib.core.errors import ApiError, bad_request, forbidden, not_found, unauthorized
 from chalicelib.core.urls import origin_of, safe_origin, safe_target_url
-from chalicelib.domain import access
+from chalicelib.domain import access, platforms
 from chalicelib.domain.currencies import is_currency
 from chalicelib.hotpath import lookups
 from chalicelib.store import campaigns_table
@@ -146,6 +146,7 @@ _FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "stripe_webhook_secret": lambda value: {"stripe_webhook_secret": _stripe_secret(value)},
     "webhook_url": _webhook,
     "rewards": lambda value: {"rewards": _rewards(value)},
+    "platform": lambda value: {"platform": platforms.parse(value)},
 }
 
 
@@ -187,6 +188,16 @@ REDERIVED = frozenset({"rewards", "milestones", "goal_currency"})
 reached are derived again under the new settings (``aggregate.notify``)."""
 
 
+def _announced(campaign: Campaign, values: dict[str, Any]) -> bool:
+    """Whether the change writes a settings record: a :data:`REDERIVED` setting changed, or a
+    platform was set (every fan's platform tags are issued, ``aggregate.tagging``), or the
+    channels changed while each channel has tags of its own."""
+    platform = values.get("platform", campaign.platform)
+    tagged = platform is not None and ("platform" in values or
+                                       ("channels" in values and platform.tag_per == "fan_channel"))
+    return bool(REDERIVED & set(values)) or tagged
+
+
 def update(campaign: Campaign, body: Any, if_match: str | None = None) -> Campaign:
     """Change the fields ``body`` gives, and only those, on the campaign as read.
 
@@ -207,7 +218,7 @@ def update(campaign: Campaign, body: Any, if_match: str | None = None) -> Campai
         if values.get("goal_currency", campaign.goal_currency) != campaign.goal_currency:
             _check_currency_change(campaign)
         changes = {**values, "updated_at": _now()}
-        if campaigns_table.change(campaign, changes, announce=bool(REDERIVED & set(values))):
+        if campaigns_table.change(campaign, changes, announce=_announced(campaign, values)):
             lookups.forget_campaign(campaign.id)
             return replace(campaign, **changes, version=campaign.version + 1)
         campaign = get_or_404(campaign.id)
@@ -317,6 +328,7 @@ def to_dict(campaign: Campaign) -> dict:
         "stripe_webhook_configured": campaign.stripe_webhook_secret is not None,
         "webhook_url": campaign.webhook_url,
         "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
+        "platform": platforms.to_dict(campaign.platform),
         "created_at": v.iso(campaign.created_at),
         "updated_at": v.iso(campaign.updated_at),
         "version": campaign.version,

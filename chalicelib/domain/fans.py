@@ -15,7 +15,7 @@ from chalicelib.core import cursors, retention
 from chalicelib.core import validation as v
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import ApiError, bad_request, not_found
-from chalicelib.domain import sealing
+from chalicelib.domain import platforms, sealing
 from chalicelib.domain.links import display_name
 from chalicelib.store import events_table, links_table, rollups_table
 from chalicelib.store.derived import Rollup
@@ -37,7 +37,7 @@ def _email(link: Link) -> str | None:
     return sealing.unseal(link.sealed_email) if link.sealed_email else None
 
 
-def _row(link: Link, item: Rollup) -> dict:
+def _row(campaign: Campaign, link: Link, item: Rollup) -> dict:
     """What the creator sees of one fan (their e-mail only when one is stored)."""
     row: dict[str, Any] = {"code": link.code, "name": link.name}
     email = _email(link)
@@ -47,6 +47,7 @@ def _row(link: Link, item: Rollup) -> dict:
         "referred_by": link.referred_by, "depth": link.depth, "hidden": link.hidden,
         "erased": link.erased_at is not None, "created_at": v.iso(link.created_at),
         "clicks": item.get("clicks"), "pledges": item.get("pledges"), "amount": item.amounts,
+        **platforms.fan_fields(campaign, link.code),
     })
     return row
 
@@ -60,7 +61,7 @@ def page(campaign: Campaign, params: dict) -> dict:
     after = cursors.decode(listing, params["cursor"]) if params.get("cursor") is not None else None
     found, last = rollups_table.referrer_page(campaign.id, PAGE_SIZE, after)
     stored = links_table.get_many([code for code, _ in found])
-    rows = [_row(stored[code], item) for code, item in found if code in stored]
+    rows = [_row(campaign, stored[code], item) for code, item in found if code in stored]
     return {"referrers": rows, "cursor": cursors.encode(listing, last) if last else None}
 
 
@@ -76,7 +77,7 @@ def export(campaign: Campaign, code: str) -> dict:
     return {
         "campaign": campaign.id,
         "exported_at": v.iso(utc_now()),
-        "referrer": {**_row(link, item), "email": _email(link)},
+        "referrer": {**_row(campaign, link, item), "email": _email(link)},
         "counters": {**item.counters(), "children": item.get("children"), "amount": item.amounts},
         "pledges": [_pledge(pledge) for pledge in events_table.pledges_of(campaign.id, code)],
         "not_stored": ("No address, user agent or cookie of the fan: visits to their link are counted with "
@@ -103,7 +104,7 @@ def moderate(campaign: Campaign, code: str, body: Any) -> dict:
     changed = replace(link, **changes)
     if changed != link and not links_table.moderate(link, changes, events_table.new_token()):
         raise erased
-    return _row(changed, rollups_table.referrer(campaign.id, code))
+    return _row(campaign, changed, rollups_table.referrer(campaign.id, code))
 
 
 def erase(campaign: Campaign, code: str) -> Link:

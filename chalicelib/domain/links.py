@@ -26,7 +26,7 @@ from chalicelib.core.channels import share_urls
 from chalicelib.core.clock import utc_now
 from chalicelib.core.derived_keys import derived_key
 from chalicelib.core.errors import bad_request
-from chalicelib.domain import names, sealing
+from chalicelib.domain import names, platforms, sealing
 from chalicelib.hotpath import lookups
 from chalicelib.hotpath.signing import code_of
 from chalicelib.store import events_table, links_table
@@ -125,4 +125,5 @@ def to_dict(link: Link, campaign: Campaign, base_url: str) -> dict:
         "short_url": short_url,
         "qr": {"svg": f"{images}/qr.svg", "png": f"{images}/qr.png"},
         "share_urls": share_urls(short_url, campaign.share_text or campaign.name, list(campaign.channels)),
+        **platforms.fan_fields(campaign, link.code),
     }

@@ -19,7 +19,7 @@ from chalicelib.core.channels import is_channel
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import bad_request, unavailable
 from chalicelib.core.observability import count, logger
-from chalicelib.hotpath import lookups, signing
+from chalicelib.hotpath import lookups, platform_tags, signing
 from chalicelib.hotpath.lookups import LinkInfo, resolve
 from chalicelib.store import events_table
 from chalicelib.store.records import Campaign, Fact
@@ -46,23 +46,33 @@ def is_prefetch(headers: Mapping[str, str]) -> bool:
                for word in ("prefetch", "preview"))
 
 
-def destination(target_url: str, ref: str, channel: str, campaign_id: str) -> str:
-    """The stored target with our parameters added; its own query is kept."""
+def destination(target_url: str, ref: str, channel: str, campaign_id: str,
+                platform_tag: tuple[str, str] | None = None) -> str:
+    """The stored target with our parameters added; its own query is kept.
+
+    ``platform_tag`` is ``(parameter, tag)`` for a campaign on a hosted platform: the
+    platform's parameter wins over ours of the same name (Kickstarter and Goteo read
+    ``ref``: there the fan's platform tag replaces the signed ref, which no page of theirs
+    would send back)."""
     parts = urlsplit(target_url)
     ours = {"ref": ref, "utm_source": channel, "utm_medium": "referral", "utm_campaign": campaign_id}
+    if platform_tag is not None:
+        ours[platform_tag[0]] = platform_tag[1]
     query = [(k, val) for k, val in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
     query.extend(ours.items())
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 def redirect(code: str, channel_param: str | None, visit: Visit) -> str:
-    """Record the visit and return where to send the visitor."""
+    """Record the visit and return where to send the visitor (one write; the platform tag
+    is derived, ``hotpath.platform_tags``, so a warm redirect reads nothing)."""
     link, campaign = resolve(code)
     channel = channel_param if is_channel(channel_param) else "direct"
     now = utc_now()
     ref = signing.make_ref(campaign.id, link.code, channel, now.date())
     record(_visit_fact(link, channel, visit, now))
-    return destination(campaign.target_url, ref, channel, campaign.id)
+    return destination(campaign.target_url, ref, channel, campaign.id,
+                       platform_tags.carried(campaign, link.code, channel))
 
 
 def _visit_fact(link: LinkInfo, channel: str, visit: Visit, now: datetime) -> Fact:

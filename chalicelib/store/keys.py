@@ -104,6 +104,15 @@ def email_claim_key(campaign_id: str, email_digest: str) -> str:
     return f"{EMAIL_CLAIM_PREFIX}{campaign_id}:{email_digest}"
 
 
+PLATFORM_TAG_PREFIX = "#"
+"""What every platform tag's item key starts with: neither a link (base62) nor a claim (``@``)."""
+
+
+def platform_tag_key(campaign_id: str, tag: str) -> str:
+    """A platform tag's item (``store.tag_registry``): which fan, and channel, the tag names."""
+    return f"{PLATFORM_TAG_PREFIX}{campaign_id}:tag:{tag}"
+
+
 # rollups -------------------------------------------------------------------------------
 
 TOTAL = "total"

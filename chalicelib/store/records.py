@@ -1,7 +1,7 @@
 """The typed records services deal in. The store converts them to and from items.
 
 The records that mirror a table (``Campaign``'s fields, ``Link``, ``Event``, ``Milestone``,
-``Reward``) are generated from the table declarations (:mod:`chalicelib.store.declared`);
+``Reward``, ``Platform``) are generated from the table declarations (:mod:`chalicelib.store.declared`);
 those here are the views of one kind of events item (``Fact``, ``Pledge``), of a listing
 (``CampaignSummary``) or of a rollup item's name (``RollupId``), and the counters' names.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.store.declared import CampaignFields, Event, Link, Milestone, Reward
+from chalicelib.store.declared import CampaignFields, Event, Link, Milestone, Platform, Reward
 
-__all__ = ["Campaign", "CampaignSummary", "Event", "Fact", "Link", "Milestone", "Pledge", "Reward", "RollupId"]
+__all__ = ["Campaign", "CampaignSummary", "Event", "Fact", "Link", "Milestone", "Platform", "Pledge", "Reward",
+           "RollupId"]
 
 FACT_COUNTERS = ("shares", "previews", "clicks", "unique_clicks", "landed")
 """What facts (shares, previews, visits, landings) count at every rollup level. The counters

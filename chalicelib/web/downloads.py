@@ -1,4 +1,4 @@
-"""The answers that may be files: stats and the rewards list as JSON or CSV.
+"""The answers that may be files: stats, the rewards list and the platform tags as JSON or CSV.
 
 One CSV writer serves every CSV Relais produces (:func:`csv_text`), so every download
 neutralises formula cells the same way; the services hand over plain dictionaries and
@@ -27,6 +27,7 @@ STATS_COLUMNS = ("section", "date", "channel", "rank", "code", "name", "referred
 REWARDS_COLUMNS = {"code": "code", "name": "name", "reward_pledges": "pledges", "reward": "label",
                    "unlocked_at": "unlocked_at", "fulfilled_at": "fulfilled_at", "fan_pledges": "fan_pledges"}
 """The rewards CSV's columns and the listing's field each shows."""
+PLATFORM_TAG_COLUMNS = ("tag", "code", "channel")
 
 
 def cell(value: object) -> str:
@@ -129,3 +130,17 @@ def rewards_answer(campaign: Campaign, params: Mapping[str, str], accept: str | 
         return json_response(200, listing, headers)
     rows = ([row[field] for field in REWARDS_COLUMNS.values()] for row in listing["rewards"])
     return csv_response(csv_text(tuple(REWARDS_COLUMNS), rows), f"relais-{campaign.id}-rewards.csv", headers)
+
+
+def platform_tags_answer(campaign: Campaign, params: Mapping[str, str], accept: str | None,
+                         headers: dict[str, str]) -> Response:
+    """Every platform tag issued to the campaign's fans (``domain.platforms.tag_list``) as
+    JSON, or as CSV to paste into a platform's dashboard (``channel`` empty: a fan's one tag)."""
+    from chalicelib.domain import platforms
+
+    as_csv = wants_csv(params, accept)
+    listing = platforms.tag_list(campaign)
+    if not as_csv:
+        return json_response(200, listing, headers)
+    rows = ([row.get(column) for column in PLATFORM_TAG_COLUMNS] for row in listing["tags"])
+    return csv_response(csv_text(PLATFORM_TAG_COLUMNS, rows), f"relais-{campaign.id}-platform-tags.csv", headers)

@@ -20,7 +20,7 @@ REDIRECT_BUDGET = {
     "chalicelib.core.config", "chalicelib.core.derived_keys", "chalicelib.core.errors",
     "chalicelib.core.ids", "chalicelib.core.observability",
     "chalicelib.hotpath", "chalicelib.hotpath.lookups", "chalicelib.hotpath.signing",
-    "chalicelib.hotpath.tracking",
+    "chalicelib.hotpath.platform_tags", "chalicelib.hotpath.tracking",
     "chalicelib.store", "chalicelib.store.campaigns_table", "chalicelib.store.clients",
     "chalicelib.store.codec", "chalicelib.store.declared", "chalicelib.store.events_table", "chalicelib.store.keys",
     "chalicelib.store.links_table", "chalicelib.store.records", "chalicelib.store.salts",
