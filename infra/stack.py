@@ -140,6 +140,9 @@ AGGREGATOR_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # ConditionCheckItem: a fan's reward changes in a transaction that checks their pledge count.
     "rollups": ("GetItem", "UpdateItem", "PutItem", "Query", "BatchGetItem", "ConditionCheckItem"),
     "campaigns": ("GetItem",),  # a batch with pledges reads its campaign's webhook, milestones and rewards
+    # Platform tags (store.tag_registry): a transaction of Updates (the fan's link gains its
+    # tags, each tag's item names the fan); switched on later, the fans' links are read first.
+    "links": ("BatchGetItem", "UpdateItem"),
 }
 DISPATCHER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "rollups": ("GetItem", "UpdateItem"),  # a delivery, its lease and outcome; the campaign's send slots

@@ -154,19 +154,21 @@ def test_api_handler_cannot_read_the_events_stream(synth):
     assert not _actions_on(synth, _role_of(synth, API_FUNCTION), stream)
 
 
-def test_aggregator_writes_only_rollups_and_reads_only_the_events_stream_and_campaigns(synth):
+def test_aggregator_writes_rollups_and_fans_platform_tags_and_reads_only_the_events_stream_and_campaigns(synth):
     role = _role_of(synth, AGGREGATOR_FUNCTION)
     events = synth.table_ids()["events"]
     assert _actions_on(synth, role, _table_arn(synth, "rollups")) == AGGREGATOR_ROLLUPS_ACTIONS
     assert _actions_on(synth, role, _table_arn(synth, "campaigns")) == {"dynamodb:GetItem"}
-    for base in ("links", "events"):
-        assert not _actions_on(synth, role, _table_arn(synth, base)), base
+    # platform tags: the fans' links read in batches, their tags written (a transaction of Updates)
+    assert _actions_on(synth, role, _table_arn(synth, "links")) == {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
+    assert not _actions_on(synth, role, _table_arn(synth, "events"))
     assert _actions_on(synth, role, {"Fn::GetAtt": [events, "StreamArn"]}) == STREAM_READS
     assert _actions_on(synth, role, {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}) == {
         "dynamodb:ListStreams"}
     assert _actions_on(synth, role, _index_arn(synth, "rollups", "leaderboard")) == {"dynamodb:Query"}
     stream_and_tables = {json.dumps(r, sort_keys=True) for r in (
-        _table_arn(synth, "rollups"), _table_arn(synth, "campaigns"), {"Fn::GetAtt": [events, "StreamArn"]},
+        _table_arn(synth, "rollups"), _table_arn(synth, "campaigns"), _table_arn(synth, "links"),
+        {"Fn::GetAtt": [events, "StreamArn"]},
         {"Fn::Join": ["", [_table_arn(synth, "events"), "/stream/*"]]}, _index_arn(synth, "rollups", "leaderboard"))}
     assert {resource for _, resource in _grants(synth, role, "dynamodb:")} == stream_and_tables
 
