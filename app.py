@@ -131,6 +131,61 @@ def preflight_referrers(campaign_id):
                              **cors_headers(_request(), campaign.allowed_origins)})
 
 
+@route("/v1/campaigns/{campaign_id}/referrers/recover", methods=["POST"], content_types=JSON_OR_TEXT)
+def recover_referrer(campaign_id):
+    from chalicelib.domain import campaigns, fan_mail
+    from chalicelib.hotpath import rate_limits
+
+    request = _request()
+    campaign = campaigns.get_or_404(campaign_id)
+    cors = cors_headers(request, campaign.allowed_origins)
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        body = read_json(request)
+        rate_limits.check(campaign.id, "referrers", client_ip(request))
+        fan_mail.recover(campaign, body, public_base(request))
+    return json_response(202, {"accepted": True}, cors)
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/signin", methods=["POST"], content_types=JSON_OR_TEXT)
+def sign_in_referrer(campaign_id):
+    from chalicelib.domain import campaigns, fan_mail, links
+
+    request = _request()
+    campaign = campaigns.get_or_404(campaign_id)
+    cors = cors_headers(request, campaign.allowed_origins)
+    with headers_on_errors(cors):
+        check_write_origin(request, campaign.allowed_origins)
+        link = fan_mail.signin(campaign, read_json(request))
+        base = public_base(request)
+    return json_response(200, links.to_dict(link, campaign, base), {**cors, "Cache-Control": "no-store"})
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/recover", methods=["OPTIONS"])
+def preflight_recover(campaign_id):
+    return preflight_referrers(campaign_id)
+
+
+@route("/v1/campaigns/{campaign_id}/referrers/signin", methods=["OPTIONS"])
+def preflight_signin(campaign_id):
+    return preflight_referrers(campaign_id)
+
+
+@route("/v1/unsubscribe/{token}", methods=["POST"],
+       content_types=["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"])
+def unsubscribe(token):
+    from chalicelib.web import unsubscribe_page
+
+    return unsubscribe_page.done(token)
+
+
+@route("/v1/unsubscribe/{token}", methods=["GET"])
+def unsubscribe_confirm(token):
+    from chalicelib.web import unsubscribe_page
+
+    return unsubscribe_page.confirm(token)
+
+
 @route("/v1/referrers/{code}", methods=["GET"])
 def get_referrer(code):
     from chalicelib.read import impact

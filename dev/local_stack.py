@@ -90,6 +90,8 @@ class Stack:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.fallback_dir = self.data_dir / "fallback"
         self.fallback_dir.mkdir(mode=0o700, exist_ok=True)
+        self.mail_dir = self.data_dir / "mail"  # every e-mail sent, as an .eml file (dev.mail_server)
+        self.smtp_port = int(os.environ.get("RELAIS_SMTP_PORT") or free_port())
         self.moto_port = free_port() if self.journaled else self.ddb_port
         self.moto_url = f"http://127.0.0.1:{self.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.port}"
@@ -111,6 +113,9 @@ class Stack:
             "RELAIS_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{self.ddb_port}",
             "RELAIS_FALLBACK_DIR": str(self.fallback_dir),
             "RELAIS_WEBHOOK_SPOOL": str(self.data_dir / "webhooks"),
+            "RELAIS_MAIL_SPOOL": str(self.data_dir / "outbox"),
+            "RELAIS_SMTP": f"127.0.0.1:{self.smtp_port}",
+            "RELAIS_MAIL_FROM": os.environ.get("RELAIS_MAIL_FROM") or "relais@localhost.localdomain",
             "RELAIS_ADMIN_TOKEN": os.environ.get("RELAIS_ADMIN_TOKEN")
             or _persistent_secret(self.data_dir, "admin-token"),
             "RELAIS_SECRET": os.environ.get("RELAIS_SECRET") or _persistent_secret(self.data_dir, "secret"),
@@ -152,6 +157,10 @@ class Stack:
         self._start_stream()
         self._thread("fallback-drain", self._drain_fallback_loop)
         self._thread("webhook-dispatcher", self._dispatch_webhooks)
+        self.children.append(spawn([sys.executable, "-m", "dev.mail_server", "--port", str(self.smtp_port),
+                                    "--dir", str(self.mail_dir)], self.env, own_session=True,
+                                   log_file=self.data_dir / "mail-server.log"))
+        self._thread("mailer", self._send_mail)
         if self.store is not None:
             self.store.start_compactor(self.stop, self._stream_floor)
         self.children.append(spawn([sys.executable, "-m", "dev.demo_server"],
@@ -241,6 +250,15 @@ class Stack:
         dispatcher.run_spool(Path(self.env["RELAIS_WEBHOOK_SPOOL"]), self.stop, on_error=lambda exc: log.error(
             "a webhook message failed (due again once its lease runs out): %s: %s", type(exc).__name__, exc))
 
+    # e-mails --------------------------------------------------------------------------
+
+    def _send_mail(self) -> None:
+        """Send the outbox's e-mails to the local SMTP server: the ``mailer`` Lambda's part on AWS."""
+        from chalicelib.outbound import mailer
+
+        mailer.run_spool(Path(self.env["RELAIS_MAIL_SPOOL"]), self.stop, on_error=lambda exc: log.error(
+            "an e-mail job failed (kept, retried): %s: %s", type(exc).__name__, exc))
+
     # running and stopping -------------------------------------------------------------
 
     def failure(self) -> str | None:
@@ -267,6 +285,7 @@ class Stack:
             f"  Operator token: {self.env['RELAIS_ADMIN_TOKEN']}",
             f"  DynamoDB:       {database}",
             f"  Data:           {self.data_dir}",
+            f"  E-mails:        {self.mail_dir}/*.eml (any mail client opens them; SMTP 127.0.0.1:{self.smtp_port})",
             "",
         ])
 
@@ -291,7 +310,7 @@ class Stack:
 
     def _finish_background_work(self) -> None:
         """With no server left to write: the threads stop, the spool and the stream are drained."""
-        for name in ("fallback-drain", "stream-feed", "webhook-dispatcher"):
+        for name in ("fallback-drain", "stream-feed", "webhook-dispatcher", "mailer"):
             if name in self.threads:
                 self.threads[name].join(30)
         if "fallback-drain" in self.threads:

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from chalicelib.aggregate import tagging
 from chalicelib.core.observability import count, logger
-from chalicelib.outbound import webhook_events
+from chalicelib.outbound import mailer, webhook_events
 from chalicelib.store import campaigns_table, reward_states, rollups_table, webhook_records
 from chalicelib.store.derived import RewardState
 from chalicelib.store.records import Campaign
@@ -130,6 +130,7 @@ def _rewards(campaign: Campaign, codes: set[str], hooks: bool) -> int:
                 continue
             if hooks:
                 announced += webhook_events.announce(webhook_events.reward_unlocked(campaign, state, pledges))
+            mailer.reward_unlocked(campaign, state)  # the fan's e-mail, if they opted in (sent once per unlock)
             reward_states.mark_notified(campaign.id, code, threshold, state.generation)
     return announced
 

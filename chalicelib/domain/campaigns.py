@@ -11,7 +11,7 @@ from chalicelib.core import validation as v
 from chalicelib.core.channels import CHANNELS, is_channel
 from chalicelib.core.errors import ApiError, bad_request, forbidden, not_found, unauthorized
 from chalicelib.core.urls import origin_of, safe_origin, safe_target_url
-from chalicelib.domain import access, platforms
+from chalicelib.domain import access, email_settings, platforms
 from chalicelib.domain.currencies import is_currency
 from chalicelib.hotpath import lookups
 from chalicelib.store import campaigns_table
@@ -146,6 +146,7 @@ _FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "stripe_webhook_secret": lambda value: {"stripe_webhook_secret": _stripe_secret(value)},
     "webhook_url": _webhook,
     "rewards": lambda value: {"rewards": _rewards(value)},
+    "email": lambda value: {"email": email_settings.parse(value)},
     "platform": lambda value: {"platform": platforms.parse(value)},
 }
 
@@ -328,6 +329,7 @@ def to_dict(campaign: Campaign) -> dict:
         "stripe_webhook_configured": campaign.stripe_webhook_secret is not None,
         "webhook_url": campaign.webhook_url,
         "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
+        "email": email_settings.to_dict(campaign.email),
         "platform": platforms.to_dict(campaign.platform),
         "created_at": v.iso(campaign.created_at),
         "updated_at": v.iso(campaign.updated_at),

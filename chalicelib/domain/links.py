@@ -50,12 +50,13 @@ def claim_digest(campaign_id: str, email: str) -> str:
 
 @dataclass(frozen=True)
 class NewFan:
-    """A valid request for a link: the normalised name, the e-mail (lower case) and the
-    referrer's code as given."""
+    """A valid request for a link: the normalised name, the e-mail (lower case), the
+    referrer's code as given, and whether the fan asked to be e-mailed when a reward unlocks."""
 
     name: str
     email: str | None
     referred_by: str | None
+    notify: bool = False
 
 
 def display_name(raw: Any, code: str = "invalid_name") -> str:
@@ -67,21 +68,29 @@ def display_name(raw: Any, code: str = "invalid_name") -> str:
     return name
 
 
+def parse_email(email: Any) -> str:
+    """An e-mail address as stored and hashed: trimmed, lower case (400 ``invalid_email``)."""
+    if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
+        raise bad_request("invalid_email", "email must be a valid e-mail address.")
+    return email.strip().lower()
+
+
 def parse(body: Any) -> NewFan:
     body = v.json_object(body)
-    v.no_unknown_fields(body, {"name", "email", "referred_by"})
+    v.no_unknown_fields(body, {"name", "email", "referred_by", "notify"})
     name = display_name(body.get("name"))
     email = body.get("email")
     if email is not None:
-        if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
-            raise bad_request("invalid_email", "email must be a valid e-mail address.")
-        email = email.strip().lower()
+        email = parse_email(email)
+    notify = v.boolean(body.get("notify", False), "invalid_notify", "notify")
+    if notify and email is None:
+        raise bad_request("invalid_notify", "notify needs an email to write to.")
     referred_by = body.get("referred_by")
     if referred_by is not None:
         if not isinstance(referred_by, str) or len(referred_by) > 64:
             raise bad_request("invalid_referred_by", "referred_by must be a link code.")
         referred_by = code_of(referred_by)  # a full ref is accepted too
-    return NewFan(name, email, referred_by)
+    return NewFan(name, email, referred_by, notify)
 
 
 def create(campaign: Campaign, fan: NewFan) -> Link:
@@ -101,7 +110,8 @@ def create(campaign: Campaign, fan: NewFan) -> Link:
     for _ in range(CODE_ATTEMPTS):
         link = Link(code=ids.link_code(), campaign_id=campaign.id, created_at=now, name=fan.name,
                     sealed_email=sealing.seal(fan.email) if fan.email and digest else None, claim=digest,
-                    referred_by=parent.code if parent else None, depth=depth)
+                    referred_by=parent.code if parent else None, depth=depth,
+                    notify=True if fan.notify and digest else None)
         outcome = links_table.create(link, events_table.new_token(), digest)
         if outcome is links_table.Outcome.CREATED:
             return link

@@ -39,6 +39,16 @@ class Platform:
     tag_per: str
 
 
+@dataclass(frozen=True)
+class EmailSettings:
+    """Fans by e-mail (``docs/email.md``): whether the campaign e-mails its fans (sign-in links,
+    rewards unlocked), the sender's display name and the creator's Reply-To."""
+
+    enabled: bool
+    from_name: str
+    reply_to: str = ""
+
+
 @dataclass
 class CampaignFields:
     """A campaign's stored fields; ``records.Campaign`` adds what is derived from them."""
@@ -67,6 +77,7 @@ class CampaignFields:
     rewards: list[Reward] = field(default_factory=list)
     version: int = 0
     platform: Platform | None = None
+    email: EmailSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class Link:
     rq: str | None = None
     platform_tags: set[str] | None = None
     channel: str | None = None
+    notify: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,8 @@ CAMPAIGN: dict[str, Attribute] = {
     "version": Attribute("N", required=True, default=lambda: 0),
     "platform": Attribute("M", members=(("name", "S"), ("tag_param", "S"), ("tag_per", "S")),
         record=Platform),
+    "email": Attribute("M", members=(("enabled", "BOOL"), ("from_name", "S"), ("reply_to", "S")),
+        record=EmailSettings),
 }
 
 
@@ -175,6 +189,7 @@ LINK: dict[str, Attribute] = {
     "created_at": Attribute("DATE", required=True),
     "platform_tags": Attribute("SS"),
     "channel": Attribute("S"),
+    "notify": Attribute("BOOL"),
 }
 
 

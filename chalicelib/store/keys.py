@@ -321,3 +321,31 @@ def ceiling_pk(campaign_id: str) -> str:
 
 def ceiling_sk(action: str, window: int) -> str:
     return f"{action}#{window}"
+
+
+# rollups: fans' e-mails ------------------------------------------------------------------
+
+def mail_pk(campaign_id: str) -> str:
+    """A campaign's e-mail items (``store.mail_records``): recovery gates, used sign-in
+    tokens, messages sent, suppressed addresses."""
+    return f"{campaign_id}#ml"
+
+
+def mail_gate_sk(email_digest: str) -> str:
+    """When the address of this claim digest may next get a sign-in message."""
+    return f"g#{email_digest}"
+
+
+def signin_used_sk(nonce: str) -> str:
+    """A sign-in token that was used (expires with it)."""
+    return f"t#{nonce}"
+
+
+def mail_sent_sk(job_id: str) -> str:
+    """A message that went out: a replayed job finds it and sends nothing."""
+    return f"s#{job_id}"
+
+
+def suppression_sk(email_digest: str) -> str:
+    """An address that bounced or complained (its keyed hash only): sent nothing more."""
+    return f"x#{email_digest}"

@@ -184,3 +184,17 @@ def erase(link: Link, token: str, erased_at: datetime) -> Link:
                                  "Key": {"code": codec.s(keys.email_claim_key(link.campaign_id, link.claim))}}})
     clients.patient().transact_write_items(TransactItems=items, ClientRequestToken=token)
     return replace(link, name=None, sealed_email=None, claim=None, erased_at=moment)
+
+
+def stop_notifying(code: str) -> None:
+    """The fan unsubscribed: ``notify`` false on their link, and nothing else written (applied
+    twice, the same; a link that does not exist is not created)."""
+    try:
+        clients.patient().update_item(
+            TableName=clients.table("links"), Key={"code": codec.s(code)}, UpdateExpression="SET #notify = :no",
+            ConditionExpression="attribute_exists(#code)",
+            ExpressionAttributeNames={"#notify": "notify", "#code": "code"},
+            ExpressionAttributeValues={":no": {"BOOL": False}})
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise

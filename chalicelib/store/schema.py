@@ -68,6 +68,15 @@ class PlatformMap(MapAttribute):
     tag_per = UnicodeAttribute()
 
 
+class EmailMap(MapAttribute):
+    """Fans by e-mail (``docs/email.md``): whether the campaign e-mails its fans (sign-in
+    links, rewards unlocked), the sender's display name and the creator's Reply-To."""
+
+    enabled = BooleanAttribute()
+    from_name = UnicodeAttribute()
+    reply_to = UnicodeAttribute(default="")  # "": none (the codec stores no null member in a map)
+
+
 class CampaignModel(Model):
     """One campaign. Key: ``id``. ``version`` counts its changes: every change is conditioned
     on the version (or, for a key rotation, the key hash) it read, so two requests racing
@@ -100,6 +109,7 @@ class CampaignModel(Model):
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)  # changes so far: each change is conditioned on the version it read
     platform = PlatformMap(null=True)  # a hosted platform's referral tags (None: the creator's own page)
+    email = EmailMap(null=True)  # fans by e-mail (None: off)
 
 
 class LinkModel(Model):
@@ -136,6 +146,7 @@ class LinkModel(Model):
     created_at = UTCDateTimeAttribute()
     platform_tags = UnicodeSetAttribute(null=True)
     channel = UnicodeAttribute(null=True)
+    notify = BooleanAttribute(null=True)  # e-mail the fan when a reward unlocks (opted in; False once unsubscribed)
 
 
 class EventModel(Model):
@@ -243,6 +254,7 @@ RECORDS: tuple[Record, ...] = (
     Record("Milestone", MilestoneMap),
     Record("Reward", RewardMap),
     Record("Platform", PlatformMap),
+    Record("EmailSettings", EmailMap),
     Record("CampaignFields", CampaignModel, frozen=False,
            doc="A campaign's stored fields; ``records.Campaign`` adds what is derived from them."),
     Record("Link", LinkModel),
