@@ -23,8 +23,8 @@
       intro: "Votre lien personnel : chaque clic et chaque contribution qu'il apporte vous sont comptés.",
       name: "Votre nom ou pseudo", email: "E-mail (facultatif)",
       consent: "Facultatif : seul le créateur de la campagne le voit, pour vous écrire. Jamais affiché, effacé sur demande.",
-      get: "Obtenir mon lien", link: "Votre lien personnel", copy: "Copier", copied: "Lien copié !",
-      on: "Partager sur {0}", native: "Partager…", qr: "Votre QR code", qrAlt: "QR code de votre lien",
+      get: "Obtenir mon lien", link: "Votre lien personnel", copy: "Copier", copied: "Lien copié !", done: "Copié !",
+      on: "Partager sur {0}", native: "Partager…", more: "Plus…", qr: "Votre QR code", qrAlt: "QR code de votre lien",
       qrDl: "Télécharger le QR code", impact: "Votre impact", clicks: "clics", rank: "rang",
       clicks1: "clic", pledges1: "contribution", fans1: "ambassadeur",
       board: "Meilleurs ambassadeurs", empty: "Soyez le premier !", you: "vous",
@@ -40,8 +40,8 @@
       intro: "Your personal link: every click and every pledge it brings is credited to you.",
       name: "Your name or nickname", email: "Email (optional)",
       consent: "Optional: only the campaign's creator sees it, to reach you. Never shown publicly, erased on request.",
-      get: "Get my link", link: "Your personal link", copy: "Copy", copied: "Link copied!",
-      on: "Share on {0}", native: "Share…", qr: "Your QR code", qrAlt: "QR code of your link",
+      get: "Get my link", link: "Your personal link", copy: "Copy", copied: "Link copied!", done: "Copied!",
+      on: "Share on {0}", native: "Share…", more: "More…", qr: "Your QR code", qrAlt: "QR code of your link",
       qrDl: "Download the QR code", impact: "Your impact", clicks: "clicks", rank: "rank",
       clicks1: "click", pledges1: "pledge", fans1: "referrer",
       board: "Top referrers", empty: "Be the first!", you: "you",
@@ -56,8 +56,8 @@
       intro: "Tu enlace personal: cada clic y cada aporte que traiga se te atribuye.",
       name: "Tu nombre o apodo", email: "Correo (opcional)",
       consent: "Opcional: solo lo ve el creador de la campaña, para escribirte. Nunca se publica; se borra si lo pides.",
-      get: "Obtener mi enlace", link: "Tu enlace personal", copy: "Copiar", copied: "¡Enlace copiado!",
-      on: "Compartir en {0}", native: "Compartir…", qr: "Tu código QR", qrAlt: "Código QR de tu enlace",
+      get: "Obtener mi enlace", link: "Tu enlace personal", copy: "Copiar", copied: "¡Enlace copiado!", done: "¡Copiado!",
+      on: "Compartir en {0}", native: "Compartir…", more: "Más…", qr: "Tu código QR", qrAlt: "Código QR de tu enlace",
       qrDl: "Descargar el código QR", impact: "Tu impacto", clicks: "clics", rank: "puesto",
       clicks1: "clic", pledges1: "aporte", fans1: "embajador",
       board: "Mejores embajadores", empty: "¡Sé el primero!", you: "tú",
@@ -96,7 +96,11 @@
     "display:inline-flex;align-items:center;justify-content:center;flex:none}.me{background:#eef2ff;border-radius:8px}" +
     ".g{flex:1;min-width:0}.ok{background:#dcfce7;color:#166534}.qr img{border:1px solid var(--b);border-radius:8px}" +
     ".e{color:#b91c1c;font-size:13px;margin-top:8px}.k{border:0;padding:0;color:var(--a);font-weight:500;" +
-    "font-size:13px;text-decoration:underline;margin:8px 0 0}.o{background:#fff;border:2px solid #e0e7ff}.x{border-color:var(--a)}[hidden]{display:none!important}";
+    "font-size:13px;text-decoration:underline;margin:8px 0 0}.o{background:#fff;border:2px solid #e0e7ff}.x{border-color:var(--a)}[hidden],.mo{display:none!important}" +
+    ".v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
+    // Phones: the link on a line of its own, four share buttons and "More…" for the rest.
+    "@media(max-width:480px){.w{padding:14px}.lr .l{flex-basis:100%;font-size:14px}" +
+    ".sh:not(.all)>:nth-child(n+5){display:none}.sh:not(.all)>.mo{display:inline-flex!important}}";
 
   function noop() {}
   function warn(e) { try { console.warn("[relais]", e); } catch { /* no console */ } }
@@ -127,6 +131,7 @@
   function Widget(script) {
     var ds = script.dataset, cid = ds.campaign, base = script.src.replace(/\/widget\.js(\?.*)?$/, ""), mem = {};
     var data, fan, impact, loc = "en", root, status, sheet;
+    var copied = 0, timer, more; // when the link was last copied ("Copied!" for 2 s); "More…" pressed
 
     function key(k) { return "relais:" + cid + ":" + k; }
     function load(k) {
@@ -223,7 +228,7 @@
       var a = root.activeElement, keep = {}, again, said = status && status.textContent;
       var focus = a && (a.id ? "#" + a.id : a.dataset.c ? "[data-c=" + a.dataset.c + "]" : a.className && "." + a.className);
       each(root.querySelectorAll("input[id]"), function (i) { keep[i.id] = i.value; });
-      w.appendChild(status = h("p", { "class": "s", role: "status" }, said || null));
+      w.appendChild(status = h("p", { "class": "v", role: "status" }, said || null)); // the Copy button shows it
       root.textContent = "";
       if (sheet) root.adoptedStyleSheets = [sheet];
       else root.appendChild(h("style", null, CSS));
@@ -232,9 +237,22 @@
       if (focus && (again = w.querySelector(focus))) again.focus();
       return w;
     }
+    // The Copy button: "Copied!" for 2 s once the link is copied (the card may be redrawn meanwhile).
+    function copyButton(onclick) {
+      return h("button", { type: "button", "data-c": "copy", onclick: onclick }, t(Date.now() - copied < 2e3 ? "done" : "copy"));
+    }
     function copy(text) {
       function manual() { var f = root.querySelector("#rl"); f.focus(); f.select(); } // no Clipboard API: Ctrl+C
-      try { navigator.clipboard.writeText(text).then(function () { status.textContent = t("copied"); }, manual); } catch { manual(); }
+      function done() {
+        var b = root.querySelector("[data-c=copy]");
+        copied = Date.now();
+        if (b) b.textContent = t("done");
+        status.textContent = ""; // a second copy is announced again
+        setTimeout(function () { status.textContent = t("copied"); }, 50);
+        clearTimeout(timer);
+        timer = setTimeout(guard(function () { var b = root.querySelector("[data-c=copy]"); if (b) b.textContent = t("copy"); }), 2e3);
+      }
+      try { navigator.clipboard.writeText(text).then(guard(done), manual); } catch { manual(); }
     }
     function tile(value, label) { return h("div", null, h("b", null, value), h("span", { "class": "s" }, label)); }
     function fallback(err) {
@@ -242,19 +260,24 @@
       warn(err);
       loc = pickLocale(load("cfg"));
       ["ref", "utm_source", "utm_medium", "utm_campaign"].forEach(function (p) { u.searchParams.delete(p); });
-      paint([h("h2", null, t("fallback")), h("p", { "class": "r sh" }, h("input", { id: "rl", "class": "l", readonly: true,
-        value: u.href, "aria-label": t("fallback") }), h("button", { type: "button", onclick: function () { copy(u.href); } }, t("copy")))]);
+      paint([h("h2", null, t("fallback")), h("p", { "class": "r lr", style: "margin-top:10px" }, h("input", { id: "rl", "class": "l",
+        readonly: true, value: u.href, "aria-label": t("fallback") }), copyButton(function () { copy(u.href); }))]);
     }
+    // A bar's width: nothing for nothing, at least a sliver for something.
+    function width(part) { return "width:" + (part > 0 ? Math.max(2, Math.min(100, part)) : 0) + "%"; }
     function progress(c) {
       var goal = c.goal && c.goal.currency ? c.goal : null, raised = c.raised || {};
       var cur = goal ? goal.currency : Object.keys(raised)[0] || "EUR", amount = +raised[cur] || 0;
-      var pct = goal && goal.amount > 0 ? Math.min(100, Math.round(amount * 100 / goal.amount)) : null;
+      var share = goal && goal.amount > 0 ? Math.min(1, amount / goal.amount) : null;
       var of = goal ? t("raised", money(goal.amount, cur)) : t("raised0");
+      // Every currency pledged in, the goal's first: another currency counts, never converted.
+      var all = [money(amount, cur)].concat(Object.keys(raised).sort().filter(function (k) { return k != cur && +raised[k]; })
+        .map(function (k) { return money(raised[k], k); })).join(" + ");
       return [h("h2", null, c.name),
-        h("p", { "class": "r", style: "margin-top:10px;align-items:baseline" }, h("span", { "class": "amt" }, money(amount, cur)),
-          h("span", { "class": "m g" }, of), pct == null ? null : h("b", null, fmt(pct / 100, { style: "percent" }))),
-        pct == null ? null : h("div", { "class": "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
-          "aria-valuenow": pct, "aria-label": of }, h("i", { style: "width:" + Math.max(pct, 2) + "%" })),
+        h("p", { "class": "r", style: "margin-top:10px;align-items:baseline" }, h("span", { "class": "amt" }, all),
+          h("span", { "class": "m g" }, of), share == null ? null : h("b", null, fmt(share, { style: "percent", maximumFractionDigits: 1 }))),
+        share == null ? null : h("div", { "class": "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
+          "aria-valuenow": Math.round(share * 100), "aria-label": of }, h("i", { style: width(share * 100) })),
         h("div", { "class": "t" }, tile(num(c.pledges), n("pledges", c.pledges)), tile(num(c.referrers), n("fans", c.referrers)))];
     }
     function form() {
@@ -285,7 +308,7 @@
     }
     function shareBox(c) {
       var urls = fan.share_urls || {}, channels = list(c.channels), qr = fan.qr || {}, svg = safeUrl(qr.svg), png = safeUrl(qr.png);
-      var buttons = channels.map(function (ch) {
+      var row, buttons = channels.map(function (ch) {
         var href = Object.prototype.hasOwnProperty.call(CHANNELS, ch) && safeUrl(urls[ch], /^(https|mailto|sms):$/), label = CHANNELS[ch];
         return href && h("a", { "class": "b", href: href, target: /^https/.test(href) && "_blank", rel: "noopener noreferrer",
           "aria-label": t("on", label[0] || t("email_")), "data-c": ch, onclick: function () { beacon(ch); } },
@@ -296,12 +319,20 @@
           navigator.share({ title: c.name, text: c.share_text, url: tagged("native") }).then(function () { beacon("native"); }, noop);
         } }, t("native")));
       }
+      buttons = buttons.filter(Boolean);
+      if (buttons.length > 4) { // shown on phones only (CSS): the first four, then this
+        buttons.push(h("button", { type: "button", "class": "mo", "aria-expanded": "false", onclick: function () {
+          more = 1;
+          row.className += " all";
+          row.children[4].focus();
+        } }, t("more")));
+      }
       return h("div", { "class": "box" },
         h("div", { "class": "r" }, h("label", { "for": "rl", "class": "g" }, t("link")),
           h("button", { type: "button", "class": "k", onclick: function () { fan = impact = null; save("fan"); draw(); } }, t("notYou"))),
-        h("div", { "class": "r" }, h("input", { id: "rl", "class": "l", readonly: true, value: fan.short_url }),
-          h("button", { type: "button", "data-c": "copy", onclick: function () { copy(tagged("copy")); beacon("copy"); } }, t("copy"))),
-        h("div", { "class": "r sh" }, buttons),
+        h("div", { "class": "r lr" }, h("input", { id: "rl", "class": "l", readonly: true, value: fan.short_url }),
+          copyButton(function () { copy(tagged("copy")); beacon("copy"); })),
+        row = h("div", { "class": "r sh" + (more ? " all" : "") }, buttons),
         channels.indexOf("qr") >= 0 && svg && h("div", null, h("h3", null, t("qr")), h("div", { "class": "r qr" },
           h("img", { src: svg, alt: t("qrAlt"), width: 112, height: 112 }),
           png && h("a", { "class": "b", href: png + "?size=1024", download: "qr.png", target: "_blank", rel: "noopener",
@@ -328,7 +359,7 @@
         return h("li", null, h("span", { "class": "n " + (m.reached ? "ok" : next ? "o x" : "o"), "aria-hidden": "true" }, m.reached && "✓"),
           h("div", { "class": "g" }, m.label, h("span", { "class": "s" }, " · " + money(m.amount, cur)),
             next && h("div", { "class": "bar", style: "height:6px" },
-              h("i", { style: "width:" + Math.min(100, Math.round((+c.fan_amount || 0) * 100 / m.amount)) + "%" }))),
+              h("i", { style: width((+c.fan_amount || 0) * 100 / m.amount) }))),
           h("span", { "class": "s" }, m.reached ? t("reached") : next ? t("next") : ""));
       });
       return rows.length ? h("div", null, h("h3", null, t("miles")),
@@ -348,7 +379,7 @@
         nx && h("p", { "class": "s" }, t("nextReward", nx.label)),
         nx && h("div", { "class": "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": nx.pledges,
           "aria-valuenow": part, "aria-valuetext": num(part) + "/" + num(nx.pledges) + " " + n("pledges", nx.pledges),
-          "aria-label": t("nextReward", nx.label) }, h("i", { style: "width:" + Math.max(2, Math.round(part * 100 / nx.pledges)) + "%" })),
+          "aria-label": t("nextReward", nx.label) }, h("i", { style: width(part * 100 / nx.pledges) })),
         h("ul", null, rows)) : null;
     }
     function draw(focusLink) {
