@@ -8,7 +8,9 @@ const COMMON = {
   en: {
     signout: "Sign out", from: "From", to: "To", apply: "Apply", refresh: "Refresh",
     shares: "Shares", clicks: "Clicks", pledges: "Pledges", amount: "Raised",
-    perShare: "{0} clicks per share", totals: "Totals", updated: "Updated {0}.",
+    perShare: "{0} clicks per share", perShare_one: "{0} click per share", totals: "Totals", updated: "Updated {0}.",
+    sharesN: "{0} shares", sharesN_one: "{0} share", clicksN: "{0} clicks", clicksN_one: "{0} click",
+    pledgesN: "{0} pledges", pledgesN_one: "{0} pledge",
     unreachable: "The Relais API cannot be reached. Try again in a moment.", failed: "Something went wrong ({0}).",
     loading: "Loading…", badRange: "Check the dates: {0}",
     ch_copy: "Copied link", ch_qr: "QR code", ch_native: "Share sheet", ch_email: "E-mail", ch_direct: "Direct"
@@ -16,7 +18,9 @@ const COMMON = {
   fr: {
     signout: "Se déconnecter", from: "Du", to: "Au", apply: "Appliquer", refresh: "Actualiser",
     shares: "Partages", clicks: "Clics", pledges: "Contributions", amount: "Collecté",
-    perShare: "{0} clics par partage", totals: "Totaux", updated: "Mis à jour à {0}.",
+    perShare: "{0} clics par partage", perShare_one: "{0} clic par partage", totals: "Totaux", updated: "Mis à jour à {0}.",
+    sharesN: "{0} partages", sharesN_one: "{0} partage", clicksN: "{0} clics", clicksN_one: "{0} clic",
+    pledgesN: "{0} contributions", pledgesN_one: "{0} contribution",
     unreachable: "L'API Relais ne répond pas. Réessayez dans un instant.", failed: "Une erreur est survenue ({0}).",
     loading: "Chargement…", badRange: "Vérifiez les dates : {0}",
     ch_copy: "Lien copié", ch_qr: "QR code", ch_native: "Partage natif", ch_email: "E-mail", ch_direct: "Direct"
@@ -24,7 +28,9 @@ const COMMON = {
   es: {
     signout: "Cerrar sesión", from: "Desde", to: "Hasta", apply: "Aplicar", refresh: "Actualizar",
     shares: "Compartidos", clicks: "Clics", pledges: "Aportes", amount: "Recaudado",
-    perShare: "{0} clics por compartido", totals: "Totales", updated: "Actualizado a las {0}.",
+    perShare: "{0} clics por compartido", perShare_one: "{0} clic por compartido", totals: "Totales", updated: "Actualizado a las {0}.",
+    sharesN: "{0} compartidos", sharesN_one: "{0} compartido", clicksN: "{0} clics", clicksN_one: "{0} clic",
+    pledgesN: "{0} aportes", pledgesN_one: "{0} aporte",
     unreachable: "La API de Relais no responde. Inténtalo de nuevo en un momento.", failed: "Algo salió mal ({0}).",
     loading: "Cargando…", badRange: "Revisa las fechas: {0}",
     ch_copy: "Enlace copiado", ch_qr: "Código QR", ch_native: "Menú compartir", ch_email: "Correo", ch_direct: "Directo"
@@ -67,8 +73,15 @@ function find(language, key) {
   return null;
 }
 
-/** `key` for n ≠ 1, `key + "1"` for one: "{0} pledges", "{0} pledge". */
-export function plural(key, n) { return t(n === 1 ? key + "1" : key, num(n)); }
+/** The string `key` in the form the page's language gives `n` (Intl.PluralRules): `key + "_one"`
+ * for CLDR's "one" (1 in English and Spanish, 0 and 1 in French), `key` for every other form;
+ * `{0}` is `n` written with at most `digits` decimals (the form follows what is written: "1.0"
+ * is one), `{1}`… are `args`. */
+export function plural(key, n, digits, ...args) {
+  const options = { maximumFractionDigits: digits || 0 };
+  const one = new Intl.PluralRules(lang, options).select(n || 0) === "one" && find(lang, key + "_one");
+  return t(one ? key + "_one" : key, new Intl.NumberFormat(lang, options).format(n || 0), ...args);
+}
 
 // ---- elements: everything from the API goes in as text (textContent / attributes), never as HTML ----
 export const $ = (id) => document.getElementById(id);
@@ -118,9 +131,12 @@ export function kpi(label, value, note, extra, cls) {
     note ? el("div", { "class": "note", text: note }) : null, extra);
 }
 
-/** A horizontal bar: `value` against `max` (at least a sliver when it is not 0). */
+/** How wide a bar is, in %, for `part` %: nothing for 0, at least a sliver for anything more. */
+export function barWidth(part) { return part > 0 ? Math.max(1.5, Math.min(100, part)) : 0; }
+
+/** A horizontal bar: `value` against `max`. */
 export function bar(value, max, color, thin) {
-  const width = max > 0 ? Math.max(value > 0 ? 1.5 : 0, value / max * 100) : 0;
+  const width = max > 0 ? barWidth(value / max * 100) : 0;
   return el("div", { "class": "track" + (thin ? " thin" : ""), "aria-hidden": "true" },
     el("i", { style: "width:" + width + "%;background:" + color }));
 }
@@ -142,10 +158,27 @@ export function gridLine(chart, y, from, to, label, first) {
 }
 
 /** A round top for an axis: 1, 2, 2.5 or 5 times a power of ten, at least `max`. */
-export function niceMax(max) {
+function niceMax(max) {
   if (max <= 0) return 1;
   const step = Math.pow(10, Math.floor(Math.log10(max))), n = max / step;
   return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10) * step;
+}
+
+/** An axis from 0 to at least `max`: `{top, ticks}`. A count (`whole`) steps by a whole number
+ * (1, 2 or 5 times a power of ten, at most five steps: 0 1 2 3, never 1.25 2.5 3.75); money
+ * by quarters of a round top. */
+export function axis(max, whole) {
+  if (!whole) {
+    const top = niceMax(max);
+    return { top: top, ticks: [0, 1, 2, 3, 4].map(function (i) { return top * i / 4; }) };
+  }
+  let step = 1;
+  for (let power = 1; !step || Math.ceil(max / step) > 5; power *= 10) {
+    step = [1, 2, 5].map(function (m) { return m * power; }).find(function (s) { return Math.ceil(max / s) <= 5; });
+  }
+  const top = Math.max(1, Math.ceil(max / step)) * step, ticks = [];
+  for (let v = 0; v <= top; v += step) ticks.push(v);
+  return { top: top, ticks: ticks };
 }
 
 // ---- numbers, money, dates ----

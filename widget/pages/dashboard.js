@@ -3,7 +3,7 @@
 // Data: GET /v1/campaigns/{id}/stats with the campaign key. What it shares with the insights
 // page is in pages/common.js.
 import {
-  $, bar, channelHead, day, decimal, el, explain, fill, gridLine, kpi, lang, money, moneyMap, niceMax, num,
+  $, axis, bar, barWidth, channelHead, day, decimal, el, explain, fill, gridLine, kpi, lang, money, moneyMap, num,
   params, pct, plural, query, refresh, request, session, showError, svg, t, th, useStrings, wire
 } from "./common.js";
 
@@ -21,7 +21,7 @@ const STRINGS = {
     previews: "Link previews", landed: "Landed on your page", unique: "unique", uniqueClicks: "Unique clicks",
     referrersN: "Referrers", raised: "Raised", ofGoal: "{0} of {1}",
     noGoal: "No goal set", fromFans: "{0} through fans' links",
-    viral: "{0} new referrers per referrer", fan: "Referrer", recruitedBy: "recruited by {0}",
+    viral: "{0} new referrers per referrer", viral_one: "{0} new referrer per referrer", fan: "Referrer", recruitedBy: "recruited by {0}",
     rank: "#", depth1: "Level 1 · found the campaign", depthN: "Level {0} · recruited by level {1}",
     direct: "Direct (no referrer's link): {0}, {1}.", noData: "Nothing yet for this period.",
     noReferrers: "No referrer yet: fans get their link from the widget on your page.",
@@ -29,8 +29,9 @@ const STRINGS = {
     date: "Date", signinBad: "This key does not open this campaign.",
     notFound: "No campaign has this id.", loaded: "Stats loaded.", chartOf: "{0} per day, {1} to {2}. Highest: {3} on {4}.",
     dailyDesc: "{0} per day.", period: "{0} – {1}",
-    viaFans: "Through fans' links", viaDirect: "Direct", split: "Where the money came from", perShareShort: "{0} per share", ofClicks: "{0} of clicks",
-    metric: "Metric", referrersN_: "{0} referrers", referrersN_1: "{0} referrer", pledgesN: "{0} pledges", pledgesN1: "{0} pledge", clicksN: "{0} clicks", clicksN1: "{0} click", publicStats: "Public stats (names hidden).",
+    viaFans: "Through fans' links", viaDirect: "Direct", split: "Where the money came from", splitAll: "Where the money came from, since the start",
+    perShareShort: "{0} per share", ofClicks: "{0} of clicks", raisedIn: "Raised ({0})",
+    metric: "Metric", referrersCount: "{0} referrers", referrersCount_one: "{0} referrer", publicStats: "Public stats (names hidden).",
     rewardsTitle: "Fan rewards", rewardsDesc: "Who unlocked what, to send it to them. A refund takes a reward back until you mark it fulfilled.",
     rewardsCsv: "Download the rewards CSV", noRewards: "No fan has unlocked a reward yet.", reward: "Reward", unlockedAt: "Unlocked",
     fulfilled: "Fulfilled", markFulfilled: "Mark fulfilled", markFulfilledFor: "Mark fulfilled: “{0}” for {1}", fulfilledOn: "Fulfilled {0}",
@@ -49,7 +50,7 @@ const STRINGS = {
     previews: "Aperçus de lien", landed: "Arrivés sur votre page", unique: "uniques", uniqueClicks: "Clics uniques",
     referrersN: "Ambassadeurs", raised: "Collecté", ofGoal: "{0} sur {1}",
     noGoal: "Pas d'objectif", fromFans: "{0} via les liens des fans",
-    viral: "{0} nouvel ambassadeur par ambassadeur", fan: "Ambassadeur", recruitedBy: "recruté par {0}",
+    viral: "{0} nouveaux ambassadeurs par ambassadeur", viral_one: "{0} nouvel ambassadeur par ambassadeur", fan: "Ambassadeur", recruitedBy: "recruté par {0}",
     rank: "#", depth1: "Niveau 1 · ont trouvé la campagne", depthN: "Niveau {0} · recrutés au niveau {1}",
     direct: "Direct (sans lien d'ambassadeur) : {0}, {1}.", noData: "Rien encore sur cette période.",
     noReferrers: "Pas encore d'ambassadeur : les fans prennent leur lien dans le widget de votre page.",
@@ -57,8 +58,9 @@ const STRINGS = {
     date: "Date", signinBad: "Cette clé n'ouvre pas cette campagne.",
     notFound: "Aucune campagne n'a cet identifiant.", loaded: "Statistiques chargées.", chartOf: "{0} par jour, du {1} au {2}. Maximum : {3} le {4}.",
     dailyDesc: "{0} par jour.", period: "{0} – {1}",
-    viaFans: "Via les liens des fans", viaDirect: "Direct", split: "D'où vient l'argent", perShareShort: "{0} par partage", ofClicks: "{0} des clics",
-    metric: "Mesure", referrersN_: "{0} ambassadeurs", referrersN_1: "{0} ambassadeur", pledgesN: "{0} contributions", pledgesN1: "{0} contribution", clicksN: "{0} clics", clicksN1: "{0} clic", publicStats: "Statistiques publiques (noms masqués).",
+    viaFans: "Via les liens des fans", viaDirect: "Direct", split: "D'où vient l'argent", splitAll: "D'où vient l'argent, depuis le début",
+    perShareShort: "{0} par partage", ofClicks: "{0} des clics", raisedIn: "Collecté ({0})",
+    metric: "Mesure", referrersCount: "{0} ambassadeurs", referrersCount_one: "{0} ambassadeur", publicStats: "Statistiques publiques (noms masqués).",
     rewardsTitle: "Récompenses des fans", rewardsDesc: "Qui a débloqué quoi, pour le leur envoyer. Un remboursement reprend une récompense tant qu'elle n'est pas marquée remise.",
     rewardsCsv: "Télécharger le CSV des récompenses", noRewards: "Aucun fan n'a encore débloqué de récompense.", reward: "Récompense", unlockedAt: "Débloquée",
     fulfilled: "Remise", markFulfilled: "Marquer remise", markFulfilledFor: "Marquer remise : « {0} » pour {1}", fulfilledOn: "Remise le {0}",
@@ -77,7 +79,7 @@ const STRINGS = {
     previews: "Vistas previas", landed: "Llegaron a tu página", unique: "únicos", uniqueClicks: "Clics únicos",
     referrersN: "Embajadores", raised: "Recaudado", ofGoal: "{0} de {1}",
     noGoal: "Sin objetivo", fromFans: "{0} por enlaces de fans",
-    viral: "{0} embajadores nuevos por embajador", fan: "Embajador", recruitedBy: "reclutado por {0}",
+    viral: "{0} embajadores nuevos por embajador", viral_one: "{0} embajador nuevo por embajador", fan: "Embajador", recruitedBy: "reclutado por {0}",
     rank: "#", depth1: "Nivel 1 · encontraron la campaña", depthN: "Nivel {0} · reclutados en el nivel {1}",
     direct: "Directo (sin enlace de embajador): {0}, {1}.", noData: "Nada todavía en este periodo.",
     noReferrers: "Aún no hay embajadores: los fans obtienen su enlace en el widget de tu página.",
@@ -85,8 +87,9 @@ const STRINGS = {
     date: "Fecha", signinBad: "Esta clave no abre esta campaña.",
     notFound: "Ninguna campaña tiene este id.", loaded: "Estadísticas cargadas.", chartOf: "{0} por día, del {1} al {2}. Máximo: {3} el {4}.",
     dailyDesc: "{0} por día.", period: "{0} – {1}",
-    viaFans: "Por enlaces de fans", viaDirect: "Directo", split: "De dónde vino el dinero", perShareShort: "{0} por compartido", ofClicks: "{0} de los clics",
-    metric: "Métrica", referrersN_: "{0} embajadores", referrersN_1: "{0} embajador", pledgesN: "{0} aportes", pledgesN1: "{0} aporte", clicksN: "{0} clics", clicksN1: "{0} clic", publicStats: "Estadísticas públicas (nombres ocultos).",
+    viaFans: "Por enlaces de fans", viaDirect: "Directo", split: "De dónde vino el dinero", splitAll: "De dónde vino el dinero, desde el inicio",
+    perShareShort: "{0} por compartido", ofClicks: "{0} de los clics", raisedIn: "Recaudado ({0})",
+    metric: "Métrica", referrersCount: "{0} embajadores", referrersCount_one: "{0} embajador", publicStats: "Estadísticas públicas (nombres ocultos).",
     rewardsTitle: "Recompensas de los fans", rewardsDesc: "Quién desbloqueó qué, para enviárselo. Un reembolso retira una recompensa mientras no la marques entregada.",
     rewardsCsv: "Descargar el CSV de recompensas", noRewards: "Ningún fan ha desbloqueado una recompensa todavía.", reward: "Recompensa", unlockedAt: "Desbloqueada",
     fulfilled: "Entregada", markFulfilled: "Marcar entregada", markFulfilledFor: "Marcar entregada: «{0}» para {1}", fulfilledOn: "Entregada el {0}",
@@ -94,7 +97,7 @@ const STRINGS = {
   }
 };
 const AVATAR_COLORS = ["#4338ca", "#7c3aed", "#be185d", "#b45309", "#047857", "#0369a1", "#9333ea", "#c2410c"];
-const METRICS = ["amount", "pledges", "clicks", "shares"];
+const COUNTS = ["pledges", "clicks", "shares"];
 // The daily bars' gradient, top to bottom, for each metric.
 const BAR_COLORS = { amount: ["#7c3aed", "#4338ca"], pledges: ["#16a34a", "#15803d"], shares: ["#0ea5e9", "#0284c7"],
   clicks: ["#4338ca", "#3730a3"] };
@@ -124,6 +127,24 @@ function mainCurrency() {
 }
 function mainAmount(map) { return (map || {})[mainCurrency()] || 0; }
 function amounts(map) { return moneyMap(map, mainCurrency()); }
+// A pledge in another currency counts in its own, never converted: each view shows every
+// currency (cards, channels, the split, the day chart; the CSV too), the same figures in each.
+/** The currencies of a money map that hold something, the campaign's first, then by code. */
+function currencies(map) {
+  const main = mainCurrency();
+  return Object.keys(map || {}).filter(function (cur) { return map[cur]; })
+    .sort(function (a, b) { return (b === main) - (a === main) || (a < b ? -1 : 1); });
+}
+/** Money maps added up, currency by currency. */
+function addUp(maps) {
+  const sum = {};
+  maps.forEach(function (map) {
+    Object.keys(map || {}).forEach(function (cur) { sum[cur] = (sum[cur] || 0) + map[cur]; });
+  });
+  return sum;
+}
+/** What fans' links brought, per currency: every level of the cascade (the campaign's whole life). */
+function fansMoney(s) { return addUp(((s.cascade && s.cascade.by_depth) || []).map(function (d) { return d.amount; })); }
 
 // ---- API ----
 function api(path, blob) {
@@ -172,11 +193,11 @@ function renderKpis(s) {
     kpi(t("raised"), amounts(totals.amount), goal ? t("ofGoal", pct(share), money(goal.amount, goal.currency)) : t("noGoal"),
       share == null ? null : el("div", { "class": "progress", role: "progressbar", "aria-label": t("raised"),
         "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(share * 100) },
-      el("i", { style: "width:" + Math.max(share * 100, 1) + "%" })), "hero"),
-    kpi(t("pledges"), num(totals.pledges), s.fan_amount != null ? t("fromFans", money(s.fan_amount, mainCurrency())) : null),
+      el("i", { style: "width:" + barWidth(share * 100) + "%" })), "hero"),
+    kpi(t("pledges"), num(totals.pledges), s.fan_amount != null ? t("fromFans", amounts(fansMoney(s))) : null),
     kpi(t("clicks"), num(totals.clicks), num(totals.unique_clicks) + " " + t("unique")),
-    kpi(t("shares"), num(totals.shares), totals.clicks_per_share != null ? t("perShare", decimal(totals.clicks_per_share, 1)) : null),
-    kpi(t("referrersN"), num(totals.referrers), totals.viral_coefficient != null ? t("viral", decimal(totals.viral_coefficient, 2)) : null));
+    kpi(t("shares"), num(totals.shares), totals.clicks_per_share != null ? plural("perShare", totals.clicks_per_share, 1) : null),
+    kpi(t("referrersN"), num(totals.referrers), totals.viral_coefficient != null ? plural("viral", totals.viral_coefficient, 2) : null));
 }
 
 function renderFunnel(totals) {
@@ -193,17 +214,25 @@ function renderFunnel(totals) {
         el("span", null, step[3] ? el("span", { "class": "rate", text: step[3] }) : null, el("b", { text: num(step[1]) }))),
       bar(step[1], max, step[2]));
   });
-  // The money split: what came through fans' links, what came direct.
-  const s = state.stats, direct = mainAmount(s.direct && s.direct.amount), all = mainAmount(totals.amount), fans = Math.max(0, all - direct);
-  if (all > 0) {
+  // The money split, one bar per currency: what came through fans' links (the cascade), what came
+  // direct. Both are counted over the campaign's life: the title says so when the period holds less.
+  const s = state.stats, fans = fansMoney(s), direct = (s.direct && s.direct.amount) || {};
+  const life = addUp([fans, direct]), shown = currencies(life);
+  if (shown.length) {
+    const same = currencies(totals.amount).join() === shown.join() &&
+      shown.every(function (cur) { return life[cur] === totals.amount[cur]; });
     rows.push(el("div", { "class": "split" },
-      el("div", { "class": "row-head" }, el("span", { "class": "name", text: t("split") })),
-      el("div", { "class": "split-bar", "aria-hidden": "true" },
-        el("i", { style: "width:" + (fans / all * 100) + "%;background:" + FANS_GRADIENT }),
-        el("i", { style: "width:" + (direct / all * 100) + "%;background:#cbd5e1" })),
-      el("div", { "class": "legend" },
-        el("span", null, el("i", { "class": "dot", style: "background:#5b21b6" }), t("viaFans") + " · " + money(fans, mainCurrency()) + " (" + pct(fans / all) + ")"),
-        el("span", null, el("i", { "class": "dot", style: "background:#cbd5e1" }), t("viaDirect") + " · " + money(direct, mainCurrency())))));
+      el("div", { "class": "row-head" }, el("span", { "class": "name", text: t(same ? "split" : "splitAll") })),
+      shown.map(function (cur) {
+        const all = life[cur], viaFans = fans[cur] || 0, viaDirect = direct[cur] || 0;
+        return el("div", { "data-currency": cur },
+          el("div", { "class": "split-bar", "aria-hidden": "true" },
+            el("i", { style: "width:" + (viaFans / all * 100) + "%;background:" + FANS_GRADIENT }),
+            el("i", { style: "width:" + (viaDirect / all * 100) + "%;background:#cbd5e1" })),
+          el("div", { "class": "legend" },
+            el("span", null, el("i", { "class": "dot", style: "background:#5b21b6" }), t("viaFans") + " · " + money(viaFans, cur) + " (" + pct(viaFans / all) + ")"),
+            el("span", null, el("i", { "class": "dot", style: "background:#cbd5e1" }), t("viaDirect") + " · " + money(viaDirect, cur))));
+      })));
   }
   fill("funnel", rows);
 }
@@ -224,16 +253,27 @@ function renderChannels(channels) {
   }));
 }
 
-// ---- the daily bars ----
-function metricValue(row, metric) { return metric === "amount" ? mainAmount(row.amount) : row[metric] || 0; }
-function metricLabel(metric) { return t(metric); }
-function metricFormat(value, metric, compact) { return metric === "amount" ? money(value, mainCurrency(), compact && 10000) : num(value); }
+// ---- the daily bars: the money ("amount", or one "amount:<CUR>" per currency when there are several), then the counts ----
+function metrics() {
+  const raised = currencies(state.stats.totals.amount);
+  return (raised.length > 1 ? raised.map(function (cur) { return "amount:" + cur; }) : ["amount"]).concat(COUNTS);
+}
+function isMoney(metric) { return metric.indexOf("amount") === 0; }
+function metricCurrency(metric) { return metric.split(":")[1] || mainCurrency(); }
+function metricValue(row, metric) { return isMoney(metric) ? (row.amount || {})[metricCurrency(metric)] || 0 : row[metric] || 0; }
+function metricLabel(metric) { return metric.indexOf(":") > 0 ? t("raisedIn", metricCurrency(metric)) : t(metric); }
+function metricFormat(value, metric, compact) {
+  return isMoney(metric) ? money(value, metricCurrency(metric), compact && 10000) : num(value);
+}
 function renderDaily(daily) {
-  if (!state.metric) {
-    state.metric = daily.some(function (d) { return mainAmount(d.amount) > 0; }) ? "amount" : "clicks";
+  const offered = metrics();
+  if (offered.indexOf(state.metric) < 0) {
+    state.metric = offered.filter(isMoney).find(function (m) {
+      return daily.some(function (d) { return metricValue(d, m) > 0; });
+    }) || "clicks";
   }
   const metric = state.metric;
-  fill("metric", METRICS.map(function (m) {
+  fill("metric", offered.map(function (m) {
     return el("button", { type: "button", "aria-pressed": String(m === metric), text: metricLabel(m), onclick: function () {
       state.metric = m;
       renderDaily(state.stats.daily || []);
@@ -244,7 +284,7 @@ function renderDaily(daily) {
   box.textContent = "";
   const width = Math.max(280, box.clientWidth || 600), height = 240, left = 56, right = 8, top = 14, bottom = 28;
   const values = daily.map(function (d) { return metricValue(d, metric); });
-  const max = niceMax(Math.max(...values, 0));
+  const scale = axis(Math.max(...values, 0), !isMoney(metric)), max = scale.top;
   const plotW = width - left - right, plotH = height - top - bottom, band = plotW / Math.max(1, daily.length);
   const barW = Math.max(2, Math.min(40, band * 0.68));
   const best = values.indexOf(Math.max(...values, 0));
@@ -252,8 +292,11 @@ function renderDaily(daily) {
     "aria-label": daily.length ? t("chartOf", metricLabel(metric), day(daily[0].date), day(daily[daily.length - 1].date),
       metricFormat(values[best] || 0, metric), day(daily[Math.max(0, best)].date)) : t("noData") });
   chart.appendChild(svg("defs", null, svg("linearGradient", { id: "g-bar", x1: 0, x2: 0, y1: 0, y2: 1 },
-    svg("stop", { offset: "0", "stop-color": BAR_COLORS[metric][0] }), svg("stop", { offset: "1", "stop-color": BAR_COLORS[metric][1] }))));
-  for (let i = 0; i <= 4; i++) gridLine(chart, top + plotH - plotH * i / 4, left, width - right, metricFormat(max * i / 4, metric, true), i === 0);
+    svg("stop", { offset: "0", "stop-color": BAR_COLORS[metric.split(":")[0]][0] }),
+    svg("stop", { offset: "1", "stop-color": BAR_COLORS[metric.split(":")[0]][1] }))));
+  scale.ticks.forEach(function (v, i) {
+    gridLine(chart, top + plotH - plotH * v / max, left, width - right, metricFormat(v, metric, true), i === 0);
+  });
   const every = Math.max(1, Math.ceil(daily.length / Math.max(2, Math.floor(plotW / 70))));
   daily.forEach(function (d, index) {
     const value = values[index], h = max ? plotH * value / max : 0, x = left + band * index + (band - barW) / 2;
@@ -325,7 +368,7 @@ function renderCascade(cascade, direct) {
         el("div", { "class": "row-head" },
           el("span", { "class": "name", text: d.depth === 1 ? t("depth1") : t("depthN", d.depth, d.depth - 1) }),
           el("b", { text: amounts(d.amount) })),
-        el("div", { "class": "metrics" }, el("span", { text: plural("referrersN_", d.referrers) }),
+        el("div", { "class": "metrics" }, el("span", { text: plural("referrersCount", d.referrers) }),
           el("span", { text: plural("pledgesN", d.pledges) })),
         bar(d.referrers, max, d.depth === 1 ? "#4338ca" : d.depth === 2 ? "#7c3aed" : "#c026d3"));
     }));

@@ -3,8 +3,8 @@
 // by conversion and every campaign in a table. Data: GET /v1/insights (docs/platform.md defines
 // every figure). What it shares with the dashboard is in pages/common.js.
 import {
-  $, bar, channelColor, channelHead, day, decimal, digits, el, fill, gridLine, kpi, lang, major, money, moneyMap, niceMax, num,
-  params, pct, query, refresh, request, session, showError, svg, t, th, useStrings, wire
+  $, axis, bar, channelColor, channelHead, day, digits, el, fill, gridLine, kpi, lang, major, money, moneyMap, num,
+  params, pct, plural, query, refresh, request, session, showError, svg, t, th, useStrings, wire
 } from "./common.js";
 
 const STRINGS = {
@@ -32,12 +32,14 @@ const STRINGS = {
     higherAmount: "more money raised ({0})", axis: "Compare shares with", logScale: "log scale",
     chartLabel: "Scatter plot of {0} campaigns: shares across, {1} up. {2}", channels: "Channels by conversion",
     channelsDesc: "Pledges per click on each channel, across all campaigns.",
-    channelLine: "{0} pledges from {1} clicks · {2} shares", noClicks: "no clicks", campaigns: "Campaigns",
+    channelLine: "{0} from {1} · {2}", noClicks: "no clicks", campaigns: "Campaigns",
     campaignsDesc: "By pledges, then shares. Fan share: the part of all their pledges that came through a fan's link.",
     showAll: "Show all {0} campaigns", noData: "Nothing yet.", noCampaigns: "No campaign yet: create one with POST /v1/campaigns.",
     footer: "Figures update a few seconds after each share, click and pledge.",
-    allTimeSub: "{0} campaigns · all time", periodSub: "{0} campaigns · {1} – {2}", otherCurrency: "{0} campaigns that raised money only in another currency are not on this chart.",
-    picked: "{0}: {1} shares, {2} pledges, {3} raised.", signinBad: "This is not the operator token.",
+    allTimeSub: "{0} · all time", periodSub: "{0} · {1} – {2}", campaignsCount: "{0} campaigns", campaignsCount_one: "{0} campaign",
+    otherCurrency: "{0} campaigns that raised money only in another currency are not on this chart.",
+    otherCurrency_one: "{0} campaign that raised money only in another currency is not on this chart.",
+    picked: "{0}: {1}, {2}, {3} raised.", signinBad: "This is not the operator token.",
     loaded: "Insights loaded."
   },
   fr: {
@@ -64,12 +66,14 @@ const STRINGS = {
     higherAmount: "plus d'argent collecté ({0})", axis: "Comparer les partages avec", logScale: "échelle logarithmique",
     chartLabel: "Nuage de points de {0} campagnes : partages en abscisse, {1} en ordonnée. {2}", channels: "Canaux par conversion",
     channelsDesc: "Contributions par clic sur chaque canal, toutes campagnes confondues.",
-    channelLine: "{0} contributions pour {1} clics · {2} partages", noClicks: "aucun clic", campaigns: "Campagnes",
+    channelLine: "{0} pour {1} · {2}", noClicks: "aucun clic", campaigns: "Campagnes",
     campaignsDesc: "Par contributions, puis partages. Part des fans : la part de toutes leurs contributions venue par le lien d'un fan.",
     showAll: "Voir les {0} campagnes", noData: "Rien encore.", noCampaigns: "Aucune campagne : créez-en une avec POST /v1/campaigns.",
     footer: "Les chiffres se mettent à jour quelques secondes après chaque partage, clic et contribution.",
-    allTimeSub: "{0} campagnes · depuis le début", periodSub: "{0} campagnes · {1} – {2}", otherCurrency: "{0} campagnes qui n'ont collecté que dans une autre devise ne sont pas sur ce graphique.",
-    picked: "{0} : {1} partages, {2} contributions, {3} collectés.", signinBad: "Ce n'est pas le jeton d'opérateur.",
+    allTimeSub: "{0} · depuis le début", periodSub: "{0} · {1} – {2}", campaignsCount: "{0} campagnes", campaignsCount_one: "{0} campagne",
+    otherCurrency: "{0} campagnes qui n'ont collecté que dans une autre devise ne sont pas sur ce graphique.",
+    otherCurrency_one: "{0} campagne qui n'a collecté que dans une autre devise n'est pas sur ce graphique.",
+    picked: "{0} : {1}, {2}, {3} collectés.", signinBad: "Ce n'est pas le jeton d'opérateur.",
     loaded: "Vue chargée."
   },
   es: {
@@ -96,12 +100,14 @@ const STRINGS = {
     higherAmount: "más dinero recaudado ({0})", axis: "Comparar los compartidos con", logScale: "escala logarítmica",
     chartLabel: "Diagrama de dispersión de {0} campañas: compartidos en horizontal, {1} en vertical. {2}", channels: "Canales por conversión",
     channelsDesc: "Aportes por clic en cada canal, en todas las campañas.",
-    channelLine: "{0} aportes de {1} clics · {2} compartidos", noClicks: "sin clics", campaigns: "Campañas",
+    channelLine: "{0} de {1} · {2}", noClicks: "sin clics", campaigns: "Campañas",
     campaignsDesc: "Por aportes y luego compartidos. Parte de los fans: la parte de todos sus aportes que llegó por el enlace de un fan.",
     showAll: "Ver las {0} campañas", noData: "Nada todavía.", noCampaigns: "Aún no hay campañas: crea una con POST /v1/campaigns.",
     footer: "Las cifras se actualizan unos segundos después de cada compartir, clic y aporte.",
-    allTimeSub: "{0} campañas · desde el inicio", periodSub: "{0} campañas · {1} – {2}", otherCurrency: "{0} campañas que solo recaudaron en otra moneda no están en este gráfico.",
-    picked: "{0}: {1} compartidos, {2} aportes, {3} recaudados.", signinBad: "Este no es el token de operador.",
+    allTimeSub: "{0} · desde el inicio", periodSub: "{0} · {1} – {2}", campaignsCount: "{0} campañas", campaignsCount_one: "{0} campaña",
+    otherCurrency: "{0} campañas que solo recaudaron en otra moneda no están en este gráfico.",
+    otherCurrency_one: "{0} campaña que solo recaudó en otra moneda no está en este gráfico.",
+    picked: "{0}: {1}, {2}, {3} recaudados.", signinBad: "Este no es el token de operador.",
     loaded: "Vista cargada."
   }
 };
@@ -148,7 +154,8 @@ function reload() {
 function render() {
   const data = state.data, n = data.campaigns.length;
   $("subtitle").textContent = state.from || state.to
-    ? t("periodSub", num(n), state.from ? day(state.from, DAY) : "…", state.to ? day(state.to, DAY) : "…") : t("allTimeSub", num(n));
+    ? t("periodSub", plural("campaignsCount", n), state.from ? day(state.from, DAY) : "…", state.to ? day(state.to, DAY) : "…")
+    : t("allTimeSub", plural("campaignsCount", n));
   $("from").value = state.from || "";
   $("to").value = state.to || "";
   renderFinding(data.correlation);
@@ -192,7 +199,7 @@ function renderKpis(rows) {
   });
   fill("kpis",
     kpi(t("campaignsN"), num(rows.length), t("activeOf", num(live))),
-    kpi(t("shares"), num(sum.shares), sum.shares ? t("perShare", decimal(sum.clicks / sum.shares, 1)) : null),
+    kpi(t("shares"), num(sum.shares), sum.shares ? plural("perShare", sum.clicks / sum.shares, 1) : null),
     kpi(t("pledges"), num(sum.pledges), null),
     kpi(t("amount"), amounts(sum.amount), null));
 }
@@ -200,7 +207,8 @@ function renderKpis(rows) {
 // ---- the scatter plot ----
 // A log scale when the values span more than an order of magnitude (one viral campaign
 // would otherwise squash every other dot into a corner); log(1 + v), so that 0 stays on the axis.
-function scale(values) {
+// Counts (`whole`) have whole-number ticks.
+function scale(values, whole) {
   const positive = values.filter(function (v) { return v > 0; });
   const high = positive.reduce(function (a, b) { return Math.max(a, b); }, 0);
   const low = positive.reduce(function (a, b) { return Math.min(a, b); }, Infinity);
@@ -210,8 +218,8 @@ function scale(values) {
     for (let p = 0; p <= powers; p += every) ticks.push(Math.pow(10, p));
     return { log: true, at: function (v) { return Math.log10(1 + v) / Math.log10(1 + top); }, ticks: ticks };
   }
-  const max = niceMax(high);
-  return { log: false, at: function (v) { return v / max; }, ticks: [0, max / 4, max / 2, max * 3 / 4, max] };
+  const linear = axis(high, whole);
+  return { log: false, at: function (v) { return v / linear.top; }, ticks: linear.ticks };
 }
 function renderAxisButtons() {
   fill("axis", ["pledges", "amount"].map(function (axis) {
@@ -242,10 +250,10 @@ function renderScatter() {
     box.appendChild(el("p", { "class": "empty", text: t("noCampaigns") }));
     return;
   }
-  const sx = scale(xs), sy = scale(ys);
+  const sx = scale(xs, true), sy = scale(ys, !byAmount);
   const logNote = [sx.log ? t("shares") : null, sy.log ? t(state.axis) : null].filter(Boolean);
   $("scatter-desc").textContent = t("scatterDesc", yName) + (logNote.length ? " (" + logNote.join(", ") + ": " + t("logScale") + ")" : "") +
-    (left ? " " + t("otherCurrency", num(left)) : "");
+    (left ? " " + plural("otherCurrency", left) : "");
   const phone = box.clientWidth < 520;
   const width = Math.max(280, box.clientWidth || 700), height = phone ? 280 : 340;
   const pad = { left: phone ? 46 : 60, right: 14, top: 14, bottom: 40 };
@@ -273,7 +281,7 @@ function renderScatter() {
   const labelled = order.slice().reverse().filter(function (i) { return xs[i] || ys[i]; }).slice(0, phone ? LABELS / 2 : LABELS);
   order.forEach(function (i) {
     const row = rows[i], x = px(xs[i]), y = py(ys[i]);
-    const title = t("picked", row.name, num(row.shares), num(row.pledges), amounts(row.amount));
+    const title = t("picked", row.name, plural("sharesN", row.shares), plural("pledgesN", row.pledges), amounts(row.amount));
     chart.appendChild(svg("circle", { cx: x, cy: y, r: phone ? 5 : 6, fill: "#4338ca", "fill-opacity": 0.72, stroke: "#fff", "stroke-width": 1.5,
       "data-campaign": row.id, "class": state.picked === row.id ? "picked" : null,
       onclick: function () { state.picked = row.id; $("picked").textContent = title; renderScatter(); } },
@@ -303,7 +311,7 @@ function renderChannels(channels) {
     return el("div", { "data-channel": c.channel },
       channelHead(c.channel, c.conversion_rate == null ? t("noClicks") : pct(c.conversion_rate)),
       bar(c.conversion_rate || 0, best, channelColor(c.channel)),
-      el("div", { "class": "metrics", text: t("channelLine", num(c.pledges), num(c.clicks), num(c.shares)) }));
+      el("div", { "class": "metrics", text: t("channelLine", plural("pledgesN", c.pledges), plural("clicksN", c.clicks), plural("sharesN", c.shares)) }));
   }));
 }
 
