@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date, timedelta
 
 import requests
 from playwright.sync_api import expect
@@ -69,6 +70,15 @@ def test_a_pledge_in_another_currency_than_the_goals_shows_as_its_own_in_every_v
     assert money("daily", date=today["date"]) == ("1000", "1500")
     assert money("channel", channel="whatsapp") == ("1000", "1000")
     assert money("direct") == ("0", "500")
+
+    # And on dates that hold none of it, the split still counts the campaign's whole life, and says so
+    yesterday = (date.fromisoformat(today["date"]) - timedelta(days=1)).isoformat()
+    page.locator("#from").fill(yesterday)
+    page.locator("#to").fill(yesterday)
+    page.locator("#range button[type=submit]").click()
+    expect(page.locator("#kpis .hero .value")).to_have_text("€0")
+    expect(split.locator(".row-head .name")).to_have_text("Where the money came from, since the start")
+    expect(split.locator("[data-currency=USD]")).to_contain_text("Direct · $5")
 
     # And the widget on the creator's page says the same
     fan_page = context.new_page()
