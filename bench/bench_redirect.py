@@ -33,10 +33,10 @@ BASELINE = textwrap.dedent("""
 """)
 
 
-def _seed() -> str:
+def _seed(**settings: object) -> str:
     from chalicelib.domain import campaigns, links
 
-    campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1"})
+    campaign, _ = campaigns.create({"name": "Bench", "target_url": "https://example.org/campaign?x=1", **settings})
     link = links.create(campaign, links.parse({"name": "Bench fan"}))
     return link.code
 
@@ -55,6 +55,22 @@ def calls_per_request(upstream: str, code: str) -> None:
             report(f"DynamoDB calls per warm {label}",
                    f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads",
                    "target: 1 write, 0 reads" if label == "human click" else "target: <= 1 write")
+
+
+def calls_with_platform_tags(upstream: str, code: str) -> None:
+    """A campaign on a hosted platform: each click's destination carries the fan's tag of the
+    channel (derived, ``hotpath.platform_tags``), still for one write and no read."""
+    from app import app
+
+    with counted(upstream) as proxy:
+        app(redirect_event(code, "198.51.100.1", CHROME, channel="whatsapp"), FakeContext())
+        proxy.reset()
+        for i in range(50):
+            response = app(redirect_event(code, f"198.51.100.{i}", CHROME, channel=("whatsapp", "qr")[i % 2]),
+                           FakeContext())
+            assert response["statusCode"] == 302 and "ref=" in response["headers"]["Location"]
+        report("DynamoDB calls per warm click, platform tags per channel",
+               f"{proxy.writes() / 50:.2f} writes, {proxy.reads() / 50:.2f} reads", "target: 1 write, 0 reads")
 
 
 def warm_ratio(code: str) -> None:
@@ -111,5 +127,6 @@ def cold_ratio(code: str) -> None:
 def run(upstream: str) -> None:
     code = _seed()
     calls_per_request(upstream, code)
+    calls_with_platform_tags(upstream, _seed(platform={"name": "kickstarter", "tag_per": "fan_channel"}))
     warm_ratio(code)
     cold_ratio(code)

@@ -575,3 +575,41 @@ def test_a_creators_retry_and_fulfilment_apply_once(stack, poller, faulty, mode,
     assert retried.json()["delivery"]["id"] == pledge_delivery["id"]
     assert next(d for d in after if d["id"] == pledge_delivery["id"])["attempts"] == 2
     assert fulfilled.json()["reward"]["fulfilled_at"] == rewards["rewards"][0]["fulfilled_at"] is not None
+
+
+# Platform tags ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_aggregators_platform_tag_writes_issue_each_tag_once_to_its_fan(stack, poller, faulty, mode,
+                                                                          monkeypatch):
+    """Fans there before the platform is switched on (the settings record's pass over every
+    fan) and fans after it (each new fan's own): each fan × channel gets one tag, its own."""
+    from chalicelib.hotpath import platform_tags
+
+    campaign, key = stack.create_campaign(channels=["email", "x"])
+    headers = {"Authorization": f"Bearer {key}"}
+    early = [stack.new_fan(campaign["id"], f"Early {n}")["code"] for n in range(3)]
+    poller.drain()
+    switched = requests.patch(f"{stack.api}/v1/campaigns/{campaign['id']}", headers=headers, timeout=10,
+                              json={"platform": {"name": "goteo", "tag_per": "fan_channel"}})
+    assert switched.status_code == 200, switched.text
+    late = [stack.new_fan(campaign["id"], f"Late {n}")["code"] for n in range(3)]
+    monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
+    faulty.proxy.inject(mode, every=2, table="relais-local-links")
+    try:
+        for _ in range(20):  # a failed batch is retried, as Lambda retries it
+            try:
+                poller.drain()
+                break
+            except Exception:
+                continue
+    finally:
+        faulty.proxy.heal()
+        monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
+    poller.drain()
+    listed = requests.get(f"{stack.api}/v1/campaigns/{campaign['id']}/platform-tags", headers=headers,
+                          timeout=10).json()["tags"]
+    assert sorted((row["code"], row["channel"], row["tag"]) for row in listed) == sorted(
+        (code, channel, platform_tags.tag(code, channel))
+        for code in early + late for channel in ("email", "x", "direct"))
+    assert faulty.proxy.faulted[(mode, "TransactWriteItems")] > 0
