@@ -285,7 +285,7 @@ def test_if_two_fans_ever_derived_one_tag_the_second_is_refused_and_the_batch_st
 def test_issuing_a_fans_tags_twice_is_issuing_them_once(api, poller):
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.store import links_table, tag_registry
+    from chalicelib.store import keys, links_table, tag_registry
 
     campaign, _ = api.create_campaign()
     fan = new_fan(api, campaign)
@@ -296,7 +296,7 @@ def test_issuing_a_fans_tags_twice_is_issuing_them_once(api, poller):
     assert links_table.get(fan["code"]).platform_tags == set(tags.values())
     assert tag_registry.owners(campaign["id"], tags.values()) == \
         {tag: (fan["code"], channel) for channel, tag in tags.items()}
-    assert links_table.get(f"#{campaign['id']}:tag:{tags['x']}").created_at == moment  # the first issue's
+    assert links_table.get(keys.platform_tag_key(campaign["id"], tags["x"])).created_at == moment  # the first's
 
 
 # The redirect's cost ------------------------------------------------------------------------------
