@@ -15,24 +15,13 @@ spool file or a queue dump holds nothing personal.
 from __future__ import annotations
 
 import json
-import math
-import os
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import botocore.config
-
 from chalicelib.core import config
 from chalicelib.core.observability import logger
-from chalicelib.store import clients
-from chalicelib.store.spool import write_durably
-
-MAX_SQS_DELAY = 900
-SQS_BUDGET = botocore.config.Config(connect_timeout=1, read_timeout=3,
-                                    retries={"total_max_attempts": 3, "mode": "standard"})
-WORKING = ".work"
+from chalicelib.store import delayed_queue
 
 
 @dataclass(frozen=True)
@@ -70,15 +59,7 @@ def new_id() -> str:
 
 def send(job: Job, delay_seconds: float = 0.0) -> bool:
     """Queue ``job`` to be sent in ``delay_seconds``; ``False`` when no outbox is configured."""
-    url = config.mail_queue_url()
-    if url:
-        delay = max(0, min(MAX_SQS_DELAY, math.ceil(delay_seconds)))
-        clients.sqs(SQS_BUDGET).send_message(QueueUrl=url, MessageBody=job.to_json(), DelaySeconds=delay)
-        return True
-    directory = config.mail_spool_dir()
-    if directory:
-        due = int((time.time() + max(0.0, delay_seconds)) * 1000)
-        write_durably(Path(directory), f"{due:013d}-{secrets.token_hex(6)}.json", job.to_json())
+    if delayed_queue.send(job.to_json(), delay_seconds, config.mail_queue_url(), config.mail_spool_dir()):
         return True
     logger.warning("e-mail not queued: no outbox configured", extra={"kind": job.kind})
     return False
@@ -86,41 +67,11 @@ def send(job: Job, delay_seconds: float = 0.0) -> bool:
 
 def take_due(directory: Path, limit: int) -> list[tuple[Path, Job]]:
     """Claim up to ``limit`` spooled jobs that are due (renamed aside until :func:`done`)."""
-    now = int(time.time() * 1000)
-    taken: list[tuple[Path, Job]] = []
-    try:
-        names = sorted(name for name in os.listdir(directory) if name.endswith(".json"))
-    except FileNotFoundError:
-        return []
-    for name in names:
-        if len(taken) >= limit or not name[:13].isdigit() or int(name[:13]) > now:
-            break
-        path, working = directory / name, directory / (name + WORKING)
-        try:
-            os.replace(path, working)
-        except FileNotFoundError:
-            continue  # another taker was first
-        try:
-            taken.append((working, Job.from_json(working.read_text())))
-        except (ValueError, KeyError, TypeError):
-            logger.warning("unreadable e-mail job dropped", extra={"file": name})
-            working.unlink(missing_ok=True)
-    return taken
+    return delayed_queue.take_due(directory, limit, Job.from_json, "e-mail job")
 
 
-def done(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
-def recover(directory: Path) -> int:
-    """Put back the jobs a stopped mailer had taken (they are handled again)."""
-    if not directory.is_dir():
-        return 0
-    back = 0
-    for path in directory.glob(f"*.json{WORKING}"):
-        os.replace(path, path.with_name(path.name.removesuffix(WORKING)))
-        back += 1
-    return back
+done = delayed_queue.done
+recover = delayed_queue.recover
 
 
 def pending(directory: Path) -> list[Job]:

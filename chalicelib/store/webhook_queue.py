@@ -14,24 +14,12 @@ stuck (a replayed batch, a creator's retry).
 from __future__ import annotations
 
 import json
-import math
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import botocore.config
-
 from chalicelib.core import config
 from chalicelib.core.observability import logger
-from chalicelib.store import clients
-from chalicelib.store.spool import write_durably
-
-MAX_SQS_DELAY = 900
-SQS_BUDGET = botocore.config.Config(connect_timeout=1, read_timeout=3,
-                                    retries={"total_max_attempts": 3, "mode": "standard"})
-WORKING = ".work"
+from chalicelib.store import delayed_queue
 
 
 @dataclass(frozen=True)
@@ -51,15 +39,7 @@ class Message:
 
 def send(message: Message, delay_seconds: float = 0.0) -> bool:
     """Queue ``message`` to be handled in ``delay_seconds``; ``False`` when no queue is configured."""
-    url = config.webhook_queue_url()
-    if url:
-        delay = max(0, min(MAX_SQS_DELAY, math.ceil(delay_seconds)))
-        clients.sqs(SQS_BUDGET).send_message(QueueUrl=url, MessageBody=message.to_json(), DelaySeconds=delay)
-        return True
-    directory = config.webhook_spool_dir()
-    if directory:
-        due = int((time.time() + max(0.0, delay_seconds)) * 1000)
-        write_durably(Path(directory), f"{due:013d}-{secrets.token_hex(6)}.json", message.to_json())
+    if delayed_queue.send(message.to_json(), delay_seconds, config.webhook_queue_url(), config.webhook_spool_dir()):
         return True
     logger.warning("webhook delivery not queued: no queue configured", extra={"event_id": message.event_id})
     return False
@@ -67,38 +47,10 @@ def send(message: Message, delay_seconds: float = 0.0) -> bool:
 
 def take_due(directory: Path, limit: int) -> list[tuple[Path, Message]]:
     """Claim up to ``limit`` spooled messages that are due (renamed aside until :func:`done`)."""
-    now = int(time.time() * 1000)
-    taken: list[tuple[Path, Message]] = []
-    try:
-        names = sorted(name for name in os.listdir(directory) if name.endswith(".json"))
-    except FileNotFoundError:
-        return []
-    for name in names:
-        if len(taken) >= limit or not name[:13].isdigit() or int(name[:13]) > now:
-            break
-        path, working = directory / name, directory / (name + WORKING)
-        try:
-            os.replace(path, working)
-        except FileNotFoundError:
-            continue  # another taker was first
-        try:
-            taken.append((working, Message.from_json(working.read_text())))
-        except (ValueError, KeyError, TypeError):
-            logger.warning("unreadable webhook message dropped", extra={"file": name})
-            working.unlink(missing_ok=True)
-    return taken
+    return delayed_queue.take_due(directory, limit, Message.from_json, "webhook message")
 
 
-def done(path: Path) -> None:
-    path.unlink(missing_ok=True)
+done = delayed_queue.done
+recover = delayed_queue.recover
 
 
-def recover(directory: Path) -> int:
-    """Put back the messages a stopped dispatcher had taken (they are handled again)."""
-    if not directory.is_dir():
-        return 0
-    back = 0
-    for path in directory.glob(f"*.json{WORKING}"):
-        os.replace(path, path.with_name(path.name.removesuffix(WORKING)))
-        back += 1
-    return back
