@@ -69,4 +69,5 @@ def widget(campaign: Campaign) -> dict:
         "fan_amount": fan_amount,
         "milestones": campaign.milestone_progress(fan_amount),
         "rewards": [{"pledges": r.pledges, "label": r.label} for r in campaign.rewards],
+        "email": campaign.email is not None and campaign.email.enabled,  # "Already have a link?", reward e-mails
     }

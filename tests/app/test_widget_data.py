@@ -43,6 +43,16 @@ def test_the_leaderboard_never_shows_names_unless_public(api, poller, mode):
         assert data["leaderboard"][0]["name"].startswith("Fan #")
 
 
+
+def test_widget_data_says_whether_the_campaign_e_mails_its_fans_which_is_off_by_default(api):
+    campaign, key = api.create_campaign()
+    path = f"/v1/campaigns/{campaign['id']}"
+    seen = [api.call("GET", f"{path}/widget").data["email"]]
+    for setting in ({"enabled": True, "from_name": "Ada"}, {"enabled": False, "from_name": "Ada"}, None):
+        assert api.call("PATCH", path, {"email": setting}, token=key).status_code == 200
+        seen.append(api.call("GET", f"{path}/widget").data["email"])
+    assert seen == [False, True, False, False]
+
 def test_assets_are_served_with_an_etag_and_revalidate_to_304(api, tmp_path, monkeypatch):
     from chalicelib.web import assets
 

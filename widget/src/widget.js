@@ -32,7 +32,9 @@
       notYou: "Ce n'est pas vous ?", error: "Impossible de créer votre lien. Réessayez.",
       needName: "Indiquez un nom.", fallback: "Partagez cette campagne", widget: "Partage de la campagne", email_: "E-mail",
       rewards: "Récompenses des ambassadeurs", myRewards: "Vos récompenses", unlocked: "Débloquée",
-      nextReward: "Prochaine récompense : {0}"
+      nextReward: "Prochaine récompense : {0}", have: "Vous avez déjà un lien ?", send: "M'envoyer mon lien",
+      sent: "S'il a un lien ici, nous l'y avons envoyé.", notify: "M'écrire quand je débloque une récompense",
+      again: "Cela n'a pas marché : redemandez-le."
     },
     en: {
       loading: "Loading…", raised: "raised of {0}", raised0: "raised", pledges: "pledges", fans: "referrers",
@@ -48,7 +50,10 @@
       miles: "Community milestones", driven: "{0} driven by fans", reached: "Reached", next: "Next",
       notYou: "Not you?", error: "Could not create your link. Please try again.",
       needName: "Please enter a name.", fallback: "Share this campaign", widget: "Campaign sharing", email_: "Email",
-      rewards: "Rewards for referrers", myRewards: "Your rewards", unlocked: "Unlocked", nextReward: "Next reward: {0}"
+      rewards: "Rewards for referrers", myRewards: "Your rewards", unlocked: "Unlocked", nextReward: "Next reward: {0}",
+      have: "Already have a link?", send: "Email me my link",
+      sent: "If it has a link here, we've emailed it.", notify: "Email me when I unlock a reward",
+      again: "That did not work: ask again."
     },
     es: {
       loading: "Cargando…", raised: "recaudados de {0}", raised0: "recaudados", pledges: "aportes",
@@ -65,7 +70,9 @@
       notYou: "¿No eres tú?", error: "No se pudo crear tu enlace. Inténtalo de nuevo.",
       needName: "Escribe un nombre.", fallback: "Comparte esta campaña", widget: "Compartir la campaña", email_: "Correo",
       rewards: "Recompensas para embajadores", myRewards: "Tus recompensas", unlocked: "Desbloqueada",
-      nextReward: "Próxima recompensa: {0}"
+      nextReward: "Próxima recompensa: {0}", have: "¿Ya tienes un enlace?", send: "Enviarme mi enlace",
+      sent: "Si tiene un enlace aquí, se lo enviamos.", notify: "Escríbeme cuando desbloquee una recompensa",
+      again: "No funcionó: vuelve a pedirlo."
     }
   };
   // Channels with a share dialog: label (0 = translated) and colour.
@@ -132,6 +139,7 @@
     var ds = script.dataset, cid = ds.campaign, base = script.src.replace(/\/widget\.js(\?.*)?$/, ""), mem = {};
     var data, fan, impact, loc = "en", root, status, sheet;
     var copied = 0, timer, more; // when the link was last copied ("Copied!" for 2 s); "More…" pressed
+    var rec; // "Already have a link?": 1 asking, 2 asked, 3 asking after a sign-in link failed
 
     function key(k) { return "relais:" + cid + ":" + k; }
     function load(k) {
@@ -280,14 +288,23 @@
           "aria-valuenow": Math.round(share * 100), "aria-label": of }, h("i", { style: width(share * 100) })),
         h("div", { "class": "t" }, tile(num(c.pledges), n("pledges", c.pledges)), tile(num(c.referrers), n("fans", c.referrers)))];
     }
+    // The sign-up form; or, after "Already have a link?" (when the campaign e-mails its fans,
+    // rec set), the e-mail alone: a sign-in link goes to it if it has a link here, and the
+    // answer is the same either way.
     function form() {
-      var err = h("p", { "class": "e", role: "alert", hidden: true }), name, email, button;
+      var err = h("p", { "class": "e", role: "alert", hidden: rec != 3 }, t("again")), name, email, button, box;
       function fail(msg) { err.textContent = msg; err.hidden = false; button.disabled = false; }
       return h("form", { "class": "box", novalidate: true, onsubmit: function (e) {
-        var body = { name: name.value.trim().slice(0, 60) }, r = ref();
+        var body, r = ref();
         e.preventDefault();
+        if (rec) {
+          button.disabled = true;
+          return api("/v1/campaigns/" + encodeURIComponent(cid) + "/referrers/recover", { email: email.value.trim() })
+            .then(function () { rec = 2; draw(); }, function () { fail(t("again")); });
+        }
+        body = { name: name.value.trim().slice(0, 60) };
         if (!body.name) return fail(t("needName")), name.focus();
-        if (email.value.trim()) body.email = email.value.trim();
+        if (email.value.trim()) body.email = email.value.trim(), body.notify = !!box && box.checked;
         if (r) body.referred_by = r;
         button.disabled = true;
         api("/v1/campaigns/" + encodeURIComponent(cid) + "/referrers", body).then(function (link) {
@@ -298,13 +315,31 @@
           setTimeout(function () { refresh(true); }, 2500); // the leaderboard, once the new fan is counted
         }).catch(guard(function (e) { warn(e); fail(t("error")); }));
       } },
-      h("h2", null, t("title")), h("p", { "class": "s", style: "margin-top:4px" }, t("intro")),
-      h("label", { "for": "rn" }, t("name")),
-      name = h("input", { id: "rn", name: "name", autocomplete: "nickname", maxlength: 60, required: true }),
-      h("label", { "for": "re" }, t("email")),
-      email = h("input", { id: "re", name: "email", type: "email", autocomplete: "email", "aria-describedby": "rc" }),
-      h("p", { id: "rc", "class": "s", style: "margin-top:4px" }, t("consent")),
-      button = h("button", { "class": "p", type: "submit" }, t("get")), err);
+      h("h2", null, t(rec ? "have" : "title")), !rec && [h("p", { "class": "s", style: "margin-top:4px" }, t("intro")),
+        h("label", { "for": "rn" }, t("name")),
+        name = h("input", { id: "rn", name: "name", autocomplete: "nickname", maxlength: 60, required: true })],
+      h("label", { "for": "re" }, t(rec ? "email_" : "email")),
+      email = h("input", { id: "re", name: "email", type: "email", autocomplete: "email", "aria-describedby": !rec && "rc" }),
+      !rec && h("p", { id: "rc", "class": "s", style: "margin-top:4px" }, t("consent")),
+      !rec && data.email && data.rewards[0] && h("label", { "class": "r" },
+        box = h("input", { id: "rw", type: "checkbox", style: "width:auto" }), t("notify")),
+      rec == 2 && h("p", { "class": "s", role: "status" }, t("sent")),
+      button = h("button", { "class": "p", type: "submit" }, t(rec ? "send" : "get")), err,
+      data.email && h("button", { type: "button", "class": "k", onclick: function () { rec = rec ? 0 : 1; draw(); } },
+        t(rec ? "get" : "have")));
+    }
+    // The link of a sign-in e-mail (#relais-signin=<token>): exchanged for the fan's own link,
+    // kept on this device, and taken off the address bar.
+    function signin() {
+      var m = /[#&]relais-signin=([\w.-]+)/.exec(location.hash);
+      if (!m || m[1].split(".")[1] != cid) return;
+      history.replaceState(history.state, "", location.pathname + location.search);
+      api("/v1/campaigns/" + encodeURIComponent(cid) + "/referrers/signin", { token: m[1] }).then(function (link) {
+        fan = link;
+        rec = 0;
+        save("fan", link);
+        refresh();
+      }).catch(guard(function () { rec = 3; if (data) draw(); }));
     }
     function shareBox(c) {
       var urls = fan.share_urls || {}, channels = list(c.channels), qr = fan.qr || {}, svg = safeUrl(qr.svg), png = safeUrl(qr.png);
@@ -413,6 +448,7 @@
     fan = load("fan");
     if (!fan || !fan.code || !fan.short_url) fan = null;
     capture();
+    signin();
     decorate();
     doc.addEventListener("submit", guard(function (e) { stamp(e.target); }), true);
     doc.addEventListener("click", guard(function (e) { stripe(e.target.closest("a")); }), true);
