@@ -59,7 +59,8 @@ def test_a_batch_lost_to_the_failure_path_is_recounted_exactly_while_traffic_flo
     cid = campaign["id"]
     codes = [stack.new_fan(cid, f"Fan {i}")["code"] for i in range(4)]
     poller.drain()
-    before = soak.run(stack.api, cid, key, codes, fans=4, seconds=3, max_requests=300, pledge_every=5)
+    # a count of requests, not a time: more than a batch's 100 records however slow the machine
+    before = soak.run(stack.api, cid, key, codes, fans=4, seconds=60, max_requests=150, pledge_every=5)
     soak.wait_for_spool(stack.data_dir)
 
     # The aggregator gives up on the first batch: it goes to the failure path, uncounted.
