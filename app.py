@@ -431,6 +431,13 @@ def insights_page():
     return assets.respond("insights.html", "no-cache", header(_request(), "if-none-match"))
 
 
+@route("/operator", methods=["GET"])
+def operator_page():
+    from chalicelib.web import assets
+
+    return assets.respond("operator.html", "no-cache", header(_request(), "if-none-match"))
+
+
 @route("/pages/{name}", methods=["GET"])
 def page_asset(name):
     """The two pages' shared stylesheet and module, and each page's own (``widget/pages/``)."""

@@ -99,8 +99,11 @@ def test_the_dashboard_lists_who_unlocked_what_marks_it_fulfilled_and_downloads_
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert download.value.suggested_filename == f"relais-{campaign_id}-rewards.csv"
     assert text.splitlines()[1].startswith(f"{fan['code']},Zoé,1,Thank-you card,")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.get_by_role("button", name="Mark fulfilled: “Thank-you card” for Zoé").click()
     expect(row.locator("[data-k=fulfilled] .pill")).to_contain_text("Fulfilled")
+    assert asked == ["Mark “Thank-you card” fulfilled for Zoé? A refund will no longer take it back."]
     assert relais.get(f"/v1/campaigns/{campaign_id}/rewards", key)["rewards"][0]["fulfilled_at"] is not None
 
 

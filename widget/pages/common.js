@@ -232,10 +232,10 @@ export function query(fields) {
   return s ? "?" + s : "";
 }
 
-/** A call to the API with a bearer token: its JSON (or its body as a Blob with `blob`), or an
- * Error carrying the answer's status and error code. */
-export function request(path, token, { method = "GET", body, blob } = {}) {
-  const headers = token ? { Authorization: "Bearer " + token } : {};
+/** A call to the API with a bearer token (and more `headers`): its JSON (or its body as a Blob
+ * with `blob`), or an Error carrying the answer's status and error code. */
+export function request(path, token, { method = "GET", body, blob, headers: more } = {}) {
+  const headers = Object.assign(token ? { Authorization: "Bearer " + token } : {}, more);
   if (body) headers["Content-Type"] = "application/json";
   return fetch(path, { method, headers, body: body && JSON.stringify(body), cache: method === "GET" ? "no-cache" : "no-store" })
     .then((response) => {

@@ -6,6 +6,8 @@ import {
   $, axis, bar, barWidth, channelHead, day, decimal, el, explain, fill, gridLine, kpi, lang, money, moneyMap, num,
   params, pct, plural, query, refresh, request, session, showError, svg, t, th, useStrings, wire
 } from "./common.js";
+import { FANS_STRINGS, fanByCode, fansLoaded, fansView, loadFans, resetFans } from "./fans.js";
+import { SETUP_STRINGS, open as openSetup, reset as resetSetup, setupView } from "./setup.js";
 
 const STRINGS = {
   en: {
@@ -35,7 +37,10 @@ const STRINGS = {
     rewardsTitle: "Fan rewards", rewardsDesc: "Who unlocked what, to send it to them. A refund takes a reward back until you mark it fulfilled.",
     rewardsCsv: "Download the rewards CSV", noRewards: "No fan has unlocked a reward yet.", reward: "Reward", unlockedAt: "Unlocked",
     fulfilled: "Fulfilled", markFulfilled: "Mark fulfilled", markFulfilledFor: "Mark fulfilled: “{0}” for {1}", fulfilledOn: "Fulfilled {0}",
-    markedFulfilled: "Marked fulfilled."
+    markedFulfilled: "Marked fulfilled.", reachAt: "Reach them at", noEmail: "no e-mail stored",
+    undoFulfil: "Undo", undoFulfilFor: "Undo fulfilled: “{0}” for {1}", undoneFulfil: "No longer marked fulfilled.",
+    fulfilConfirm: "Mark “{0}” fulfilled for {1}? A refund will no longer take it back.",
+    undoConfirm: "Undo: “{0}” for {1} is no longer fulfilled? A refund may then take it back."
   },
   fr: {
     dashboard: "Tableau de bord", signinTitle: "Le tableau de bord de votre campagne",
@@ -64,7 +69,10 @@ const STRINGS = {
     rewardsTitle: "Récompenses des fans", rewardsDesc: "Qui a débloqué quoi, pour le leur envoyer. Un remboursement reprend une récompense tant qu'elle n'est pas marquée remise.",
     rewardsCsv: "Télécharger le CSV des récompenses", noRewards: "Aucun fan n'a encore débloqué de récompense.", reward: "Récompense", unlockedAt: "Débloquée",
     fulfilled: "Remise", markFulfilled: "Marquer remise", markFulfilledFor: "Marquer remise : « {0} » pour {1}", fulfilledOn: "Remise le {0}",
-    markedFulfilled: "Marquée remise."
+    markedFulfilled: "Marquée remise.", reachAt: "Les joindre", noEmail: "pas d'e-mail enregistré",
+    undoFulfil: "Annuler", undoFulfilFor: "Annuler la remise : « {0} » pour {1}", undoneFulfil: "N'est plus marquée remise.",
+    fulfilConfirm: "Marquer « {0} » remise pour {1} ? Un remboursement ne la reprendra plus.",
+    undoConfirm: "Annuler : « {0} » pour {1} n'est plus remise ? Un remboursement pourra alors la reprendre."
   },
   es: {
     dashboard: "Panel de la campaña", signinTitle: "El panel de tu campaña",
@@ -93,7 +101,10 @@ const STRINGS = {
     rewardsTitle: "Recompensas de los fans", rewardsDesc: "Quién desbloqueó qué, para enviárselo. Un reembolso retira una recompensa mientras no la marques entregada.",
     rewardsCsv: "Descargar el CSV de recompensas", noRewards: "Ningún fan ha desbloqueado una recompensa todavía.", reward: "Recompensa", unlockedAt: "Desbloqueada",
     fulfilled: "Entregada", markFulfilled: "Marcar entregada", markFulfilledFor: "Marcar entregada: «{0}» para {1}", fulfilledOn: "Entregada el {0}",
-    markedFulfilled: "Marcada entregada."
+    markedFulfilled: "Marcada entregada.", reachAt: "Contacto", noEmail: "sin correo guardado",
+    undoFulfil: "Deshacer", undoFulfilFor: "Deshacer la entrega: «{0}» para {1}", undoneFulfil: "Ya no está marcada entregada.",
+    fulfilConfirm: "¿Marcar «{0}» entregada para {1}? Un reembolso ya no la retirará.",
+    undoConfirm: "¿Deshacer: «{0}» para {1} ya no está entregada? Un reembolso podrá retirarla."
   }
 };
 const AVATAR_COLORS = ["#4338ca", "#7c3aed", "#be185d", "#b45309", "#047857", "#0369a1", "#9333ea", "#c2410c"];
@@ -109,7 +120,12 @@ const account = session({
   store: STORE, secret: "key", first: "campaign",
   load: load,
   shown: function () { renderDaily(state.stats.daily || []); }, // again, now that the chart has a width
-  forget: function () { state.id = state.key = state.stats = state.name = state.rewardsOn = null; }
+  forget: function () {
+    state.id = state.key = state.stats = state.name = state.rewardsOn = null;
+    resetSetup();
+    resetFans();
+    showView("stats");
+  }
 });
 
 function signIn(id, key) {
@@ -395,31 +411,38 @@ function stamp(iso) { return new Intl.DateTimeFormat(lang, { dateStyle: "medium"
 function loadRewards() {
   $("rewards-card").hidden = !state.rewardsOn;
   if (!state.rewardsOn) return Promise.resolve();
-  return api("rewards").then(function (body) { renderRewards(body.rewards || []); }, function (error) {
+  const emails = fansLoaded() ? Promise.resolve() : loadFans(true).catch(function () { /* e-mails are a nicety */ });
+  return Promise.all([api("rewards"), emails]).then(function (got) { return got[0]; }).then(function (body) { renderRewards(body.rewards || []); }, function (error) {
     fill("rewards", el("p", { "class": "error", role: "alert", text: explain(error) }));
   });
 }
 function renderRewards(rows) {
   if (!rows.length) return fill("rewards", el("p", { "class": "empty", text: t("noRewards") }));
   fill("rewards", el("table", null,
-    el("thead", null, el("tr", null, ["fan", "reward", "unlockedAt", "fulfilled"].map(function (h) { return th(t(h)); }))),
+    el("thead", null, el("tr", null, ["fan", "reachAt", "reward", "unlockedAt", "fulfilled"].map(function (h) { return th(t(h)); }))),
     el("tbody", null, rows.map(function (r) {
-      const who = r.name || r.code;
+      const who = r.name || r.code, fan = fanByCode()[r.code];
       return el("tr", { "data-reward": r.code + ":" + r.pledges },
         el("td", null, el("div", { "class": "who" }, el("div", null, el("div", { "class": "name", text: who }),
           el("div", { "class": "by", text: r.code })))),
+        el("td", { "data-k": "email" }, fan && fan.email ? el("a", { href: "mailto:" + fan.email, text: fan.email })
+          : el("span", { "class": "by", text: t("noEmail") })),
         el("td", null, el("div", { "data-k": "label", text: r.label }), el("div", { "class": "by", text: plural("pledgesN", r.pledges) })),
         el("td", { text: r.unlocked_at ? stamp(r.unlocked_at) : "–" }),
-        el("td", { "data-k": "fulfilled" }, r.fulfilled_at ? el("span", { "class": "pill", text: t("fulfilledOn", stamp(r.fulfilled_at)) })
+        el("td", { "data-k": "fulfilled" }, r.fulfilled_at ? [el("span", { "class": "pill", text: t("fulfilledOn", stamp(r.fulfilled_at)) }), " ",
+          el("button", { type: "button", "class": "btn small", text: t("undoFulfil"), "aria-label": t("undoFulfilFor", r.label, who),
+            onclick: function (event) { fulfil(r, event.currentTarget, true); } })]
           : el("button", { type: "button", "class": "btn", text: t("markFulfilled"), "aria-label": t("markFulfilledFor", r.label, who),
             onclick: function (event) { fulfil(r, event.currentTarget); } })));
     }))));
 }
-function fulfil(row, button) {
+function fulfil(row, button, undo) {
+  const who = row.name || row.code;
+  if (!confirm(t(undo ? "undoConfirm" : "fulfilConfirm", row.label, who))) return;
   button.disabled = true;
   request("/v1/campaigns/" + encodeURIComponent(state.id) + "/rewards/fulfilments", state.key,
-    { method: "POST", body: { code: row.code, pledges: row.pledges } }).then(function () {
-    $("announce").textContent = t("markedFulfilled");
+    { method: undo ? "DELETE" : "POST", body: { code: row.code, pledges: row.pledges } }).then(function () {
+    $("announce").textContent = t(undo ? "undoneFulfil" : "markedFulfilled");
     return loadRewards();
   }).catch(function (error) {
     button.disabled = false;
@@ -441,8 +464,49 @@ function download(button, path, name) {
     .then(function () { button.disabled = false; });
 }
 
+// ---- the views: figures, fans, setup ----
+function showView(name) {
+  document.querySelectorAll("#views button").forEach(function (button) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === name));
+    $("view-" + button.dataset.view).hidden = button.dataset.view !== name;
+  });
+  $("range").hidden = $("csv").hidden = name !== "stats";
+  if (name === "fans") loadFans(false).catch(function (error) { showError("board-error", error); });
+  if (name === "setup") openSetup();
+}
+function merged(...tables) {
+  const all = {};
+  ["en", "fr", "es"].forEach(function (language) {
+    all[language] = Object.assign({}, ...tables.map(function (table) { return table[language]; }));
+  });
+  return all;
+}
+const console_ = {
+  id: function () { return state.id; },
+  key: function () { return state.key; },
+  currency: mainCurrency,
+  announce: function (text) { $("announce").textContent = text; },
+  error: function (error) { showError("board-error", error); },
+  saveFile: saveFile,
+  setKey: function (key) {
+    state.key = key;
+    try { sessionStorage.setItem(STORE, JSON.stringify({ id: state.id, key: key })); } catch { /* private mode */ }
+  },
+  changed: function (campaign) {
+    state.name = campaign.name;
+    state.rewardsOn = !!(campaign.rewards || []).length;
+    $("title").textContent = campaign.name;
+  }
+};
+
 // ---- wiring ----
-useStrings(STRINGS);
+useStrings(merged(STRINGS, SETUP_STRINGS, FANS_STRINGS));
+$("views").setAttribute("aria-label", t("views"));
+document.querySelectorAll("#views button").forEach(function (button) {
+  button.addEventListener("click", function () { showView(button.dataset.view); });
+});
+setupView(console_);
+fansView(console_);
 $("metric").setAttribute("aria-label", t("metric"));
 $("kpis").setAttribute("aria-label", t("totals"));
 wire({

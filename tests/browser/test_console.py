@@ -1,0 +1,205 @@
+"""The creator's console: the dashboard's Setup and Fans views and the operator's page, driven
+in Chromium and checked against the API's answer afterwards (issue 21, 1-3)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.support import axe_violations, sign_in
+
+
+def campaign_of(relais, campaign_id: str, key: str) -> dict:
+    return relais.get(f"/v1/campaigns/{campaign_id}", key)["campaign"]
+
+
+def open_view(page, relais, campaign_id: str, key: str, view: str) -> None:
+    sign_in(page, relais, campaign_id, key)
+    expect(page.locator("#kpis .kpi").first).to_be_visible()
+    page.locator(f"#views button[data-view={view}]").click()
+
+
+def patches(page) -> list[dict]:
+    """The PATCH requests the page sends to the campaign, with their If-Match and body."""
+    sent: list[dict] = []
+    page.on("request", lambda request: sent.append({"if_match": request.headers.get("if-match"),
+                                                    "body": json.loads(request.post_data or "{}")})
+            if request.method == "PATCH" and "/referrers/" not in request.url else None)
+    return sent
+
+
+def test_the_setup_view_saves_every_field_in_one_conditional_patch_and_the_api_has_them(relais, context):
+    campaign_id, key = relais.campaign(name="Setup", goal={"amount": 100_000, "currency": "EUR"})
+    page = context.new_page()
+    sent = patches(page)
+    open_view(page, relais, campaign_id, key, "setup")
+    expect(page.locator("#f-name")).to_have_value("Setup")
+    expect(page.locator("#f-goal")).to_have_value("1000")
+
+    page.locator("#f-name").fill("Le grand disque")
+    page.locator("#f-goal").fill("2500.50")
+    page.locator("#f-ends_at").fill("2031-06-30T18:00")
+    page.locator("#f-locale").select_option("fr")
+    page.locator("#channel-boxes input[value=reddit]").uncheck()
+    page.locator("#channel-boxes input[value=sms]").uncheck()
+    page.locator("#f-share_text").fill("Soutenez notre disque !")
+    page.locator("#f-model").select_option("first_click")
+    page.locator("#f-window").fill("14")
+    page.locator("#f-leaderboard").select_option("public")
+    page.locator("#f-public_stats").check()
+    page.locator("#f-allowed_origins").fill(f"{relais.site_origin}\n{relais.demo}\nhttps://www.example.org")
+    page.locator("#add-milestone").click()
+    page.locator("#milestone-rows .edit-row").last.locator("[data-k=amount]").fill("500")
+    page.locator("#milestone-rows .edit-row").last.locator("[data-k=label]").fill("Un morceau bonus")
+    page.locator("#add-reward").click()
+    page.locator("#reward-rows .edit-row").last.locator("[data-k=pledges]").fill("3")
+    page.locator("#reward-rows .edit-row").last.locator("[data-k=label]").fill("Un poster signé")
+    page.locator("#f-webhook_url").fill("http://127.0.0.1:9/hook")
+    page.locator("#f-stripe_webhook_secret").fill("whsec_test1234567890")
+    page.locator("#save").click()
+
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    secret = page.locator("#webhook-secret code.secret").inner_text()
+    assert secret.startswith("rwh_")
+    assert len(sent) == 1 and sent[0]["if_match"] == "0"
+    saved = campaign_of(relais, campaign_id, key)
+    assert saved["name"] == "Le grand disque"
+    assert saved["goal"] == {"amount": 250_050, "currency": "EUR"}
+    assert saved["ends_at"].startswith("2031-06-30T")
+    assert saved["locale"] == "fr"
+    assert "reddit" not in saved["channels"] and "sms" not in saved["channels"] and "x" in saved["channels"]
+    assert saved["share_text"] == "Soutenez notre disque !"
+    assert saved["attribution"] == {"model": "first_click", "window_days": 14}
+    assert (saved["leaderboard"], saved["public_stats"]) == ("public", True)
+    assert saved["allowed_origins"] == [relais.site_origin, relais.demo, "https://www.example.org"]
+    assert saved["milestones"] == [{"amount": 50_000, "label": "Un morceau bonus"}]
+    assert saved["rewards"] == [{"pledges": 3, "label": "Un poster signé"}]
+    assert saved["webhook_url"] == "http://127.0.0.1:9/hook"
+    assert saved["stripe_webhook_configured"] is True
+    assert saved["version"] == 1
+    # The secrets stay write-only: the form shows neither again
+    expect(page.locator("#f-stripe_webhook_secret")).to_have_value("")
+    expect(page.locator("#h-stripe")).to_contain_text("never shown")
+
+    # Saving again without a change sends nothing
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Nothing to save: no field changed.")
+    assert len(sent) == 1
+
+
+def test_a_bad_field_shows_the_apis_error_beside_it_and_nothing_is_saved(relais, context):
+    campaign_id, key = relais.campaign(name="Errors")
+    page = context.new_page()
+    sent = patches(page)
+    open_view(page, relais, campaign_id, key, "setup")
+    expect(page.locator("#f-name")).to_have_value("Errors")
+
+    # A rule only the API knows (http is for loopback hosts only): its own message, beside the field
+    page.locator("#f-name").fill("Not saved")
+    page.locator("#f-allowed_origins").fill("http://example.org")
+    page.locator("#save").click()
+    error = page.locator("#e-allowed_origins")
+    expect(error).to_contain_text("http only for localhost/127.0.0.1")
+    expect(page.locator("#f-allowed_origins")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-allowed_origins")).to_be_focused()
+    assert len(sent) == 1
+    assert campaign_of(relais, campaign_id, key)["name"] == "Errors"  # nothing saved half
+
+    # The webhook URL's rule, the same way
+    page.locator("#f-allowed_origins").fill(relais.site_origin)
+    page.locator("#f-webhook_url").fill("ftp://example.org/hook")
+    page.locator("#save").click()
+    expect(page.locator("#e-webhook_url")).to_be_visible()
+    expect(page.locator("#e-allowed_origins")).to_be_hidden()
+    assert len(sent) == 2
+
+    # Rules the page checks first, as the API would: no request at all
+    page.locator("#f-webhook_url").fill("")
+    page.locator("#f-name").fill("")
+    page.locator("#f-window").fill("91")
+    page.locator("#f-stripe_webhook_secret").fill("sk_live_nope")
+    page.locator("#save").click()
+    expect(page.locator("#e-name")).to_have_text("Required.")
+    expect(page.locator("#e-attribution")).to_have_text("A whole number from 1 to 90.")
+    expect(page.locator("#e-stripe_webhook_secret")).to_have_text("A Stripe signing secret starts with whsec_.")
+    assert len(sent) == 2
+    assert campaign_of(relais, campaign_id, key)["version"] == 0
+
+
+def test_a_change_made_elsewhere_meanwhile_is_a_conflict_that_saves_nothing(relais, context):
+    campaign_id, key = relais.campaign(name="Before")
+    page = context.new_page()
+    open_view(page, relais, campaign_id, key, "setup")
+    expect(page.locator("#f-name")).to_have_value("Before")
+    other = requests.patch(f"{relais.api}/v1/campaigns/{campaign_id}", json={"share_text": "Elsewhere"},
+                           headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert other.status_code == 200
+
+    page.locator("#f-name").fill("Mine")
+    page.locator("#save").click()
+    expect(page.locator("#setup-error")).to_contain_text("changed elsewhere")
+    saved = campaign_of(relais, campaign_id, key)
+    assert (saved["name"], saved["share_text"], saved["version"]) == ("Before", "Elsewhere", 1)
+
+    page.locator("#setup-error button").click()  # reload: the other change shows, then mine saves
+    expect(page.locator("#f-share_text")).to_have_value("Elsewhere")
+    page.locator("#f-name").fill("Mine")
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    saved = campaign_of(relais, campaign_id, key)
+    assert (saved["name"], saved["share_text"], saved["version"]) == ("Mine", "Elsewhere", 2)
+
+
+def test_the_snippet_is_copied_and_the_key_is_rotated_once_then_used(relais, open_context):
+    campaign_id, key = relais.campaign(name="Keys", target_url="https://example.org/my-campaign")
+    context = open_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    open_view(page, relais, campaign_id, key, "setup")
+    snippet = f'<script src="{relais.api}/widget.js" data-campaign="{campaign_id}" async></script>'
+    expect(page.locator("#snippet")).to_have_text(snippet)
+    page.locator("#copy-snippet").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied!")
+    assert page.evaluate("() => navigator.clipboard.readText()") == snippet
+    expect(page.locator("#test-it")).to_have_attribute("href", "https://example.org/my-campaign")
+
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.locator("#rotate").click()
+    new_key = page.locator("#new-key code.secret").inner_text()
+    assert "stops working" in dialogs[0]
+    expect(page.locator("#new-key")).to_contain_text("shown this once")
+    assert new_key.startswith("rk_") and new_key != key
+    old = requests.get(f"{relais.api}/v1/campaigns/{campaign_id}", timeout=10,
+                       headers={"Authorization": f"Bearer {key}"})
+    assert old.status_code == 401
+    assert campaign_of(relais, campaign_id, new_key)["name"] == "Keys"
+
+    # The page goes on with the new key: a save, then the figures after a reload of the tab
+    page.locator("#f-name").fill("Keys, renamed")
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    assert campaign_of(relais, campaign_id, new_key)["name"] == "Keys, renamed"
+    page.reload()
+    expect(page.locator("#title")).to_have_text("Keys, renamed")
+    expect(page.locator("#signin-error")).to_be_hidden()
+
+
+@pytest.mark.parametrize(("locale", "save"), [("en-US", "Save"), ("fr-FR", "Enregistrer")], ids=["en", "fr"])
+def test_the_setup_and_fans_views_have_no_serious_accessibility_violation(
+        relais, open_context, axe_source, locale, save):
+    campaign_id, key = relais.campaign(name="Access", rewards=[{"pledges": 1, "label": "Poster"}],
+                                       milestones=[{"amount": 1000, "label": "Bonus"}])
+    relais.stack.new_fan(campaign_id, "Ana")
+    page = open_context(locale=locale).new_page()
+    open_view(page, relais, campaign_id, key, "setup")
+    expect(page.locator("#save")).to_have_text(save)
+    expect(page.locator("#milestone-rows .edit-row")).to_have_count(1)
+    page.locator("#f-window").fill("0")
+    page.locator("#save").click()  # with an error shown beside a field
+    expect(page.locator("#e-attribution")).to_be_visible()
+    assert axe_violations(page, axe_source) == []
+    page.locator("#views button[data-view=fans]").click()
+    expect(page.locator("#fans tr[data-fan]")).to_have_count(1)
+    assert axe_violations(page, axe_source) == []
