@@ -374,6 +374,14 @@ def fulfil_reward(campaign_id):
     return json_response(200, rewards.fulfil(campaign, read_json(_request())))
 
 
+@route("/v1/campaigns/{campaign_id}/rewards/fulfilments", methods=["DELETE"])
+def unfulfil_reward(campaign_id):
+    from chalicelib.domain import campaigns, rewards
+
+    campaign = campaigns.authorize(campaign_id, _token())
+    return json_response(200, rewards.unfulfil(campaign, read_json(_request())))
+
+
 @route("/v1/campaigns/{campaign_id}/pledges", methods=["POST"])
 def record_pledge(campaign_id):
     from chalicelib.domain import campaigns, pledges
@@ -466,6 +474,28 @@ def dispatcher(event, context):
 
     try:
         return dispatcher.handle_queue_messages(event.get("Records", []))
+    finally:
+        flush_metrics()
+
+
+@app.lambda_function(name="mailer")
+def mailer(event, context):
+    """Sends the e-mails of the mail queue (see chalicelib/outbound/mailer.py)."""
+    from chalicelib.outbound import mailer
+
+    try:
+        return mailer.handle_queue_messages(event.get("Records", []))
+    finally:
+        flush_metrics()
+
+
+@app.lambda_function(name="mail_feedback")
+def mail_feedback(event, context):
+    """SES bounces and complaints of the configuration set (SNS): the addresses are suppressed."""
+    from chalicelib.domain import mail_feedback
+
+    try:
+        return {"suppressed": mail_feedback.handle(event)}
     finally:
         flush_metrics()
 

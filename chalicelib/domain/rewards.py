@@ -70,17 +70,40 @@ def unlocked(campaign: Campaign) -> dict[str, Any]:
     return {"rewards": [_row(campaign, state, fans.get(state.code, (0, None))) for state in states]}
 
 
-def fulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
-    """Mark a fan's unlocked reward fulfilled: a refund no longer takes it back."""
+def _which(body: Any) -> tuple[str, int]:
+    """``(code, pledges)``: which fan's reward a fulfilment (or its undoing) is about."""
     body = v.json_object(body)
     v.no_unknown_fields(body, {"code", "pledges"})
     code = body.get("code")
     if not isinstance(code, str) or not code.isascii() or not code.isalnum() or not 4 <= len(code) <= 16:
         raise bad_request("invalid_code", "code must be a fan's link code.")
-    pledges = v.integer(body.get("pledges"), "invalid_rewards", "pledges", 1, MAX_PLEDGES)
+    return code, v.integer(body.get("pledges"), "invalid_rewards", "pledges", 1, MAX_PLEDGES)
+
+
+def fulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
+    """Mark a fan's unlocked reward fulfilled: a refund no longer takes it back."""
+    code, pledges = _which(body)
     offered = any(reward.pledges == pledges for reward in campaign.rewards)
     state = reward_states.fulfil(campaign.id, code, pledges, now_ms()) if offered else None
     if state is None:
+        raise ApiError(409, "reward_locked", "This fan has not unlocked this reward.")
+    fan = reward_states.fans(campaign.id, [code]).get(code, (0, None))
+    return {"reward": _row(campaign, state, fan)}
+
+
+def unfulfil(campaign: Campaign, body: Any) -> dict[str, Any]:
+    """Undo a fulfilment marked by mistake: the reward is unlocked and to fulfil again, and a
+    refund may take it back. Relais tells the fan nothing when a reward is marked fulfilled (their
+    only message is the unlock's), so there is no message to take back; but once pledges were
+    refunded below the threshold, undoing would take the reward from the fan: ``409``."""
+    code, pledges = _which(body)
+    offered = any(reward.pledges == pledges for reward in campaign.rewards)
+    state = reward_states.unfulfil(campaign.id, code, pledges) if offered else None
+    if state is None:
+        before = reward_states.states_of(campaign.id, code).get(pledges) if offered else None
+        if before is not None and before.unlocked and before.fulfilled_at is not None:
+            raise ApiError(409, "reward_refunded", "Pledges were refunded since this reward was marked fulfilled: "
+                                                   "undoing would take it back from the fan, so it stays fulfilled.")
         raise ApiError(409, "reward_locked", "This fan has not unlocked this reward.")
     fan = reward_states.fans(campaign.id, [code]).get(code, (0, None))
     return {"reward": _row(campaign, state, fan)}

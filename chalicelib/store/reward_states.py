@@ -145,3 +145,28 @@ def fulfil(campaign_id: str, code: str, pledges: int, now_ms: int) -> RewardStat
         if clients.error_code(exc) != "ConditionalCheckFailedException":
             raise
     return None
+
+
+def unfulfil(campaign_id: str, code: str, pledges: int) -> RewardState | None:
+    """Take back a fulfilment marked by mistake: the reward is then unlocked and unfulfilled,
+    as before the mark. Conditioned, in one transaction, on the fulfilment being there and on
+    the fan's count still reaching the threshold (a refund since the mark would otherwise leave
+    an unlocked reward that the count says is locked). The state after, or ``None`` when the
+    count no longer reaches it (the reward stays fulfilled). Undoing twice is the same as once."""
+    items = [
+        {"ConditionCheck": {"TableName": _table(), "ConditionExpression": "pledges >= :t",
+                            "Key": {"pk": codec.s(campaign_id), "sk": codec.s(keys.referrer_rollup_sk(code))},
+                            "ExpressionAttributeValues": {":t": codec.n(pledges)}}},
+        {"Update": {"TableName": _table(), "Key": _key(campaign_id, code, pledges),
+                    "UpdateExpression": "REMOVE fulfilled_at",
+                    "ConditionExpression": "unlocked = :yes AND attribute_exists(fulfilled_at)",
+                    "ExpressionAttributeValues": {":yes": {"BOOL": True}}}},
+    ]
+    try:
+        clients.patient().transact_write_items(TransactItems=items)
+    except Exception as exc:
+        if clients.error_code(exc) != "TransactionCanceledException":
+            raise
+        state = states_of(campaign_id, code).get(pledges)
+        return state if state is not None and state.unlocked and state.fulfilled_at is None else None
+    return states_of(campaign_id, code).get(pledges)

@@ -128,6 +128,44 @@ def test_a_fulfilled_reward_stays_unlocked_after_a_refund(api, poller):
     assert [(r["pledges"], r["fan_pledges"]) for r in unlocked(api, campaign["id"], key).data["rewards"]] == [(1, 0)]
 
 
+def fulfilment(api, campaign_id, key, code, pledges, method="POST"):
+    return api.call(method, f"/v1/campaigns/{campaign_id}/rewards/fulfilments", {"code": code, "pledges": pledges},
+                    token=key)
+
+
+def test_a_fulfilment_undone_leaves_the_reward_unlocked_to_fulfil_and_a_refund_then_takes_it_back(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "x-1", ref)
+    poller.drain()
+    fulfilment(api, campaign["id"], key, code, 1)
+    undone = fulfilment(api, campaign["id"], key, code, 1, "DELETE")
+    again = fulfilment(api, campaign["id"], key, code, 1, "DELETE")
+    listed = unlocked(api, campaign["id"], key).data["rewards"]
+    pledge(api, campaign["id"], key, "x-1", ref, expected=200, status="refunded")
+    poller.drain()
+    assert undone.status_code == 200 and undone.data["reward"]["fulfilled_at"] is None
+    assert (again.status_code, again.data["reward"]["fulfilled_at"]) == (200, None)  # twice is once
+    assert [(r["code"], r["pledges"], r["fulfilled_at"]) for r in listed] == [(code, 1, None)]
+    assert unlocked(api, campaign["id"], key).data["rewards"] == []  # the refund took it back
+    assert impact(api, code)["rewards"][0]["unlocked"] is False
+
+
+def test_a_fulfilment_cannot_be_undone_once_refunds_took_the_count_below_the_threshold(api, poller):
+    campaign, key = api.create_campaign(rewards=REWARDS)
+    code, ref = fan(api, campaign["id"])
+    pledge(api, campaign["id"], key, "y-1", ref)
+    poller.drain()
+    fulfilment(api, campaign["id"], key, code, 1)
+    pledge(api, campaign["id"], key, "y-1", ref, expected=200, status="refunded")
+    poller.drain()
+    refused = fulfilment(api, campaign["id"], key, code, 1, "DELETE")
+    never = fulfilment(api, campaign["id"], key, code, 3, "DELETE")
+    assert (refused.status_code, refused.data["error"]["code"]) == (409, "reward_refunded")
+    assert (never.status_code, never.data["error"]["code"]) == (409, "reward_locked")
+    assert unlocked(api, campaign["id"], key).data["rewards"][0]["fulfilled_at"] is not None
+
+
 def test_fulfilling_a_reward_the_fan_has_not_unlocked_is_409(api):
     campaign, key = api.create_campaign(rewards=REWARDS)
     code, _ = fan(api, campaign["id"])

@@ -8,7 +8,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.support import axe_violations, sign_in
+from tests.browser.support import axe_violations, sign_in, wait_until
+from tests.browser.test_rewards import clicked_ref
 
 
 def campaign_of(relais, campaign_id: str, key: str) -> dict:
@@ -203,3 +204,116 @@ def test_the_setup_and_fans_views_have_no_serious_accessibility_violation(
     page.locator("#views button[data-view=fans]").click()
     expect(page.locator("#fans tr[data-fan]")).to_have_count(1)
     assert axe_violations(page, axe_source) == []
+
+
+def test_the_fans_view_hides_renames_exports_and_erases_a_fan_and_the_api_says_so(relais, context):
+    campaign_id, key = relais.campaign(name="Fans")
+    ana = relais.stack.new_fan(campaign_id, "Ana", email="ana@example.org")
+    relais.stack.new_fan(campaign_id, "Bruno")
+    page = context.new_page()
+    open_view(page, relais, campaign_id, key, "fans")
+    row = page.locator(f"#fans tr[data-fan='{ana['code']}']")
+    expect(row.locator("[data-k=email]")).to_have_text("ana@example.org")
+    expect(page.locator("#fans tr[data-fan]")).to_have_count(2)
+
+    page.locator("#fan-search").fill("bru")  # searched by name over the loaded pages
+    expect(page.locator("#fans tr[data-fan]")).to_have_count(1)
+    page.locator("#fan-search").fill(ana["code"].lower())  # or by code
+    expect(page.locator("#fans tr[data-fan]")).to_have_count(1)
+    page.locator("#fan-search").fill("")
+
+    row.get_by_role("button", name="Hide Ana").click()
+    expect(row).to_contain_text("Hidden")
+    row.get_by_role("button", name="Rename Ana").click()
+    page.locator(f"#rename-{ana['code']}").fill("Ana B.")
+    page.locator(f"#rename-{ana['code']}").press("Enter")
+    expect(row.locator("[data-k=name]")).to_have_text("Ana B.")
+    listed = {fan["code"]: fan for fan in relais.get(f"/v1/campaigns/{campaign_id}/referrers", key)["referrers"]}
+    assert (listed[ana["code"]]["name"], listed[ana["code"]]["hidden"]) == ("Ana B.", True)
+
+    with page.expect_download() as download:
+        row.get_by_role("button", name="Export Ana B.'s data").click()
+    exported = json.loads(download.value.path().read_text())
+    assert download.value.suggested_filename == f"relais-{campaign_id}-{ana['code']}.json"
+    assert exported["referrer"]["email"] == "ana@example.org"
+
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Erase Ana B.").click()
+    assert "name and e-mail are removed" in asked[0] and "link keeps working" in asked[0]
+    assert "figures stay" in asked[0]
+    export_path = f"/v1/campaigns/{campaign_id}/referrers/{ana['code']}/export"
+    assert relais.get(export_path, key)["referrer"]["name"] == "Ana B."
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Erase Ana B.").click()
+    expect(row).to_contain_text("Erased")
+    expect(row.locator("[data-k=email]")).to_have_text("–")
+    after = relais.get(export_path, key)["referrer"]
+    assert after["erased"] is True and after["email"] is None and after["name"] != "Ana B."
+
+
+def test_a_fulfilment_asks_first_shows_the_fans_email_and_is_undone(relais, context):
+    campaign_id, key = relais.campaign(name="Undo", rewards=[{"pledges": 1, "label": "Poster"}])
+    zoe = relais.stack.new_fan(campaign_id, "Zoé", email="zoe@example.org")
+    relais.pledge(campaign_id, key, 1500, clicked_ref(relais, zoe["code"]))
+    wait_until(lambda: relais.get(f"/v1/campaigns/{campaign_id}/rewards", key)["rewards"], "the reward to unlock")
+    page = context.new_page()
+    sign_in(page, relais, campaign_id, key)
+    row = page.locator(f"#rewards tr[data-reward='{zoe['code']}:1']")
+    expect(row.locator("[data-k=email]")).to_have_text("zoe@example.org")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.get_by_role("button", name="Mark fulfilled: “Poster” for Zoé").click()
+    assert relais.get(f"/v1/campaigns/{campaign_id}/rewards", key)["rewards"][0]["fulfilled_at"] is None
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Mark fulfilled: “Poster” for Zoé").click()
+    expect(row.locator("[data-k=fulfilled] .pill")).to_contain_text("Fulfilled")
+    assert relais.get(f"/v1/campaigns/{campaign_id}/rewards", key)["rewards"][0]["fulfilled_at"] is not None
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Undo fulfilled: “Poster” for Zoé").click()
+    expect(row.get_by_role("button", name="Mark fulfilled: “Poster” for Zoé")).to_be_visible()
+    assert relais.get(f"/v1/campaigns/{campaign_id}/rewards", key)["rewards"][0]["fulfilled_at"] is None
+
+
+@pytest.mark.parametrize(("locale", "create"), [("en-US", "Create the campaign"), ("fr-FR", "Créer la campagne")],
+                         ids=["en", "fr"])
+def test_the_operator_creates_a_campaign_sees_its_key_once_and_lists_it(
+        relais, open_context, axe_source, locale, create):
+    page = open_context(locale=locale).new_page()
+    page.goto(f"{relais.api}/operator")
+    page.locator("#token").fill(relais.stack.admin_token)
+    page.locator("#signin button[type=submit]").click()
+    expect(page.locator("#campaigns tr[data-campaign]").first).to_be_visible()
+    assert axe_violations(page, axe_source) == []
+
+    page.locator("#c-target_url").fill("https://example.org/records")
+    page.locator("#create-button").click()  # no name: said beside the field, nothing sent
+    expect(page.locator("#e-name")).to_be_visible()
+    page.locator("#c-name").fill("From the operator page")
+    page.locator("#c-allowed_origins").fill("http://example.org")  # the API's rule, beside its field
+    page.locator("#create-button").click()
+    expect(page.locator("#e-allowed_origins")).to_contain_text("localhost/127.0.0.1")
+    page.locator("#c-allowed_origins").fill(relais.demo)
+    page.locator("#c-goal").fill("1500")
+    expect(page.locator("#create-button")).to_have_text(create)
+    page.locator("#create-button").click()
+
+    key = page.locator("#new-key").inner_text()
+    expect(page.locator("#created .warning")).to_be_visible()
+    link = page.locator("#new-dashboard").inner_text()
+    campaign_id = link.rsplit("=", 1)[1]
+    assert link == f"{relais.api}/dashboard#campaign={campaign_id}"
+    expect(page.locator("#new-snippet")).to_have_text(
+        f'<script src="{relais.api}/widget.js" data-campaign="{campaign_id}" async></script>')
+    made = campaign_of(relais, campaign_id, key)
+    assert (made["name"], made["allowed_origins"], made["goal"]) == (
+        "From the operator page", [relais.demo], {"amount": 150_000, "currency": "EUR"})
+    expect(page.locator(f"#campaigns tr[data-campaign='{campaign_id}']")).to_contain_text("From the operator page")
+    assert axe_violations(page, axe_source) == []
+
+    # The key opens the new campaign's dashboard
+    page.locator("#new-dashboard").click()
+    page.locator("#key").fill(key)
+    page.locator("#signin button[type=submit]").click()
+    expect(page.locator("#title")).to_have_text("From the operator page")
