@@ -317,3 +317,121 @@ def test_the_operator_creates_a_campaign_sees_its_key_once_and_lists_it(
     page.locator("#key").fill(key)
     page.locator("#signin button[type=submit]").click()
     expect(page.locator("#title")).to_have_text("From the operator page")
+
+
+def test_the_setup_view_sets_the_campaigns_platform_with_its_tag_parameter_and_the_api_has_it(relais, context):
+    campaign_id, key = relais.campaign(name="Platform")
+    page = context.new_page()
+    sent = patches(page)
+    open_view(page, relais, campaign_id, key, "setup")
+    expect(page.locator("#f-platform")).to_have_value("")
+    expect(page.locator("#f-tag_param")).to_be_disabled()
+
+    # Kickstarter's parameter is known: filled in, saved by one PATCH of the platform alone
+    page.locator("#f-platform").select_option("kickstarter")
+    expect(page.locator("#f-tag_param")).to_have_value("ref")
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    kickstarter = {"name": "kickstarter", "tag_param": "ref", "tag_per": "fan"}
+    assert [patch["body"] for patch in sent] == [{"platform": kickstarter}]
+    assert campaign_of(relais, campaign_id, key)["platform"] == kickstarter
+
+    # Ulule's is not: the default goes, and the field is required before anything is sent
+    page.locator("#f-platform").select_option("ulule")
+    expect(page.locator("#f-tag_param")).to_have_value("")
+    page.locator("#save").click()
+    expect(page.locator("#e-tag_param")).to_have_text(
+        "Required for this platform: no public source says which parameter it reads.")
+    expect(page.locator("#f-tag_param")).to_be_focused()
+    page.locator("#f-tag_param").fill("-src")
+    page.locator("#save").click()
+    expect(page.locator("#e-tag_param")).to_contain_text("not starting with . or -")
+    assert len(sent) == 1
+    page.locator("#f-tag_param").fill("src")
+    page.locator("#f-tag_per").select_option("fan_channel")
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    assert campaign_of(relais, campaign_id, key)["platform"] == {"name": "ulule", "tag_param": "src",
+                                                                 "tag_per": "fan_channel"}
+    # A parameter the creator typed stays when the platform changes
+    page.locator("#f-platform").select_option("other")
+    expect(page.locator("#f-tag_param")).to_have_value("src")
+
+    # And "none" switches it off
+    page.locator("#f-platform").select_option("")
+    expect(page.locator("#f-tag_per")).to_be_disabled()
+    page.locator("#save").click()
+    expect(page.locator("#setup-status")).to_have_text("Saved.")
+    assert sent[-1]["body"] == {"platform": None} and len(sent) == 3
+    saved = campaign_of(relais, campaign_id, key)
+    assert (saved["platform"], saved["version"]) == (None, 3)
+
+
+def data_t_texts(page) -> dict[str, str]:
+    """Every ``data-t`` element's text on the page, by its string's key."""
+    return page.evaluate("() => Object.fromEntries([...document.querySelectorAll('[data-t]')]"
+                         ".map(node => [node.dataset.t, node.textContent]))")
+
+
+# The words that are the same in English and Spanish
+SAME_IN_SPANISH = {"viewFans": "Fans", "tagPerFan": "Fan"}
+
+
+def test_the_setup_fans_and_operator_views_speak_spanish_with_no_serious_accessibility_violation(
+        relais, context, axe_source):
+    campaign_id, key = relais.campaign(name="Campaña", rewards=[{"pledges": 1, "label": "Póster"}])
+    relais.stack.new_fan(campaign_id, "Ana")
+    english = context.new_page()
+    english.goto(f"{relais.api}/dashboard?lang=en")
+    page = context.new_page()
+    page.goto(f"{relais.api}/dashboard?lang=es#campaign={campaign_id}")
+    page.locator("#key").fill(key)
+    page.locator("#signin button[type=submit]").click()
+    expect(page.locator("#kpis .kpi").first).to_be_visible()
+    # Every string of the console's views has its Spanish words, none falls back to English
+    tables = page.evaluate("""async () => {
+        const [setup, fans] = await Promise.all([import('/pages/setup.js'), import('/pages/fans.js')]);
+        return [setup.SETUP_STRINGS, fans.FANS_STRINGS].map(table => [Object.keys(table.en), Object.keys(table.es)]);
+    }""")
+    for en, es in tables:
+        assert sorted(es) == sorted(en)
+    texts, in_english = data_t_texts(page), data_t_texts(english)
+    assert {k: v for k, v in texts.items() if v == in_english[k]} == SAME_IN_SPANISH
+
+    page.locator("#views button[data-view=setup]").click()
+    expect(page.locator("#setup-title")).to_have_text("Ajustes de la campaña")
+    expect(page.locator("#f-platform option[value='']")).to_have_text("Ninguna: tu servidor informa de los aportes")
+    page.locator("#f-platform").select_option("gamefound")
+    page.locator("#f-window").fill("0")
+    page.locator("#save").click()
+    expect(page.locator("#e-attribution")).to_have_text("Un número entero de 1 a 90.")
+    expect(page.locator("#e-tag_param")).to_have_text(
+        "Obligatorio para esta plataforma: ninguna fuente pública dice qué parámetro lee.")
+    expect(page.locator("#setup-error")).to_have_text("Revisa los campos marcados en rojo.")
+    assert axe_violations(page, axe_source) == []
+
+    page.locator("#views button[data-view=fans]").click()
+    expect(page.locator("#fans-title")).to_have_text("Tus fans")
+    expect(page.get_by_role("button", name="Ocultar a Ana")).to_be_visible()
+    expect(page.locator("#fans th").nth(1)).to_have_text("Correo")
+    assert axe_violations(page, axe_source) == []
+
+    operator = context.new_page()
+    operator.goto(f"{relais.api}/operator?lang=en")
+    in_english = data_t_texts(operator)
+    operator.goto(f"{relais.api}/operator?lang=es")
+    texts = data_t_texts(operator)
+    assert not {k: v for k, v in texts.items() if v == in_english[k]}
+    operator.locator("#token").fill(relais.stack.admin_token)
+    operator.locator("#signin button[type=submit]").click()
+    expect(operator.locator("#campaigns th").first).to_have_text("Nombre")
+    operator.locator("#create-button").click()
+    expect(operator.locator("#e-name")).to_have_text("Obligatorio.")
+    expect(operator.locator("#create-button")).to_have_text("Crear la campaña")
+    assert axe_violations(operator, axe_source) == []
+    operator.locator("#c-name").fill("Nueva")
+    operator.locator("#c-target_url").fill("https://example.org/nueva")
+    operator.locator("#create-button").click()
+    expect(operator.locator("#created h3")).to_have_text("«Nueva» está creada")
+    expect(operator.locator("#created .warning")).to_contain_text("se muestra solo esta vez")
+    assert axe_violations(operator, axe_source) == []

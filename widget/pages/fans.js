@@ -29,7 +29,18 @@ export const FANS_STRINGS = {
     eraseConfirm: "Effacer les données de {0} ? Son nom et son e-mail sont retirés de toutes les tables, définitivement. Son lien continue de marcher et ses chiffres restent dans les totaux ; il apparaît comme « effacé ».",
     hiddenDone: "{0} est masqué.", shownDone: "{0} est de nouveau affiché.", renamedDone: "Renommé en {0}.", erasedDone: "Les données de {0} sont effacées."
   },
-  es: {}
+  es: {
+    fansTitle: "Tus fans", fanSearch: "Buscar por nombre o código", fansMore: "Cargar más fans",
+    fansDesc: "Todos los que tomaron un enlace, con lo que trajo su enlace. Oculta a un fan para quitarlo de la clasificación pública y del widget; sigue contando.",
+    noFans: "Aún no hay fans: los fans obtienen su enlace en el widget de tu página.", noMatch: "Ningún fan coincide con «{0}».",
+    fanEmail: "Correo", fanDepth: "Nivel", fanFigures: "Clics · aportes", fanAmount: "Aportado", fanActions: "Acciones",
+    hiddenTag: "Oculto", erasedTag: "Borrado", tagLabel: "Etiqueta de plataforma {0}",
+    hide: "Ocultar", showFan: "Mostrar", rename: "Renombrar", erase: "Borrar", exportFan: "Exportar",
+    hideFor: "Ocultar a {0}", showFor: "Mostrar a {0}", renameFor: "Renombrar a {0}", eraseFor: "Borrar a {0}", exportFor: "Exportar los datos de {0}",
+    newName: "Nombre nuevo para {0}", saveName: "Guardar", cancel: "Cancelar",
+    eraseConfirm: "¿Borrar los datos de {0}? Su nombre y su correo se quitan de todas las tablas, para siempre. Su enlace sigue funcionando y sus cifras siguen en los totales; aparece como «borrado».",
+    hiddenDone: "{0} está oculto.", shownDone: "{0} se muestra de nuevo.", renamedDone: "Renombrado a {0}.", erasedDone: "Los datos de {0} están borrados."
+  }
 };
 
 let ctx = null; // {id(), key(), announce(text), error(error), saveFile(blob, name), currency()}

@@ -36,7 +36,22 @@ const STRINGS = {
     vRequired: "Obligatoire.", vUrl: "Une adresse complète commençant par https://.", vAmount: "Un montant d'au moins 0.",
     vCurrency: "Un code de devise de trois lettres, comme EUR.", fixFields: "Vérifiez les champs marqués en rouge."
   },
-  es: {}
+  es: {
+    operator: "Campañas", signinTitle: "Las campañas de tu plataforma",
+    signinIntro: "Consulta las campañas y crea otras nuevas. El token se queda en esta pestaña.",
+    token: "Token de operador", tokenHint: "El token de operador (RELAIS_ADMIN_TOKEN) que crea las campañas.", open: "Abrir",
+    signinBad: "Este token no es el token de operador.", notFound: "No encontrado.", loaded: "Campañas cargadas.",
+    newTitle: "Nueva campaña", newDesc: "Su creador recibe una clave para abrir el panel y ajustar el resto allí.",
+    cName: "Nombre", cTarget: "Página de la campaña (https://…)",
+    cOrigins: "Sitios que pueden mostrar el widget (uno por línea; vacío: el de la página de la campaña)",
+    cGoal: "Objetivo (opcional)", cCurrency: "Moneda", cLocale: "Idioma del widget", create: "Crear la campaña",
+    listTitle: "Todas las campañas", more: "Cargar más", noCampaigns: "Aún no hay campañas.",
+    name: "Nombre", id: "Id", created: "Creada", raised: "Recaudado",
+    createdTitle: "«{0}» está creada", keyOnce: "Copia la clave ahora: se muestra solo esta vez y no se puede volver a leer. Quien la tenga puede modificar la campaña.",
+    keyLabel: "Clave de la campaña", dashboardLabel: "Panel", snippetLabel: "Código para la página de la campaña",
+    vRequired: "Obligatorio.", vUrl: "Una dirección completa que empiece por https://.", vAmount: "Un importe de al menos 0.",
+    vCurrency: "Un código de moneda de tres letras, como EUR.", fixFields: "Revisa los campos marcados en rojo."
+  }
 };
 const STORE = "relais-operator";
 const FIELDS = ["name", "target_url", "allowed_origins", "goal", "currency"];

@@ -34,7 +34,13 @@ export const SETUP_STRINGS = {
     vAmount: "An amount of at least {0}.", vCurrency: "A three-letter currency code, such as EUR.",
     vChannels: "Pick at least one.", vOrigins: "One to 20 sites.", vUrl: "A full address starting with https://.",
     vStripe: "A Stripe signing secret starts with whsec_.", vRows: "Every row needs an amount and a label.",
-    vSamePledges: "Two rewards cannot need the same number of pledges.", vTooMany: "At most 20."
+    vSamePledges: "Two rewards cannot need the same number of pledges.", vTooMany: "At most 20.",
+    fPlatform: "Crowdfunding platform", fPlatformName: "Platform", platformNone: "None: your server reports the pledges", platformOther: "Other",
+    platformHelp: "Pledges made on a hosted platform never reach Relais: each fan's clicks then land there with a tag of their own, which the platform's referral report counts.",
+    fTagParam: "Tag parameter", tagParamHint: "The query parameter the platform's referral report reads: ref on Kickstarter and Goteo; for the others, ask the platform.",
+    fTagPer: "One tag per", tagPerFan: "Fan", tagPerChannel: "Fan and channel",
+    vTagParamRequired: "Required for this platform: no public source says which parameter it reads.",
+    vTagParam: "1 to 40 letters, digits, _, . or -, not starting with . or -."
   },
   fr: {
     viewStats: "Chiffres", viewFans: "Fans", viewSetup: "Réglages", views: "Vues",
@@ -65,9 +71,51 @@ export const SETUP_STRINGS = {
     vAmount: "Un montant d'au moins {0}.", vCurrency: "Un code de devise de trois lettres, comme EUR.",
     vChannels: "Choisissez-en au moins un.", vOrigins: "De 1 à 20 sites.", vUrl: "Une adresse complète commençant par https://.",
     vStripe: "Un secret de signature Stripe commence par whsec_.", vRows: "Chaque ligne demande un montant et un libellé.",
-    vSamePledges: "Deux récompenses ne peuvent pas demander le même nombre de contributions.", vTooMany: "20 au plus."
+    vSamePledges: "Deux récompenses ne peuvent pas demander le même nombre de contributions.", vTooMany: "20 au plus.",
+    fPlatform: "Plateforme de financement", fPlatformName: "Plateforme", platformNone: "Aucune : votre serveur signale les contributions", platformOther: "Autre",
+    platformHelp: "Les contributions faites sur une plateforme n'arrivent jamais à Relais : les clics de chaque fan y arrivent alors avec une étiquette à lui, que le rapport de parrainage de la plateforme compte.",
+    fTagParam: "Paramètre de l'étiquette", tagParamHint: "Le paramètre d'URL que lit le rapport de parrainage de la plateforme : ref sur Kickstarter et Goteo ; pour les autres, demandez à la plateforme.",
+    fTagPer: "Une étiquette par", tagPerFan: "Fan", tagPerChannel: "Fan et canal",
+    vTagParamRequired: "Obligatoire pour cette plateforme : aucune source publique ne dit quel paramètre elle lit.",
+    vTagParam: "De 1 à 40 lettres, chiffres, _, . ou -, sans commencer par . ou -."
   },
-  es: {}
+  es: {
+    viewStats: "Cifras", viewFans: "Fans", viewSetup: "Ajustes", views: "Vistas",
+    setupTitle: "Ajustes de la campaña", setupDesc: "Todo se guarda de una vez: nada cambia hasta que pulses Guardar.",
+    fName: "Nombre", fTarget: "Página de la campaña (donde se aporta)", fGoal: "Objetivo", fCurrency: "Moneda",
+    fEnds: "Termina el", fLocale: "Idioma del widget", fChannels: "Botones para compartir", fShareText: "Texto para compartir",
+    fModel: "Atribución", lastClick: "Último clic", firstClick: "Primer clic", fWindow: "Ventana de atribución (días)",
+    fLeaderboard: "Clasificación", lbOff: "Ninguna", lbPseudo: "Seudónimos (Fan #1234)", lbPublic: "Pública (nombres)",
+    fPublicStats: "Cualquiera puede leer las estadísticas (nombres ocultos)", fOrigins: "Sitios que pueden mostrar el widget (uno por línea)",
+    originsHint: "https://tu-sitio.example, sin ruta; http solo para localhost o 127.0.0.1.",
+    fMilestones: "Metas de la comunidad", milestonesHelp: "Importes aportados por los enlaces de los fans, en la moneda del objetivo.",
+    addMilestone: "Añadir una meta", fRewards: "Recompensas de los fans",
+    rewardsHelp: "Un fan desbloquea una recompensa cuando llegan tantos aportes por su enlace. Algunas plataformas prohíben recompensar las recomendaciones: entonces déjalo vacío.",
+    addReward: "Añadir una recompensa", integrations: "Webhooks y Stripe", fWebhook: "URL del webhook (vacío: ninguno)",
+    fStripe: "Secreto de firma del webhook de Stripe", stripeSet: "Hay un secreto guardado: nunca se muestra. Escribe uno nuevo para reemplazarlo.",
+    stripeUnset: "Ninguno.", save: "Guardar", saved: "Guardado.", nothingChanged: "Nada que guardar: ningún campo cambió.",
+    conflict: "La campaña cambió en otro lugar desde que la abriste: recarga para ver los cambios y vuelve a hacer los tuyos.",
+    reload: "Recargar", fixFields: "Revisa los campos marcados en rojo.",
+    amount: "Importe", label: "Texto", pledgesNeeded: "Aportes", remove: "Quitar", removeRow: "Quitar la fila {0}",
+    embedTitle: "Pon el widget en tu página", embedDesc: "Pega esta línea donde deba aparecer el widget, en un sitio permitido arriba.",
+    copySnippet: "Copiar el código", copied: "¡Copiado!", testIt: "Probarlo en tu página",
+    keyTitle: "Clave de la campaña", rotate: "Crear una clave nueva",
+    keyDesc: "Una clave nueva reemplaza a esta al instante: lo que aún use la antigua (las llamadas de tu servidor, otras pestañas) deja de funcionar.",
+    rotateConfirm: "¿Crear una clave nueva? La clave actual deja de funcionar al instante, aquí y dondequiera que se use.",
+    newKey: "Tu clave nueva, mostrada solo esta vez: cópiala ahora y guárdala en un lugar seguro. Esta pestaña ya la usa; la antigua ya no funciona.",
+    webhookSecret: "El secreto de firma del webhook, mostrado solo esta vez: cópialo ahora para comprobar la cabecera Relais-Signature.",
+    vRequired: "Obligatorio.", vTooLong: "{0} caracteres como máximo.", vNumber: "Un número entero de {0} a {1}.",
+    vAmount: "Un importe de al menos {0}.", vCurrency: "Un código de moneda de tres letras, como EUR.",
+    vChannels: "Elige al menos uno.", vOrigins: "De 1 a 20 sitios.", vUrl: "Una dirección completa que empiece por https://.",
+    vStripe: "Un secreto de firma de Stripe empieza por whsec_.", vRows: "Cada fila necesita un importe y un texto.",
+    vSamePledges: "Dos recompensas no pueden pedir el mismo número de aportes.", vTooMany: "20 como máximo.",
+    fPlatform: "Plataforma de financiación", fPlatformName: "Plataforma", platformNone: "Ninguna: tu servidor informa de los aportes", platformOther: "Otra",
+    platformHelp: "Los aportes hechos en una plataforma nunca llegan a Relais: los clics de cada fan llegan allí con una etiqueta propia, que el informe de recomendaciones de la plataforma cuenta.",
+    fTagParam: "Parámetro de la etiqueta", tagParamHint: "El parámetro de la URL que lee el informe de recomendaciones de la plataforma: ref en Kickstarter y Goteo; para las demás, pregunta a la plataforma.",
+    fTagPer: "Una etiqueta por", tagPerFan: "Fan", tagPerChannel: "Fan y canal",
+    vTagParamRequired: "Obligatorio para esta plataforma: ninguna fuente pública dice qué parámetro lee.",
+    vTagParam: "De 1 a 40 letras, cifras, _, . o -, sin empezar por . o -."
+  }
 };
 
 const CHANNELS = ["x", "facebook", "whatsapp", "telegram", "linkedin", "bluesky", "mastodon", "reddit", "email", "sms",
@@ -78,7 +126,12 @@ const CHANNEL_NAMES = { x: "X", facebook: "Facebook", whatsapp: "WhatsApp", tele
 // An API error code → the field it is about (the others, `invalid_<field>`, name theirs).
 const FIELD_OF = { invalid_currency: "currency", goal_currency_locked: "currency", invalid_goal: "goal" };
 const FIELDS = ["name", "target_url", "goal", "currency", "ends_at", "locale", "channels", "share_text", "attribution",
-  "leaderboard", "public_stats", "allowed_origins", "milestones", "rewards", "webhook_url", "stripe_webhook_secret"];
+  "leaderboard", "public_stats", "allowed_origins", "platform", "tag_param", "milestones", "rewards", "webhook_url",
+  "stripe_webhook_secret"];
+// Each platform's tag parameter where a public source shows it, "" where none does (then it is
+// required): chalicelib/domain/platforms.py's DEFAULT_TAG_PARAMS, docs/platforms.md.
+const TAG_PARAMS = { kickstarter: "ref", indiegogo: "", ulule: "", gamefound: "", goteo: "ref", other: "" };
+const TAG_PARAM = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,39}$/;
 
 let ctx = null; // {id, key(), setKey(key), announce(text)}
 let campaign = null;
@@ -117,6 +170,14 @@ function localInput(iso) {
   return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
 }
 
+/** A new platform chosen: its own tag parameter replaces the one shown unless the creator typed another. */
+function platformChanged() {
+  const name = $("f-platform").value, param = $("f-tag_param");
+  if (!param.value.trim() || param.value.trim() === param.dataset.default) param.value = TAG_PARAMS[name] || "";
+  param.dataset.default = TAG_PARAMS[name] || "";
+  param.disabled = $("f-tag_per").disabled = !name;
+}
+
 function show(c) {
   campaign = c;
   const cur = (c.goal && c.goal.currency) || "EUR";
@@ -136,6 +197,11 @@ function show(c) {
   $("f-leaderboard").value = c.leaderboard;
   $("f-public_stats").checked = !!c.public_stats;
   $("f-allowed_origins").value = c.allowed_origins.join("\n");
+  $("f-platform").value = c.platform ? c.platform.name : "";
+  $("f-tag_param").value = c.platform ? c.platform.tag_param : "";
+  $("f-tag_param").dataset.default = c.platform ? TAG_PARAMS[c.platform.name] || "" : "";
+  $("f-tag_per").value = c.platform ? c.platform.tag_per : "fan";
+  $("f-tag_param").disabled = $("f-tag_per").disabled = !c.platform;
   fill("milestone-rows");
   c.milestones.forEach(function (m) { rowEditor($("milestone-rows"), MILESTONE_CELLS, { amount: toMajor(m.amount, cur), label: m.label }); });
   fill("reward-rows");
@@ -180,6 +246,10 @@ function read() {
   body.public_stats = $("f-public_stats").checked;
   body.allowed_origins = $("f-allowed_origins").value.split(/\s+/).filter(Boolean);
   if (!body.allowed_origins.length || body.allowed_origins.length > 20) errors.allowed_origins = t("vOrigins");
+  const platform = $("f-platform").value, param = $("f-tag_param").value.trim();
+  if (platform && !param && !TAG_PARAMS[platform]) errors.tag_param = t("vTagParamRequired");
+  else if (platform && param && !TAG_PARAM.test(param)) errors.tag_param = t("vTagParam");
+  body.platform = platform ? { name: platform, tag_param: param || TAG_PARAMS[platform], tag_per: $("f-tag_per").value } : null;
   const milestones = rows("milestone-rows");
   if (milestones.some(function (m) { return !m.label || !(Number(m.amount) > 0); })) errors.milestones = t("vRows");
   if (milestones.length > 20) errors.milestones = t("vTooMany");
@@ -205,7 +275,8 @@ function changes(body) {
     name: campaign.name, target_url: campaign.target_url, goal: campaign.goal, locale: campaign.locale,
     ends_at: campaign.ends_at, channels: campaign.channels, share_text: campaign.share_text || null,
     attribution: campaign.attribution, leaderboard: campaign.leaderboard, public_stats: !!campaign.public_stats,
-    allowed_origins: campaign.allowed_origins, milestones: campaign.milestones, rewards: campaign.rewards,
+    allowed_origins: campaign.allowed_origins, platform: campaign.platform || null, milestones: campaign.milestones,
+    rewards: campaign.rewards,
     webhook_url: campaign.webhook_url || null
   };
   const changed = {};
@@ -263,7 +334,8 @@ function save(event) {
       $("setup-error").hidden = false;
       return;
     }
-    const field = FIELD_OF[error.code] || (error.code && error.code.indexOf("invalid_") === 0 && error.code.slice(8));
+    const field = error.code === "invalid_platform" && /tag_param/.test(error.message) ? "tag_param"
+      : FIELD_OF[error.code] || (error.code && error.code.indexOf("invalid_") === 0 && error.code.slice(8));
     if (field && FIELDS.indexOf(field) >= 0) {
       const input = fieldError(field, error.message);
       $("setup-error").textContent = t("fixFields");
@@ -338,6 +410,7 @@ export function setupView(context) {
   $("setup").addEventListener("submit", save);
   $("add-milestone").addEventListener("click", function () { rowEditor($("milestone-rows"), MILESTONE_CELLS).querySelector("input").focus(); });
   $("add-reward").addEventListener("click", function () { rowEditor($("reward-rows"), REWARD_CELLS).querySelector("input").focus(); });
+  $("f-platform").addEventListener("change", platformChanged);
   $("copy-snippet").addEventListener("click", copySnippet);
   $("rotate").addEventListener("click", rotate);
 }
