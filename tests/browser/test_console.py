@@ -2,6 +2,7 @@
 in Chromium and checked against the API's answer afterwards (issue 21, 1-3)."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -38,6 +39,15 @@ def test_the_setup_view_saves_every_field_in_one_conditional_patch_and_the_api_h
     open_view(page, relais, campaign_id, key, "setup")
     expect(page.locator("#f-name")).to_have_value("Setup")
     expect(page.locator("#f-goal")).to_have_value("1000")
+    # Each share button's box holds its name: none runs into the next one
+    boxes = [box.bounding_box() for box in page.locator("#channel-boxes label").all()]
+    assert len(boxes) == 14
+    for left, right in itertools.pairwise(boxes):
+        assert right["y"] > left["y"] or right["x"] >= left["x"] + left["width"], (left, right)
+    overflowing = page.evaluate("() => [...document.querySelectorAll('#channel-boxes label')]"
+                                ".filter(label => label.scrollWidth > label.clientWidth)"
+                                ".map(label => label.textContent)")
+    assert overflowing == []
 
     page.locator("#f-name").fill("Le grand disque")
     page.locator("#f-goal").fill("2500.50")

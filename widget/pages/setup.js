@@ -188,7 +188,7 @@ function show(c) {
   $("f-ends_at").value = localInput(c.ends_at);
   $("f-locale").value = c.locale;
   fill("channel-boxes", CHANNELS.map(function (ch) {
-    return el("label", { "class": "check" }, el("input", { type: "checkbox", value: ch, checked: c.channels.indexOf(ch) >= 0 }),
+    return el("label", { "class": "choice" }, el("input", { type: "checkbox", value: ch, checked: c.channels.indexOf(ch) >= 0 }),
       " " + CHANNEL_NAMES[ch]);
   }));
   $("f-share_text").value = c.share_text || "";
