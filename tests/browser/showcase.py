@@ -104,3 +104,15 @@ def seed(relais: Relais) -> dict:
     return {"id": campaign_id, "key": key, "fans": fans, "from": (today - timedelta(days=13)).isoformat(),
             "to": today.isoformat(), "pledges": len(PLEDGES),
             "raised": sum(euros for _, _, _, euros in PLEDGES) * 100}
+
+
+def set_up(relais: Relais, seeded: dict) -> dict:
+    """The showcase campaign's console settings: on Kickstarter (its fans' tags), with a fan reward."""
+    response = requests.patch(
+        f"{relais.api}/v1/campaigns/{seeded['id']}", timeout=10, headers={"Authorization": f"Bearer {seeded['key']}"},
+        json={"target_url": "https://www.kickstarter.com/projects/noob/the-final-season",
+              "platform": {"name": "kickstarter", "tag_per": "fan"},
+              "rewards": [{"pledges": 3, "label": "Your name in the credits"},
+                          {"pledges": 5, "label": "A signed poster"}]})
+    assert response.status_code == 200, response.text
+    return response.json()["campaign"]

@@ -101,6 +101,42 @@ def test_the_readme_pictures_show_a_busy_campaign_on_a_desktop_and_on_a_phone(re
     assert amount["x"] + amount["width"] <= 390
     small.screenshot(path=screenshots / "dashboard-phone.png")
 
+    # The console: the Setup view of the campaign on Kickstarter, its fans with their tags
+    showcase.set_up(relais, seeded)
+    board.reload()
+    board.locator("#views button[data-view=setup]").click()
+    expect(board.locator("#f-platform")).to_have_value("kickstarter")
+    expect(board.locator("#f-tag_param")).to_have_value("ref")
+    assert axe_violations(board, axe_source) == []
+    board.mouse.move(0, 0)
+    platform = board.locator("section[aria-labelledby=pf-title]").bounding_box()  # down to it, Save stuck below
+    board.set_viewport_size({"width": 1280, "height": round(platform["y"] + platform["height"]) + 80})
+    board.screenshot(path=screenshots / "console-setup.png")
+    board.set_viewport_size({"width": 1280, "height": 900})
+    board.locator("#views button[data-view=fans]").click()
+    expect(board.locator("#fans tr[data-fan]")).to_have_count(8)
+    expect(board.locator("#fans .pill").first).to_have_text(re.compile(r"^[0-9a-z]{10}$"))
+    assert axe_violations(board, axe_source) == []
+    board.mouse.move(0, 0)
+    board.screenshot(path=screenshots / "console-fans.png")
+
+    # And the operator's page, a campaign just created: its key shown once, the list
+    operator = desktop.new_page()
+    operator.goto(f"{relais.api}/operator")
+    operator.locator("#token").fill(relais.stack.admin_token)
+    operator.locator("#signin button[type=submit]").click()
+    operator.locator("#c-name").fill("Noob — the movie")
+    operator.locator("#c-target_url").fill("https://www.ulule.com/noob-the-movie")
+    operator.locator("#c-allowed_origins").fill("https://www.noob-the-movie.example")
+    operator.locator("#c-goal").fill("250000")
+    operator.locator("#create-button").click()
+    expect(operator.locator("#created .warning")).to_be_visible()
+    expect(operator.locator("#campaigns tr[data-campaign]", has_text="Noob — the final season")).to_have_count(1)
+    expect(operator.locator("#campaigns tr[data-campaign]", has_text="Noob — the movie")).to_have_count(1)
+    assert axe_violations(operator, axe_source) == []
+    operator.mouse.move(0, 0)
+    operator.screenshot(path=screenshots / "console-operator.png", full_page=True)
+
 
 SHOWCASE_PAGE = """<style>
   body { margin: 0; background: #f1f5f9; font-family: sans-serif; }
