@@ -26,6 +26,9 @@ ACCOUNT_API_BURST_QUOTA = 5_000
 shared by every API of the account: a stage throttle above it changes nothing."""
 NEW_TABLE_WARM_WRITES = 4_000
 """Write units per second a new on-demand table serves at once; warm throughput below it is refused."""
+MAIL_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?P<domain>[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+"""The sender's address: plain ASCII, a domain with a dot (it is an SES identity, and an IAM condition)."""
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class SettingsError(ValueError):
@@ -51,6 +54,10 @@ class StageSettings:
     aggregator_memory_mb: int = 256
     fallback_memory_mb: int = 256
     dispatcher_memory_mb: int = 256
+    mailer_memory_mb: int = 256
+    mail_from: str | None = None
+    mail_identity: str | None = None
+    mail_region: str | None = None
     domain_name: str | None = None
     certificate_arn: str | None = None
     assets_domain_name: str | None = None
@@ -75,6 +82,7 @@ class StageSettings:
                 raise SettingsError(f"SSM parameter name {name!r} must be a full path like /relais/prod/secret")
         self._check_capacity()
         self._check_domains()
+        self._check_mail()
         if self.public_url and not self.public_url.startswith("https://"):
             raise SettingsError("publicUrl must be an https:// URL")
 
@@ -84,7 +92,7 @@ class StageSettings:
             raise SettingsError("throttle limits must be positive")
         low, high = LAMBDA_MEMORY_MB
         for memory in (self.api_memory_mb, self.aggregator_memory_mb, self.fallback_memory_mb,
-                       self.dispatcher_memory_mb):
+                       self.dispatcher_memory_mb, self.mailer_memory_mb):
             if not low <= memory <= high:
                 raise SettingsError(f"function memory {memory} MB must be within {low}–{high} MB")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
@@ -112,6 +120,30 @@ class StageSettings:
         if self.assets_domain_name and self.assets_domain_name == self.domain_name:
             raise SettingsError("the assets host and the API host are two names: short links must not pay "
                                 "for CloudFront (docs/deploy.md, 'The front')")
+
+    def _check_mail(self) -> None:
+        """The sender (``mailFrom``) turns e-mail on; its SES identity is its domain (the
+        default) or the address itself; ``mailRegion`` is where SES production access was
+        granted, checked against the stack's region by the stack."""
+        if not self.mail_from:
+            if self.mail_identity or self.mail_region:
+                raise SettingsError("mailIdentity and mailRegion need mailFrom (the sender's address)")
+            return
+        address = MAIL_ADDRESS.match(self.mail_from)
+        if not address:
+            raise SettingsError(f"mailFrom {self.mail_from!r} is not a plain e-mail address")
+        if not self.mail_identity:
+            object.__setattr__(self, "mail_identity", address["domain"].lower())
+        if self.mail_identity not in (self.mail_from, address["domain"].lower()):
+            raise SettingsError(f"mailIdentity must be mailFrom's domain ({address['domain'].lower()}) "
+                                "or mailFrom itself: SES sends only from a verified identity")
+        if self.mail_region and not REGION_PATTERN.match(self.mail_region):
+            raise SettingsError(f"mailRegion {self.mail_region!r} is not an AWS region name")
+
+    @property
+    def sends_mail(self) -> bool:
+        """Whether the stage e-mails fans (SES identity, configuration set, queue URL to senders)."""
+        return bool(self.mail_from)
 
     def certificate_region(self) -> str | None:
         """The region of the API's certificate (``None`` without a custom domain)."""

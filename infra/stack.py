@@ -19,6 +19,10 @@ Shape of the decisions (``docs/deploy.md`` and ``docs/runbook.md`` have the oper
 - Outbound webhooks leave from the stream, never the request path: the aggregator queues
   each delivery on an SQS queue that the ``Dispatcher`` function consumes, sending the next
   attempt itself with a per-message delay (the backoff); a DLQ and alarms catch the rest.
+- Fans' e-mails leave from the mail queue, never the request path: the API (a recovery) and
+  the aggregator (a reward unlock) queue jobs that the ``Mailer`` function sends through SES
+  (the stage's identity and configuration set, ``mailFrom``); the configuration set's
+  bounces and complaints reach ``MailFeedback`` through SNS, which suppresses the address.
 - Every DynamoDB grant is an explicit action list on named tables and indexes (the
   ``*_TABLE_ACTIONS`` maps below): no ``grant_read_write_data``, no action on ``*``.
 - The front is an HTTP API (payload 1.0, every Chalice route) plus a CloudFront host for
@@ -44,6 +48,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -52,11 +57,11 @@ from constructs import Construct
 
 from chalicelib.core.retention import POINT_IN_TIME_RECOVERY_DAYS
 from chalicelib.hotpath.rate_limits import FAN_CEILING_METRIC
-from chalicelib.store.keys import EMAIL_CLAIM_PREFIX
+from chalicelib.store.keys import EMAIL_CLAIM_PREFIX, mail_pk
 from chalicelib.store.schema import ALL_MODELS
 from chalicelib.store.specs import IndexSpec, KeyAttribute, TableSpec, table_spec
 from infra.front import HTTP_API_STAGE, Front, chalice_routes
-from infra.settings import StageSettings
+from infra.settings import SettingsError, StageSettings
 
 API_FUNCTION = "APIHandler"
 AGGREGATOR_FUNCTION = "Aggregator"
@@ -64,6 +69,10 @@ FALLBACK_FUNCTION = "Fallback"
 """``@app.lambda_function(name="fallback")`` in app.py: Chalice names its resource like this."""
 DISPATCHER_FUNCTION = "Dispatcher"
 """``@app.lambda_function(name="dispatcher")``: attempts webhook deliveries from the webhook queue."""
+MAILER_FUNCTION = "Mailer"
+"""``@app.lambda_function(name="mailer")``: sends the e-mails of the mail queue."""
+MAIL_FEEDBACK_FUNCTION = "MailFeedback"
+"""``@app.lambda_function(name="mail_feedback")``: SES bounces and complaints, through SNS."""
 CHALICE_REST_API = ("RestAPI", "APIHandlerInvokePermission")
 CHALICE_REST_API_OUTPUTS = ("RestAPIId", "EndpointURL")
 """What ``chalice package`` generates for its REST API (resources, outputs): replaced by the front."""
@@ -74,6 +83,8 @@ SKIPPED_RECORDS_METRIC = "SkippedEvents"
 """What ``chalicelib.aggregate.counting`` counts when it skips a record it cannot read (a poison record)."""
 LOST_EVENTS_METRIC = "LostEvents"
 """What ``chalicelib.hotpath.tracking`` counts when a fact was neither written nor sent to the fallback queue."""
+MAIL_GIVEN_UP_METRIC = "MailGivenUp"
+"""What ``chalicelib.outbound.mailer`` counts when a message failed its last try."""
 METRICS_SERVICE = "relais"
 """The ``service`` dimension ``chalicelib.core.observability`` puts on every metric."""
 
@@ -106,6 +117,21 @@ WEBHOOK_MAX_CONCURRENCY = 10
 """Dispatcher invocations at a time, all campaigns together (per campaign: send slots)."""
 WEBHOOK_QUEUE_AGE_ALARM = cdk.Duration.minutes(30)
 """A message is re-sent at least every 15 minutes (SQS's longest delay): older means stuck."""
+MAILER_TIMEOUT_SECONDS = 120
+"""A batch's messages are sent one after the other; an SES call that stalls takes at most
+3 tries of 2 + 10 s (``store.clients.SES_BUDGET``): three of them fit, with the DynamoDB
+reads and writes around each send."""
+MAIL_FEEDBACK_TIMEOUT_SECONDS = 30
+MAIL_VISIBILITY_TIMEOUT = cdk.Duration.seconds(6 * MAILER_TIMEOUT_SECONDS)
+MAIL_BATCH_SIZE = 3
+MAIL_MAX_RECEIVES = 5
+"""A job the mailer crashed on five times goes to the dead-letter queue (a send that merely
+fails is not a crash: it is queued again, delayed, by the mailer itself)."""
+MAIL_MAX_CONCURRENCY = 2
+"""Mailer invocations at a time: about 10 messages a second, within a new SES account's
+14 a second, so that a burst of unlocks is paced by the queue rather than throttled."""
+MAIL_QUEUE_AGE_ALARM = cdk.Duration.minutes(30)
+"""A job is re-queued at most 15 minutes later (SQS's longest delay): older means stuck."""
 QUEUE_RETENTION = cdk.Duration.days(14)
 """SQS's maximum. A standard queue's message keeps its first enqueue time in the DLQ."""
 
@@ -155,6 +181,22 @@ FALLBACK_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 FALLBACK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                              "sqs:ChangeMessageVisibility")
+MAILER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "campaigns": ("GetItem",),  # the campaign's e-mail setting, name, language, rewards
+    "links": ("GetItem",),  # the fan's link (sealed e-mail, notify) and an e-mail's claim
+}
+MAIL_RECORDS_PARTITIONS = mail_pk("*")
+"""The rollups partitions of the e-mail bookkeeping (``store.mail_records``): ``<campaign>#ml``."""
+MAIL_RECORDS_CONDITION = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [MAIL_RECORDS_PARTITIONS]}}
+MAILER_RECORDS_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+"""On the rollups table, its e-mail partitions only: is it suppressed (Get), the recovery gate and
+the send lease (conditional Puts), sent (Update), a failed send's lease given back (Delete)."""
+MAIL_FEEDBACK_RECORDS_ACTIONS = ("PutItem",)
+"""A suppressed address (``mail_records.suppress``), in the e-mail partitions only."""
+MAIL_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                         "sqs:ChangeMessageVisibility")
+SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+"""SES v2's ``SendEmail`` with raw content; IAM may check either name (CDK's own grant has both)."""
 RECOUNT_OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "events": ("Query", "PutItem"),
     "rollups": ("Query", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem"),
@@ -240,12 +282,18 @@ class RelaisStack(cdk.Stack):
     def __init__(self, scope: Construct, settings: StageSettings, *, source_dir: str, **kwargs: Any) -> None:
         super().__init__(scope, settings.stage, **kwargs)
         self.settings = settings
+        region = None if cdk.Token.is_unresolved(self.region) else self.region
+        if settings.mail_region and region and settings.mail_region != region:
+            raise SettingsError(f"mailRegion is {settings.mail_region} but the stage deploys to {region}: SES "
+                                "identities and production access are per region (docs/email.md)")
 
         self.tables = {base: self._table(base, table_spec(model)) for base, model in ALL_MODELS.items()}
         self.api_role = self._function_role("ApiRole", "the API handler (routes in app.py)")
         self.aggregator_role = self._function_role("AggregatorRole", "the events-stream aggregator")
         self.fallback_role = self._function_role("FallbackRole", "the fallback-queue consumer")
         self.dispatcher_role = self._function_role("DispatcherRole", "the webhook dispatcher")
+        self.mailer_role = self._function_role("MailerRole", "the mailer (the mail queue's consumer)")
+        self.mail_feedback_role = self._function_role("MailFeedbackRole", "SES bounces and complaints")
         self.api_log_group = self._log_group("ApiLogs", f"/aws/lambda/relais-{settings.stage}-api", self.api_role)
         self.aggregator_log_group = self._log_group(
             "AggregatorLogs", f"/aws/lambda/relais-{settings.stage}-aggregator", self.aggregator_role)
@@ -253,6 +301,10 @@ class RelaisStack(cdk.Stack):
             "FallbackLogs", f"/aws/lambda/relais-{settings.stage}-fallback", self.fallback_role)
         self.dispatcher_log_group = self._log_group(
             "DispatcherLogs", f"/aws/lambda/relais-{settings.stage}-dispatcher", self.dispatcher_role)
+        self.mailer_log_group = self._log_group(
+            "MailerLogs", f"/aws/lambda/relais-{settings.stage}-mailer", self.mailer_role)
+        self.mail_feedback_log_group = self._log_group(
+            "MailFeedbackLogs", f"/aws/lambda/relais-{settings.stage}-mail-feedback", self.mail_feedback_role)
 
         self.chalice = self._chalice_app(source_dir)
         self._configure_function(API_FUNCTION, self.api_role, settings.api_memory_mb,
@@ -263,6 +315,10 @@ class RelaisStack(cdk.Stack):
                                  FALLBACK_TIMEOUT_SECONDS, self.fallback_log_group)
         self._configure_function(DISPATCHER_FUNCTION, self.dispatcher_role, settings.dispatcher_memory_mb,
                                  DISPATCHER_TIMEOUT_SECONDS, self.dispatcher_log_group)
+        self._configure_function(MAILER_FUNCTION, self.mailer_role, settings.mailer_memory_mb,
+                                 MAILER_TIMEOUT_SECONDS, self.mailer_log_group)
+        self._configure_function(MAIL_FEEDBACK_FUNCTION, self.mail_feedback_role, settings.mailer_memory_mb,
+                                 MAIL_FEEDBACK_TIMEOUT_SECONDS, self.mail_feedback_log_group)
         self._drop_chalice_rest_api()
         self.front = Front(self, "Front", settings=settings, api_name=self.api_name,
                            handler_arn=self.chalice.get_resource(API_FUNCTION).get_att("Arn").to_string(),
@@ -275,6 +331,12 @@ class RelaisStack(cdk.Stack):
         self.failure_queue = self._wire_aggregator()
         self._wire_fallback()
         self.webhook_dead_letters, self.webhook_queue = self._wire_webhooks()
+        self.mail_dead_letters, self.mail_queue = self._wire_mailer()
+        self.mail_configuration_set: ses.ConfigurationSet | None = None
+        self.mail_identity: ses.EmailIdentity | None = None
+        self.mail_feedback_topic: sns.Topic | None = None
+        if settings.sends_mail:
+            self._wire_ses()
 
         self.alarm_topic = sns.Topic(self, "Alarms", display_name=f"Relais {settings.stage} alarms")
         if settings.alarm_email:
@@ -443,6 +505,21 @@ class RelaisStack(cdk.Stack):
                 actions=["kms:Decrypt"], resources=[self.settings.ssm_kms_key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"ssm.{self.region}.amazonaws.com"}}))
 
+    def _grant_server_secret(self, role: iam.Role) -> None:
+        """The server secret only (``RELAIS_SECRET_PARAM``): fans' sealed e-mails, sign-in and
+        unsubscribe tokens and the claim digests all derive from it."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter"], resources=[self._parameter_arn(self.settings.secret_param)]))
+        if self.settings.ssm_kms_key_arn:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt"], resources=[self.settings.ssm_kms_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"ssm.{self.region}.amazonaws.com"}}))
+
+    def _grant_mail_records(self, role: iam.Role, actions: tuple[str, ...]) -> None:
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=[f"dynamodb:{action}" for action in actions], resources=[self.tables["rollups"].table_arn],
+            conditions=MAIL_RECORDS_CONDITION))
+
     def _parameter_arn(self, name: str) -> str:
         return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"),
                                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
@@ -568,6 +645,83 @@ class RelaisStack(cdk.Stack):
         mapping.node.add_dependency(self.dispatcher_log_group)
         return dead_letters, queue
 
+    def _wire_mailer(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)`` of e-mail jobs: the ``Mailer`` consumes them and queues a
+        failed send again itself, delayed. The API and the aggregator get the queue's URL (and
+        may send to it) only in a stage that sends mail (:meth:`_wire_ses`): elsewhere a
+        recovery or an unlock queues nothing. ``MailFeedback``'s grants are here too: Chalice
+        packages both functions in every stage, and each runs with its own role.
+        """
+        dead_letters = sqs.Queue(self, "MailDeadLetterQueue", retention_period=QUEUE_RETENTION,
+                                 encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+        queue = sqs.Queue(
+            self, "MailQueue", retention_period=QUEUE_RETENTION, visibility_timeout=MAIL_VISIBILITY_TIMEOUT,
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAIL_MAX_RECEIVES))
+        self._grant_tables(self.mailer_role, MAILER_TABLE_ACTIONS)
+        self._grant_mail_records(self.mailer_role, MAILER_RECORDS_ACTIONS)
+        self._grant_server_secret(self.mailer_role)
+        self._grant_mail_records(self.mail_feedback_role, MAIL_FEEDBACK_RECORDS_ACTIONS)
+        self._grant_server_secret(self.mail_feedback_role)
+        self.mailer_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=[*MAIL_CONSUMER_ACTIONS, "sqs:SendMessage"], resources=[queue.queue_arn]))
+        self.chalice.get_resource(MAILER_FUNCTION).add_property_override(
+            "Environment.Variables.RELAIS_MAIL_QUEUE_URL", queue.queue_url)
+        function = lambda_.Function.from_function_attributes(
+            self, "MailerFunction",
+            function_arn=self.chalice.get_resource(MAILER_FUNCTION).get_att("Arn").to_string(),
+            role=self.mailer_role, same_environment=True)
+        mapping = lambda_.EventSourceMapping(
+            self, "MailMessages", target=function, event_source_arn=queue.queue_arn,
+            batch_size=MAIL_BATCH_SIZE, report_batch_item_failures=True, max_concurrency=MAIL_MAX_CONCURRENCY)
+        mapping.node.add_dependency(self.mailer_role)
+        mapping.node.add_dependency(self.mailer_log_group)
+        return dead_letters, queue
+
+    def _wire_ses(self) -> None:
+        """The sender's SES identity and the stage's configuration set, whose bounces and
+        complaints go to an SNS topic that ``MailFeedback`` reads; the senders get the queue.
+
+        The mailer may send only from ``mailFrom`` (the ``ses:FromAddress`` condition), only
+        through this identity and configuration set.
+        """
+        settings = self.settings
+        assert settings.mail_from and settings.mail_identity
+        configuration_set = ses.ConfigurationSet(
+            self, "MailConfigurationSet", configuration_set_name=f"relais-{settings.stage}",
+            reputation_metrics=True, suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS)
+        topic = sns.Topic(self, "MailFeedbackTopic", display_name=f"Relais {settings.stage} e-mail bounces")
+        configuration_set.add_event_destination(
+            "BouncesAndComplaints", destination=ses.EventDestination.sns_topic(topic),
+            events=[ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT])
+        is_domain = settings.mail_identity != settings.mail_from
+        identity = ses.EmailIdentity(
+            self, "MailIdentity", configuration_set=configuration_set,
+            identity=(ses.Identity.domain(settings.mail_identity) if is_domain
+                      else ses.Identity.email(settings.mail_identity)))
+
+        self.mailer_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(SES_SEND_ACTIONS),
+            resources=[self.format_arn(service="ses", resource="identity", resource_name=settings.mail_identity),
+                       self.format_arn(service="ses", resource="configuration-set",
+                                       resource_name=configuration_set.configuration_set_name)],
+            conditions={"StringEquals": {"ses:FromAddress": settings.mail_from}}))
+        mailer = self.chalice.get_resource(MAILER_FUNCTION)
+        mailer.add_property_override("Environment.Variables.RELAIS_MAIL_FROM", settings.mail_from)
+        mailer.add_property_override("Environment.Variables.RELAIS_SES_CONFIGURATION_SET",
+                                     configuration_set.configuration_set_name)
+        for sender, role in ((API_FUNCTION, self.api_role), (AGGREGATOR_FUNCTION, self.aggregator_role)):
+            role.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
+                                                             resources=[self.mail_queue.queue_arn]))
+            self.chalice.get_resource(sender).add_property_override(
+                "Environment.Variables.RELAIS_MAIL_QUEUE_URL", self.mail_queue.queue_url)
+
+        # The function is Chalice's (SAM): its own SNS event makes the subscription and the
+        # permission for SNS to invoke it.
+        self.chalice.get_resource(MAIL_FEEDBACK_FUNCTION).add_property_override(
+            "Events.MailFeedback", {"Type": "SNS", "Properties": {"Topic": topic.topic_arn}})
+        self.mail_configuration_set, self.mail_identity, self.mail_feedback_topic = configuration_set, identity, topic
+
     # Alarms and outputs -------------------------------------------------------------
 
     def _alarms(self) -> dict[str, cloudwatch.Alarm]:
@@ -637,6 +791,20 @@ class RelaisStack(cdk.Stack):
                 "A webhook message has waited more than 30 minutes: deliveries are stuck"),
             "DispatcherErrors": (lambda_metric(DISPATCHER_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
                                  "The webhook dispatcher crashed or timed out: its messages will be retried"),
+            "MailDeadLetters": (
+                self.mail_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                                     period=five_minutes),
+                0, 1, 1, "E-mail jobs the mailer crashed on 5 times: see docs/runbook.md, 'E-mail'"),
+            "MailQueueAge": (
+                self.mail_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=five_minutes),
+                MAIL_QUEUE_AGE_ALARM.to_seconds(), 1, 1,
+                "An e-mail job has waited more than 30 minutes: e-mails are stuck"),
+            "MailerErrors": (lambda_metric(MAILER_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                             "The mailer crashed or timed out: its messages will be retried"),
+            "MailGivenUp": (app_metric(MAIL_GIVEN_UP_METRIC), 0, 1, 1,
+                            "An e-mail was given up after 6 failed sends: see docs/runbook.md, 'E-mail'"),
+            "MailFeedbackErrors": (lambda_metric(MAIL_FEEDBACK_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                                   "Bounces or complaints could not be recorded: see docs/runbook.md, 'E-mail'"),
         }
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         alarms = {}
@@ -677,6 +845,17 @@ class RelaisStack(cdk.Stack):
                       description="Webhook deliveries due (or waiting for their next attempt)")
         cdk.CfnOutput(self, "WebhookDeadLetterQueueUrl", value=self.webhook_dead_letters.queue_url,
                       description="Webhook messages the Dispatcher could not handle (see docs/runbook.md, 'Webhooks')")
+        cdk.CfnOutput(self, "MailQueueUrl", value=self.mail_queue.queue_url,
+                      description="E-mails to send (or waiting for their next try)")
+        cdk.CfnOutput(self, "MailDeadLetterQueueUrl", value=self.mail_dead_letters.queue_url,
+                      description="E-mail jobs the Mailer could not handle (see docs/runbook.md, 'E-mail')")
+        if self.mail_configuration_set is not None and self.mail_identity is not None:
+            cdk.CfnOutput(self, "MailConfigurationSetName", value=self.mail_configuration_set.configuration_set_name,
+                          description="The SES configuration set every e-mail goes through")
+            if self.settings.mail_identity != self.settings.mail_from:
+                for n, (name, value) in enumerate(_dkim_records_of(self.mail_identity), start=1):
+                    cdk.CfnOutput(self, f"MailDkimRecord{n}", value=cdk.Fn.join(" ", [name, "CNAME", value]),
+                                  description=f"DKIM record {n} of 3 to add to {self.settings.mail_identity}'s DNS")
         if self.front.domain is not None:
             cdk.CfnOutput(self, "CustomDomainTarget", value=self.front.domain.attr_regional_domain_name,
                           description=f"Point {self.settings.domain_name} here (CNAME, or a Route 53 alias)")
@@ -686,6 +865,12 @@ class RelaisStack(cdk.Stack):
             cdk.CfnOutput(self, "AssetsDomainTarget", value=self.front.distribution.distribution_domain_name,
                           description=f"Point {self.settings.assets_domain_name} here (CNAME, or a Route 53 "
                                       "alias in hosted zone Z2FDTNDATAQYW2)")
+
+
+def _dkim_records_of(identity: ses.EmailIdentity) -> list[tuple[str, str]]:
+    return [(identity.dkim_dns_token_name1, identity.dkim_dns_token_value1),
+            (identity.dkim_dns_token_name2, identity.dkim_dns_token_value2),
+            (identity.dkim_dns_token_name3, identity.dkim_dns_token_value3)]
 
 
 def environment_from_cdk() -> cdk.Environment | None:

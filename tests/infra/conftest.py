@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.synthesis import ACCOUNT, REGION, Synthesized, synthesize
+from tests.infra.synthesis import ACCOUNT, MAIL_FROM, REGION, Synthesized, synthesize
 
 _package_report: dict[str, Any] = {}
 
@@ -42,6 +42,8 @@ def synth_with_options(tmp_path_factory) -> Synthesized:
         "apiMemoryMb": 1024,
         "aggregatorMemoryMb": "512",
         "fallbackMemoryMb": 384,
+        "mailFrom": MAIL_FROM,
+        "mailRegion": REGION,
     })
 
 

@@ -12,6 +12,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
+MAIL_FROM = "relais@mail.example.org"
+"""The sender of the stage with every option (``synth_with_options``): its SES identity is the domain."""
 OFFLINE_ENV = {
     "CDK_DEFAULT_ACCOUNT": ACCOUNT,
     "CDK_DEFAULT_REGION": REGION,
@@ -57,6 +59,9 @@ class Synthesized:
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-fallback-gone")
         names[self.logical_id(self.stack.webhook_queue)] = (
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-webhooks-gone")
+        names[self.logical_id(self.stack.mail_queue)] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-mail"
+        if self.stack.mail_configuration_set is not None:
+            names[self.logical_id(self.stack.mail_configuration_set)] = f"relais-{self.stack.settings.stage}"
         attributes = {(self.logical_id(self.stack.front.distribution), "DomainName"): "d111111abcdef8.cloudfront.net"}
 
         def resolve(value: Any) -> str:

@@ -5,9 +5,19 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, DISPATCHER_FUNCTION, FALLBACK_FUNCTION
+from infra.stack import (
+    AGGREGATOR_FUNCTION,
+    API_FUNCTION,
+    DISPATCHER_FUNCTION,
+    FALLBACK_FUNCTION,
+    MAIL_FEEDBACK_FUNCTION,
+    MAILER_FUNCTION,
+)
 
-FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, DISPATCHER_FUNCTION)
+FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, DISPATCHER_FUNCTION, MAILER_FUNCTION,
+             MAIL_FEEDBACK_FUNCTION)
+MAIL_RECORDS_CONDITION = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*#ml"]}}
+"""The mailer's and the feedback function's rollups grants: the e-mail partitions only (test_mail_stack.py)."""
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem",
                              "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:PartiQLDelete"}
@@ -138,7 +148,8 @@ def test_api_handler_may_delete_e_mail_claims_only_the_leading_key_condition_say
     from chalicelib.store import keys
 
     deletes = [statement for owner, statement in _statements(synth) if statement["Effect"] == "Allow"
-               and "dynamodb:DeleteItem" in _as_list(statement["Action"])]
+               and "dynamodb:DeleteItem" in _as_list(statement["Action"])
+               and _table_arn(synth, "links") in _as_list(statement["Resource"])]
     assert deletes == [{
         "Action": "dynamodb:DeleteItem", "Effect": "Allow", "Resource": _table_arn(synth, "links"),
         "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{keys.EMAIL_CLAIM_PREFIX}*"]}},
@@ -214,19 +225,32 @@ def test_the_dispatcher_reads_campaigns_updates_deliveries_and_consumes_its_own_
 
 def test_no_function_may_delete_counters_a_recount_is_run_by_an_operator(synth):
     """``make recount`` deletes and rewrites rollups with an operator's own credentials; the
-    only delete any function makes is an erased fan's e-mail claim, in the links table."""
+    only deletes functions make are an erased fan's e-mail claim, in the links table, and the
+    mailer's lease of a failed send, in the rollups table's e-mail partitions only."""
     for function in FUNCTIONS:
         grants = _grants(synth, _role_of(synth, function), "dynamodb:")
         deletable = {resource for action, resource in grants if action == "dynamodb:DeleteItem"}
-        assert deletable <= {json.dumps(_table_arn(synth, "links"), sort_keys=True)}, function
+        if function == MAILER_FUNCTION:
+            assert deletable == {json.dumps(_table_arn(synth, "rollups"), sort_keys=True)}
+        else:
+            assert deletable <= {json.dumps(_table_arn(synth, "links"), sort_keys=True)}, function
+    rollups_deletes = [(owner, s) for owner, s in _statements(synth) if s["Effect"] == "Allow"
+                       and "dynamodb:DeleteItem" in _as_list(s["Action"])
+                       and _table_arn(synth, "rollups") in _as_list(s["Resource"])]
+    assert [(owner, s["Condition"]) for owner, s in rollups_deletes] == [
+        (_role_of(synth, MAILER_FUNCTION), MAIL_RECORDS_CONDITION)]
 
 
-def test_only_the_api_handler_reads_the_three_secret_parameters_and_nothing_else_in_ssm(synth):
+def test_the_api_handler_reads_the_three_secret_parameters_the_mail_functions_the_server_secret_only(synth):
     ssm = [(owner, statement) for owner, statement in _statements(synth)
            if any(a.startswith("ssm:") for a in _as_list(statement["Action"]))]
-    assert len(ssm) == 1
-    owner, statement = ssm[0]
-    assert owner == _role_of(synth, API_FUNCTION)
+    assert sorted(owner for owner, _ in ssm) == sorted(_role_of(synth, function) for function in (
+        API_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION))
+    for owner, statement in ssm:
+        if owner != _role_of(synth, API_FUNCTION):
+            assert statement["Action"] == "ssm:GetParameter"
+            assert statement["Resource"] == "arn:aws:ssm:eu-west-1:123456789012:parameter/relais/prod/secret"
+    ((owner, statement),) = [(owner, s) for owner, s in ssm if owner == _role_of(synth, API_FUNCTION)]
     assert _as_list(statement["Action"]) == ["ssm:GetParameter"]
     resources = json.dumps(statement["Resource"])
     assert len(statement["Resource"]) == 3
@@ -243,17 +267,18 @@ def test_default_ssm_key_needs_no_kms_statement(synth):
 def test_a_customer_managed_ssm_key_is_usable_only_through_ssm(synth_with_options):
     synth = synth_with_options
     kms = [(owner, s) for owner, s in _statements(synth) if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
-    assert len(kms) == 1
-    owner, statement = kms[0]
-    assert owner == _role_of(synth, API_FUNCTION)
-    assert statement["Action"] == "kms:Decrypt"
-    assert statement["Resource"].endswith(":key/11111111-1111-1111-1111-111111111111")
-    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}}
+    assert sorted(owner for owner, _ in kms) == sorted(_role_of(synth, function) for function in (
+        API_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION))  # the roles that read the server secret
+    for _, statement in kms:
+        assert statement["Action"] == "kms:Decrypt"
+        assert statement["Resource"].endswith(":key/11111111-1111-1111-1111-111111111111")
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}}
 
 
 def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth_with_options):
     synth = synth_with_options
-    (statement,) = [s for _, s in _statements(synth) if s["Action"] == "ssm:GetParameter"]
+    (statement,) = [s for owner, s in _statements(synth) if s["Action"] == "ssm:GetParameter"
+                    and owner == _role_of(synth, API_FUNCTION)]
     resources = json.dumps(statement["Resource"])
     assert ":parameter/custom/path/admin" in resources and ":parameter/custom/path/secret" in resources
     assert ":parameter/custom/path/origin" in resources
@@ -265,7 +290,8 @@ def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth
 
 def test_functions_write_logs_only_to_their_own_log_group(synth):
     for function, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs"),
-                            (FALLBACK_FUNCTION, "FallbackLogs"), (DISPATCHER_FUNCTION, "DispatcherLogs")):
+                            (FALLBACK_FUNCTION, "FallbackLogs"), (DISPATCHER_FUNCTION, "DispatcherLogs"),
+                            (MAILER_FUNCTION, "MailerLogs"), (MAIL_FEEDBACK_FUNCTION, "MailFeedbackLogs")):
         logs = [(actions, resources) for actions, resources in _allowed(synth, _role_of(synth, function))
                 if any(a.startswith("logs:") for a in actions)]
         assert logs == [({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [group, "Arn"]}])]

@@ -82,3 +82,30 @@ def test_an_assets_domain_with_its_us_east_1_certificate_becomes_the_assets_url(
 def test_warm_throughput_is_off_by_default_and_counted_in_write_units_per_second():
     assert StageSettings().warm_writes_per_second == 0
     assert StageSettings.from_context(Context(warmWritesPerSecond="12000")).warm_writes_per_second == 12_000
+
+
+def test_a_stage_sends_no_e_mail_until_it_has_a_sender_whose_domain_is_its_identity_by_default():
+    assert not StageSettings().sends_mail
+    settings = StageSettings.from_context(Context(mailFrom="relais@Mail.Example.org", mailRegion="eu-west-1",
+                                                  mailerMemoryMb="384"))
+    assert settings.sends_mail
+    assert (settings.mail_identity, settings.mail_region, settings.mailer_memory_mb) == (
+        "mail.example.org", "eu-west-1", 384)
+    address = StageSettings(mail_from="relais@example.org", mail_identity="relais@example.org")
+    assert address.mail_identity == "relais@example.org"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"mail_from": "relais"}, "not a plain e-mail address"),
+    ({"mail_from": "Relais <relais@example.org>"}, "not a plain e-mail address"),
+    ({"mail_from": "relais@localhost"}, "not a plain e-mail address"),
+    ({"mail_from": "relais@example.org", "mail_identity": "other.org"}, "mailIdentity must be"),
+    ({"mail_from": "relais@example.org", "mail_identity": "mail.example.org"}, "mailIdentity must be"),
+    ({"mail_from": "relais@example.org", "mail_region": "Ireland"}, "not an AWS region name"),
+    ({"mail_identity": "example.org"}, "need mailFrom"),
+    ({"mail_region": "eu-west-1"}, "need mailFrom"),
+    ({"mailer_memory_mb": 64}, "function memory 64 MB"),
+])
+def test_mail_settings_that_ses_would_refuse_or_that_do_nothing_are_refused(values, message):
+    with pytest.raises(SettingsError, match=message):
+        StageSettings(**values)
