@@ -18,6 +18,7 @@ send that fails is queued again, 1, 4, 16… times ``RELAIS_MAIL_RETRY_SECONDS``
 """
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -85,12 +86,13 @@ def handle(job: mail_queue.Job) -> str:
     if job.kind == "signin" and not mail_records.take_gate(campaign.id, job.key, job.id, now, GATE_SECONDS):
         count("MailGated")
         return "gated"
-    if not mail_records.lease_send(campaign.id, job.id, now, LEASE_SECONDS):
+    attempt = secrets.token_hex(8)
+    if not mail_records.lease_send(campaign.id, job.id, now, LEASE_SECONDS, attempt):
         return "sent_already"
     try:
         provider_id = _send(job, campaign, link, email, base)
     except Exception:
-        mail_records.release_send(campaign.id, job.id)
+        mail_records.release_send(campaign.id, job.id, attempt)
         raise
     mail_records.mark_sent(campaign.id, job.id, int(time.time()), provider_id)
     count("MailSent")

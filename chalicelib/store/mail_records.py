@@ -50,13 +50,18 @@ def use_signin(campaign_id: str, nonce: str, expires_at: int) -> bool:
     return _conditional_put(item, "attribute_not_exists(pk)")
 
 
-def lease_send(campaign_id: str, job_id: str, now: int, lease_seconds: int) -> bool:
+def lease_send(campaign_id: str, job_id: str, now: int, lease_seconds: int, owner: str) -> bool:
     """Take the right to send the message of ``job_id`` for ``lease_seconds``; ``False`` when
-    it was sent already, or another attempt holds a lease that is not over."""
+    it was sent already, or another attempt holds a lease that is not over.
+
+    ``owner`` names this attempt: when the put landed but its answer was lost, the client's
+    retry finds the attempt's own lease and is told yes again (without it, the message of
+    that job would never be sent)."""
     item = {**_key(campaign_id, keys.mail_sent_sk(job_id)), "lease": codec.n(now + lease_seconds),
-            "expires_at": codec.n(now + SENT_TTL_SECONDS)}
-    return _conditional_put(item, "attribute_not_exists(pk) OR (attribute_not_exists(#sent) AND #lease <= :now)",
-                            {":now": codec.n(now)}, {"#sent": "sent", "#lease": "lease"})
+            "owner": codec.s(owner), "expires_at": codec.n(now + SENT_TTL_SECONDS)}
+    return _conditional_put(
+        item, "attribute_not_exists(pk) OR (attribute_not_exists(#sent) AND (#lease <= :now OR #owner = :owner))",
+        {":now": codec.n(now), ":owner": codec.s(owner)}, {"#sent": "sent", "#lease": "lease", "#owner": "owner"})
 
 
 def mark_sent(campaign_id: str, job_id: str, now: int, provider_id: str) -> None:
@@ -87,13 +92,15 @@ def is_suppressed(campaign_id: str, email_digest: str) -> bool:
     return item is not None
 
 
-def release_send(campaign_id: str, job_id: str) -> None:
-    """A send failed: give its lease back (unless it was sent after all), so a retry may send."""
+def release_send(campaign_id: str, job_id: str, owner: str) -> None:
+    """A send failed: give its lease back (unless it was sent after all, or is no longer this
+    attempt's), so a retry may send."""
     try:
         clients.patient().delete_item(TableName=clients.table("rollups"),
                                       Key=_key(campaign_id, keys.mail_sent_sk(job_id)),
-                                      ConditionExpression="attribute_not_exists(#sent)",
-                                      ExpressionAttributeNames={"#sent": "sent"})
+                                      ConditionExpression="attribute_not_exists(#sent) AND #owner = :owner",
+                                      ExpressionAttributeNames={"#sent": "sent", "#owner": "owner"},
+                                      ExpressionAttributeValues={":owner": codec.s(owner)})
     except Exception as exc:
         if clients.error_code(exc) != "ConditionalCheckFailedException":
             raise

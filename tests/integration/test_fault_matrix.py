@@ -10,20 +10,27 @@ would. Then the counts must equal what was acknowledged, exactly.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import stripe
+from aiosmtpd.controller import Controller
 
 from dev.dynamodb_proxy import DynamoDBProxy
+from dev.mail_server import KeepMessages
 from dev.processes import ROOT, free_port
 from harness import soak
 from harness.user_agents import HUMAN_AGENTS
@@ -613,3 +620,90 @@ def test_the_aggregators_platform_tag_writes_issue_each_tag_once_to_its_fan(stac
         (code, channel, platform_tags.tag(code, channel))
         for code in early + late for channel in ("email", "x", "direct"))
     assert faulty.proxy.faulted[(mode, "TransactWriteItems")] > 0
+
+
+@contextlib.contextmanager
+def _smtp_server(directory: Path) -> Iterator[str]:
+    """``make dev``'s SMTP server (each message an .eml file in ``directory``), in this process."""
+    controller = Controller(KeepMessages(directory), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield f"127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()
+
+
+@contextlib.contextmanager
+def _mailing(spool: Path) -> Iterator[list[Exception]]:
+    """``make dev``'s mailer, in this process (so through the fault proxy), over ``spool``."""
+    from chalicelib.outbound import mailer
+
+    stop, errors = threading.Event(), []
+    thread = threading.Thread(target=mailer.run_spool, args=(spool, stop),
+                              kwargs={"interval": 0.02, "on_error": errors.append}, daemon=True)
+    thread.start()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def _until_sent(spool: Path, timeout: float = 60) -> None:
+    """Until the outbox holds no job, waiting or taken (a failed send is queued again first)."""
+    deadline = time.monotonic() + timeout
+    while spool.is_dir() and any(spool.glob("*.json*")):
+        assert time.monotonic() < deadline, sorted(path.name for path in spool.iterdir())
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_reward_unlock_mails_each_fan_who_opted_in_exactly_once(stack, poller, faulty, mode, monkeypatch,
+                                                                   tmp_path):
+    """The aggregator queues the unlock's e-mail (replayed with its batch when a write fails) and
+    the mailer sends it (its gate, lease and ``sent`` in the rollups table's e-mail items), one
+    write in two faulted on that table: one message per unlock reaches the SMTP server."""
+    campaign, key = stack.create_campaign(email={"enabled": True, "from_name": "Fault Matrix"},
+                                          rewards=[{"pledges": 1, "label": "A poster"}])
+    opted_in = {f"{mode.replace('_', '-')}-{i}@example.org": stack.new_fan(
+        campaign["id"], f"Fan {i}", email=f"{mode.replace('_', '-')}-{i}@example.org", notify=True)["code"]
+        for i in range(3)}
+    silent = stack.new_fan(campaign["id"], "Silent", email=f"silent-{mode.replace('_', '-')}@example.org")["code"]
+    for i, code in enumerate([*opted_in.values(), silent]):
+        click = requests.get(f"{stack.api}/r/{code}?c=x", headers={"User-Agent": BROWSER}, allow_redirects=False,
+                             timeout=10)
+        ref = click.headers["Location"].split("ref=")[1].split("&")[0]
+        response = requests.post(f"{stack.api}/v1/campaigns/{campaign['id']}/pledges", timeout=10,
+                                 headers={"Authorization": f"Bearer {key}"},
+                                 json={"pledge_id": f"mail-{mode}-{i}", "amount": 1500, "currency": "EUR",
+                                       "ref": ref})
+        assert response.status_code == 201, response.text
+    spool, mail_dir = tmp_path / "outbox", tmp_path / "mail"  # this test's outbox and mailer, not the stack's
+    monkeypatch.setenv("RELAIS_MAIL_SPOOL", str(spool))
+    monkeypatch.setenv("RELAIS_PUBLIC_URL", stack.api)
+    monkeypatch.setenv("RELAIS_MAIL_RETRY_SECONDS", "0.05")
+    with _smtp_server(mail_dir) as smtp:
+        monkeypatch.setenv("RELAIS_SMTP", smtp)
+        monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
+        faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
+        try:
+            for _ in range(20):  # a failed batch is retried, as Lambda retries it: its unlocks queued again
+                try:
+                    poller.drain()
+                    break
+                except Exception:
+                    continue
+            with _mailing(spool):
+                _until_sent(spool)
+        finally:
+            faulty.proxy.heal()
+            monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
+        poller.drain()
+        with _mailing(spool):  # what the faults left queued, sent (or found sent) without them
+            _until_sent(spool)
+        time.sleep(0.3)  # the last SMTP conversation, if any, ends after its job's file is gone
+    messages = [BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+                for path in sorted(mail_dir.glob("*.eml"))]
+    assert sorted(message["To"].addresses[0].addr_spec for message in messages) == sorted(opted_in)
+    assert all("A poster" in message["Subject"] for message in messages)
+    assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
