@@ -324,6 +324,8 @@ def test_the_operator_creates_a_campaign_sees_its_key_once_and_lists_it(
 
     # The key opens the new campaign's dashboard
     page.locator("#new-dashboard").click()
+    page.wait_for_url(f"{relais.api}/dashboard#campaign={campaign_id}")
+    page.wait_for_load_state("load")  # the page's module has run: its sign-in form is wired, not a plain form
     page.locator("#key").fill(key)
     page.locator("#signin button[type=submit]").click()
     expect(page.locator("#title")).to_have_text("From the operator page")
