@@ -143,9 +143,11 @@ API_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # here) and the new-referrer fact (a Put on events). IAM authorizes each item by its
     # action: PutItem, and ConditionCheckItem for a check on a link the transaction does
     # not write.
-    # Fans' data: the creator's fan list reads links in batches (BatchGetItem). Erasing a fan
-    # deletes their e-mail claim: DeleteItem, granted apart, on claim keys only (CLAIM_DELETE).
-    "links": ("GetItem", "PutItem", "ConditionCheckItem", "BatchGetItem"),
+    # Fans' data: the creator's fan list reads links in batches (BatchGetItem). Moderating or
+    # erasing a fan updates only what changes on their link (UpdateItem, in a transaction; an
+    # unsubscribe too); erasing deletes their e-mail claim: DeleteItem, granted apart, on claim
+    # keys only (CLAIM_DELETE).
+    "links": ("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "BatchGetItem"),
     # Query: a fan's export lists the pledges attributed to them.
     "events": ("GetItem", "PutItem", "UpdateItem", "Query"),
     # UpdateItem: a creator's webhook retry re-arms a delivery; a reward marked fulfilled; a
@@ -632,6 +634,7 @@ class RelaisStack(cdk.Stack):
             self.chalice.get_resource(sender).add_property_override(
                 "Environment.Variables.RELAIS_WEBHOOK_QUEUE_URL", queue.queue_url)
         self._grant_tables(self.dispatcher_role, DISPATCHER_TABLE_ACTIONS)
+        self._grant_server_secret(self.dispatcher_role)  # webhook secrets are sealed with keys derived from it
         self.dispatcher_role.add_to_principal_policy(iam.PolicyStatement(
             actions=list(WEBHOOK_CONSUMER_ACTIONS), resources=[queue.queue_arn]))
         function = lambda_.Function.from_function_attributes(

@@ -27,9 +27,10 @@ NEVER_ON_THE_REQUEST_PATH = {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:B
 API_TABLE_ACTIONS = {
     "campaigns": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     # referrer creation: a TransactWriteItems of Puts and ConditionChecks on links, Puts on events
-    # the fan list reads links in batches; erasing a fan deletes their e-mail claim
-    "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem",
-              "dynamodb:DeleteItem"},
+    # the fan list reads links in batches; moderating, erasing or unsubscribing a fan updates
+    # their link (only what changes); erasing a fan deletes their e-mail claim
+    "links": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
+              "dynamodb:BatchGetItem", "dynamodb:DeleteItem"},
     "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},  # Query: an export
     # a creator's webhook retry re-arms a delivery; a reward is marked fulfilled; a rate-limit
     # counter (UpdateItem); the day's visitor salt (PutItem)
@@ -220,7 +221,7 @@ def test_the_dispatcher_reads_campaigns_updates_deliveries_and_consumes_its_own_
     assert _grants(synth, role, "sqs:") == {(action, queue) for action in (*FALLBACK_CONSUMER_ACTIONS,
                                                                            "sqs:SendMessage")}
     services = {action.split(":")[0] for actions, _ in _allowed(synth, role) for action in actions}
-    assert services == {"logs", "dynamodb", "sqs"}
+    assert services == {"logs", "dynamodb", "sqs", "ssm"}  # ssm: the server secret, to unseal webhook secrets
 
 
 def test_no_function_may_delete_counters_a_recount_is_run_by_an_operator(synth):
@@ -241,11 +242,12 @@ def test_no_function_may_delete_counters_a_recount_is_run_by_an_operator(synth):
         (_role_of(synth, MAILER_FUNCTION), MAIL_RECORDS_CONDITION)]
 
 
-def test_the_api_handler_reads_the_three_secret_parameters_the_mail_functions_the_server_secret_only(synth):
+def test_the_api_handler_reads_the_three_secret_parameters_the_dispatcher_and_mail_functions_the_server_secret(
+        synth):
     ssm = [(owner, statement) for owner, statement in _statements(synth)
            if any(a.startswith("ssm:") for a in _as_list(statement["Action"]))]
     assert sorted(owner for owner, _ in ssm) == sorted(_role_of(synth, function) for function in (
-        API_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION))
+        API_FUNCTION, DISPATCHER_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION))
     for owner, statement in ssm:
         if owner != _role_of(synth, API_FUNCTION):
             assert statement["Action"] == "ssm:GetParameter"
@@ -267,8 +269,8 @@ def test_default_ssm_key_needs_no_kms_statement(synth):
 def test_a_customer_managed_ssm_key_is_usable_only_through_ssm(synth_with_options):
     synth = synth_with_options
     kms = [(owner, s) for owner, s in _statements(synth) if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
-    assert sorted(owner for owner, _ in kms) == sorted(_role_of(synth, function) for function in (
-        API_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION))  # the roles that read the server secret
+    readers = (API_FUNCTION, DISPATCHER_FUNCTION, MAILER_FUNCTION, MAIL_FEEDBACK_FUNCTION)  # of the server secret
+    assert sorted(owner for owner, _ in kms) == sorted(_role_of(synth, function) for function in readers)
     for _, statement in kms:
         assert statement["Action"] == "kms:Decrypt"
         assert statement["Resource"].endswith(":key/11111111-1111-1111-1111-111111111111")
