@@ -218,3 +218,27 @@ def test_the_unsubscribe_page_asks_before_it_unsubscribes_and_a_forged_token_is_
     assert stored is not None and stored.notify is True
     assert requests.post(url + "x", timeout=10).status_code == 400
     assert requests.get(url + "x", timeout=10).status_code == 400
+
+
+def test_erasing_a_fan_leaves_no_message_to_them_pending(stack, monkeypatch):
+    """Jobs name a claim digest or a link, never an address: a fan erased while a message to
+    them waits in the outbox is sent nothing (their sealed e-mail is gone), while the same job
+    for a fan still there is sent."""
+    from chalicelib.domain.links import claim_digest
+
+    monkeypatch.setenv("RELAIS_MAIL_SPOOL", str(stack.data_dir / "outbox"))
+    campaign, key = _campaign(stack)
+    erased = stack.new_fan(campaign["id"], "Soon Erased", email="soon.erased@example.org")
+    kept = stack.new_fan(campaign["id"], "Still Here", email="still.here@example.org")
+    before = set(_messages(stack))
+    for email in ("soon.erased@example.org", "still.here@example.org"):
+        job = mail_queue.Job("signin", campaign["id"], claim_digest(campaign["id"], email), mail_queue.new_id(),
+                             base=stack.api)
+        assert mail_queue.send(job, delay_seconds=3)  # pending while the fan is erased
+    erasure = requests.delete(f"{stack.api}/v1/campaigns/{campaign['id']}/referrers/{erased['code']}",
+                              headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert erasure.status_code == 204
+    time.sleep(3.5)
+    sent = _new_messages(stack, before)
+    assert [_to(message) for message in sent] == ["still.here@example.org"]
+    assert links_table.get(kept["code"]) is not None
