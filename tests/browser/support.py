@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -193,3 +194,10 @@ def axe_violations(page, axe_source: str, include: str | None = None) -> list[st
             targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
             found.append(f"{violation['impact']} {violation['id']}: {violation['help']} at {targets}")
     return found
+
+
+def clicked_ref(relais, code: str) -> str:
+    """The ref a friend's click on the fan's link brings to the creator's page."""
+    response = requests.get(f"{relais.api}/r/{code}?c=x", headers={"User-Agent": DESKTOP_UA}, allow_redirects=False,
+                            timeout=10)
+    return parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0]

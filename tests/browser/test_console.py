@@ -9,8 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.support import axe_violations, sign_in, wait_until
-from tests.browser.test_rewards import clicked_ref
+from tests.browser.support import axe_violations, clicked_ref, sign_in, wait_until
 
 
 def campaign_of(relais, campaign_id: str, key: str) -> dict:
@@ -187,7 +186,10 @@ def test_the_snippet_is_copied_and_the_key_is_rotated_once_then_used(relais, ope
     assert old.status_code == 401
     assert campaign_of(relais, campaign_id, new_key)["name"] == "Keys"
 
-    # The page goes on with the new key: a save, then the figures after a reload of the tab
+    # The page goes on with the new key: a save, then the figures after a reload of the tab. It
+    # reads the campaign again with the new key first (the form is redrawn), then enables the
+    # rotate button again: wait for that.
+    expect(page.locator("#rotate")).to_be_enabled()
     page.locator("#f-name").fill("Keys, renamed")
     page.locator("#save").click()
     expect(page.locator("#setup-status")).to_have_text("Saved.")

@@ -2,22 +2,12 @@
 the campaign offers none, and the creator's fulfilment list in the dashboard."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from tests.browser.support import DESKTOP_UA, axe_violations, page_with_widget, sign_in, wait_until, widget_ready
+from tests.browser.support import axe_violations, clicked_ref, page_with_widget, sign_in, wait_until, widget_ready
 
 REWARDS = [{"pledges": 1, "label": "Thank-you card"}, {"pledges": 3, "label": "Signed poster"}]
-
-
-def clicked_ref(relais, code: str) -> str:
-    """The ref a friend's click on the fan's link brings to the creator's page."""
-    response = requests.get(f"{relais.api}/r/{code}?c=x", headers={"User-Agent": DESKTOP_UA}, allow_redirects=False,
-                            timeout=10)
-    return parse_qs(urlsplit(response.headers["Location"]).query)["ref"][0]
 
 
 def fan_page(relais, site, context, campaign_id, attributes=""):
