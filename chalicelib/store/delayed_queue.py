@@ -33,9 +33,10 @@ WORKING = ".work"
 T = TypeVar("T")
 
 
-def send(body: str, delay_seconds: float, queue_url: str | None, spool_dir: str | None) -> bool:
+def send(body: str, delay_seconds: float, queue_url: str | None, spool_dir: str | None, what: str,
+         detail: dict[str, str]) -> bool:
     """Queue ``body`` to be handled in ``delay_seconds`` on the queue (or else the spool) given;
-    ``False`` when neither is configured."""
+    ``False``, and a warning naming ``what`` with ``detail``, when neither is configured."""
     if queue_url:
         delay = max(0, min(MAX_SQS_DELAY, math.ceil(delay_seconds)))
         clients.sqs(SQS_BUDGET).send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay)
@@ -44,6 +45,7 @@ def send(body: str, delay_seconds: float, queue_url: str | None, spool_dir: str 
         due = int((time.time() + max(0.0, delay_seconds)) * 1000)
         write_durably(Path(spool_dir), f"{due:013d}-{secrets.token_hex(6)}.json", body)
         return True
+    logger.warning(f"{what} not queued: no queue configured", extra=detail)
     return False
 
 

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from chalicelib.core import config
-from chalicelib.core.observability import logger
 from chalicelib.store import delayed_queue
 
 
@@ -59,10 +58,8 @@ def new_id() -> str:
 
 def send(job: Job, delay_seconds: float = 0.0) -> bool:
     """Queue ``job`` to be sent in ``delay_seconds``; ``False`` when no outbox is configured."""
-    if delayed_queue.send(job.to_json(), delay_seconds, config.mail_queue_url(), config.mail_spool_dir()):
-        return True
-    logger.warning("e-mail not queued: no outbox configured", extra={"kind": job.kind})
-    return False
+    return delayed_queue.send(job.to_json(), delay_seconds, config.mail_queue_url(), config.mail_spool_dir(),
+                              "e-mail job", {"kind": job.kind})
 
 
 def take_due(directory: Path, limit: int) -> list[tuple[Path, Job]]:

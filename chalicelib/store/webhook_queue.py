@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.core import config
-from chalicelib.core.observability import logger
 from chalicelib.store import delayed_queue
 
 
@@ -39,10 +38,8 @@ class Message:
 
 def send(message: Message, delay_seconds: float = 0.0) -> bool:
     """Queue ``message`` to be handled in ``delay_seconds``; ``False`` when no queue is configured."""
-    if delayed_queue.send(message.to_json(), delay_seconds, config.webhook_queue_url(), config.webhook_spool_dir()):
-        return True
-    logger.warning("webhook delivery not queued: no queue configured", extra={"event_id": message.event_id})
-    return False
+    return delayed_queue.send(message.to_json(), delay_seconds, config.webhook_queue_url(),
+                              config.webhook_spool_dir(), "webhook message", {"event_id": message.event_id})
 
 
 def take_due(directory: Path, limit: int) -> list[tuple[Path, Message]]:
