@@ -1,4 +1,4 @@
-"""Active ISO-4217 currency codes (the list a payment provider accepts)."""
+"""Active ISO-4217 currency codes (the list a payment provider accepts) and their minor units."""
 
 _CODES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
@@ -12,6 +12,20 @@ _CODES = """
 """
 ISO_4217 = frozenset(_CODES.split())
 
+_DIGITS = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+                     "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+"""ISO 4217's minor unit of each currency that has not 2 (its list one, column "Minor unit"):
+an amount in minor units is the amount times ``10 ** minor_digits(code)`` (1250 EUR = 12.50 EUR,
+1200 JPY = ¥1,200, 1250 KWD = 1.250 KWD)."""
+
 
 def is_currency(code: object) -> bool:
     return isinstance(code, str) and code in ISO_4217
+
+
+def minor_digits(code: str) -> int:
+    """How many decimals the currency ``code`` (one of :data:`ISO_4217`) has: 0, 2 or 3."""
+    return _DIGITS.get(code, 2)
