@@ -391,6 +391,37 @@ def record_pledge(campaign_id):
     return json_response(status, body)
 
 
+@route("/v1/campaigns/{campaign_id}/imports", methods=["POST"], content_types=["text/csv", "text/plain"])
+def start_import(campaign_id):
+    from chalicelib.domain import campaigns, imports
+
+    request = _request()
+    campaign = campaigns.authorize(campaign_id, _token())
+    raw = request.raw_body or b""
+    return json_response(202, imports.start(campaign, _query(), raw if isinstance(raw, bytes) else raw.encode()))
+
+
+@route("/v1/campaigns/{campaign_id}/imports", methods=["GET"])
+def list_imports(campaign_id):
+    from chalicelib.domain import campaigns, imports
+
+    return json_response(200, imports.history(campaigns.authorize(campaign_id, _token())))
+
+
+@route("/v1/campaigns/{campaign_id}/imports/uploads", methods=["POST"])
+def new_import_upload(campaign_id):
+    from chalicelib.domain import campaigns, imports
+
+    return json_response(201, imports.new_upload(campaigns.authorize(campaign_id, _token())), NO_STORE)
+
+
+@route("/v1/campaigns/{campaign_id}/imports/{import_id}", methods=["GET"])
+def get_import(campaign_id, import_id):
+    from chalicelib.domain import campaigns, imports
+
+    return json_response(200, imports.status(campaigns.authorize(campaign_id, _token()), import_id))
+
+
 @route("/v1/campaigns/{campaign_id}/stripe", methods=["POST"], content_types=["application/json"])
 def receive_stripe_event(campaign_id):
     from chalicelib.domain import campaigns, stripe_webhook
@@ -496,6 +527,17 @@ def mail_feedback(event, context):
 
     try:
         return {"suppressed": mail_feedback.handle(event)}
+    finally:
+        flush_metrics()
+
+
+@app.lambda_function(name="importer")
+def importer(event, context):
+    """Runs the import jobs of the import queue (see chalicelib/domain/imports.py)."""
+    from chalicelib.domain import imports
+
+    try:
+        return imports.handle_queue_messages(event.get("Records", []), context.get_remaining_time_in_millis)
     finally:
         flush_metrics()
 

@@ -38,6 +38,7 @@ log = logging.getLogger("relais_dev")
 ENDPOINT_FILE = "dynamodb-endpoint"  # read by chalicelib.aggregate.recount's command line
 
 STREAM_CONSUMER = "aggregator"  # the stack's own stream consumer (its position file)
+IMPORT_BUCKET = "relais-local-imports"  # platform exports being imported (moto's S3)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -114,6 +115,9 @@ class Stack:
             "RELAIS_FALLBACK_DIR": str(self.fallback_dir),
             "RELAIS_WEBHOOK_SPOOL": str(self.data_dir / "webhooks"),
             "RELAIS_MAIL_SPOOL": str(self.data_dir / "outbox"),
+            "RELAIS_IMPORT_SPOOL": str(self.data_dir / "imports"),
+            "RELAIS_IMPORT_BUCKET": IMPORT_BUCKET,
+            "RELAIS_S3_ENDPOINT": self.moto_url,  # moto's own S3, not through the DynamoDB journal
             "RELAIS_SMTP": f"127.0.0.1:{self.smtp_port}",
             "RELAIS_MAIL_FROM": os.environ.get("RELAIS_MAIL_FROM") or "relais@localhost.localdomain",
             "RELAIS_ADMIN_TOKEN": os.environ.get("RELAIS_ADMIN_TOKEN")
@@ -129,7 +133,7 @@ class Stack:
 
     def start(self) -> None:
         from chalicelib.core import config
-        from chalicelib.store import tables
+        from chalicelib.store import clients, tables
         from dev import seed
 
         self.lock_fd = _lock(self.data_dir)
@@ -161,6 +165,8 @@ class Stack:
                                     "--dir", str(self.mail_dir)], self.env, own_session=True,
                                    log_file=self.data_dir / "mail-server.log"))
         self._thread("mailer", self._send_mail)
+        clients.s3().create_bucket(Bucket=IMPORT_BUCKET)  # its files are not journaled: a restart forgets them
+        self._thread("importer", self._run_imports)
         if self.store is not None:
             self.store.start_compactor(self.stop, self._stream_floor)
         self.children.append(spawn([sys.executable, "-m", "dev.demo_server"],
@@ -259,6 +265,15 @@ class Stack:
         mailer.run_spool(Path(self.env["RELAIS_MAIL_SPOOL"]), self.stop, on_error=lambda exc: log.error(
             "an e-mail job failed (kept, retried): %s: %s", type(exc).__name__, exc))
 
+    # imports ---------------------------------------------------------------------------
+
+    def _run_imports(self) -> None:
+        """Run the queued import jobs: the ``importer`` Lambda's part on AWS."""
+        from chalicelib.domain import imports
+
+        imports.run_spool(Path(self.env["RELAIS_IMPORT_SPOOL"]), self.stop, on_error=lambda exc: log.error(
+            "an import job failed (kept, resumed in a few seconds): %s: %s", type(exc).__name__, exc))
+
     # running and stopping -------------------------------------------------------------
 
     def failure(self) -> str | None:
@@ -313,7 +328,7 @@ class Stack:
 
     def _finish_background_work(self) -> None:
         """With no server left to write: the threads stop, the spool and the stream are drained."""
-        for name in ("fallback-drain", "stream-feed", "webhook-dispatcher", "mailer"):
+        for name in ("fallback-drain", "stream-feed", "webhook-dispatcher", "mailer", "importer"):
             if name in self.threads:
                 self.threads[name].join(30)
         if "fallback-drain" in self.threads:

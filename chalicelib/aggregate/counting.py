@@ -29,6 +29,7 @@ from chalicelib.store import events_table, rollups_table
 from chalicelib.store.records import (
     CHANNEL_COUNTERS,
     DIRECT,
+    REPORTED_PREFIX,
     TOTAL,
     Event,
     RollupId,
@@ -55,6 +56,8 @@ def contributions(event: Event) -> dict[RollupId, Counter]:
         return _fact(event)
     if kind == "pledge":
         return _pledge(event)
+    if kind == "tag_total":
+        return _tag_total(event)
     if kind == "referrer":
         if code is None or event.depth is None:
             raise ValueError("referrer event without code or depth")
@@ -97,6 +100,8 @@ def _pledge(event: Event) -> dict[RollupId, Counter]:
         raise ValueError("pledge without amount, currency or day")
     goal = event.goal_amount or 0
     money = Counter({"pledges": 1, f"amt_{event.currency}": event.amount})
+    if event.source == "import":
+        money.update(_reported(money))
     channel = event.channel or "direct"
     result = {TOTAL: _with_channel(money + Counter(goal_amt=goal), channel), day_id(event.day, channel): money}
     if event.code:
@@ -108,6 +113,33 @@ def _pledge(event: Event) -> dict[RollupId, Counter]:
     else:
         result[DIRECT] = money
     return result
+
+
+def _reported(money: Counter) -> Counter:
+    """The ``rep_`` copy of a platform's money: what stats show as ``reported``."""
+    return Counter({f"{REPORTED_PREFIX}{name}": value for name, value in money.items()})
+
+
+def _tag_total(event: Event) -> dict[RollupId, Counter]:
+    """A platform tag's new total (``store.tag_totals``): the difference from the previous
+    total, counted on the fan (and channel) the tag names, on the import's day. Counters may
+    go down (the platform reports a refund) and money may change currency."""
+    if event.amount is None or event.currency is None or event.pledges is None or not event.day or \
+            event.code is None or event.depth is None:
+        raise ValueError("tag total without figures, day or fan")
+    money = Counter({"pledges": event.pledges - (event.prior_pledges or 0)})
+    money[f"amt_{event.currency}"] += event.amount
+    if event.prior_currency is not None:
+        money[f"amt_{event.prior_currency}"] -= event.prior_amount or 0
+    money.update(_reported(money))
+    goal = event.goal_amount or 0
+    channel = event.channel or "direct"
+    fan = Counter(money)
+    fan.update({"goal_amt": goal, "lb_score": goal * SCORE_SCALE + money["pledges"]})
+    total = _with_channel(money, channel)
+    total.update({"goal_amt": goal, "fan_goal_amt": goal, "fan_pledges": money["pledges"]})
+    return {TOTAL: total, day_id(event.day, channel): money, referrer_id(event.code): fan,
+            depth_id(event.depth): money}
 
 
 def _with_channel(counters: Counter, channel: str) -> Counter:

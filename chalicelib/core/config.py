@@ -277,3 +277,23 @@ def ses_configuration_set() -> str | None:
 def mail_retry_seconds() -> float:
     """A send that failed is retried after this long, then 4, 16… times longer (at most 6 tries)."""
     return _number("RELAIS_MAIL_RETRY_SECONDS", 30.0)
+
+
+def import_bucket() -> str | None:
+    """The S3 bucket platform exports are kept in while they are imported (a day at most)."""
+    return _env("RELAIS_IMPORT_BUCKET")
+
+
+def s3_endpoint() -> str | None:
+    """``RELAIS_S3_ENDPOINT``: the local S3 server under ``make dev`` (moto's); unset on AWS."""
+    return _env("RELAIS_S3_ENDPOINT")
+
+
+def import_queue_url() -> str | None:
+    """The SQS queue of import jobs (AWS): the ``importer`` Lambda consumes it."""
+    return _env("RELAIS_IMPORT_QUEUE_URL")
+
+
+def import_spool_dir() -> str | None:
+    """The local spool directory playing the import queue's part under ``make dev``."""
+    return _env("RELAIS_IMPORT_SPOOL")

@@ -33,6 +33,7 @@ class PledgeRequest:
     occurred_at: datetime
     ref: str | None = None
     external_id: str | None = None  # Stripe payment intent, to map a refund back
+    source: str = "api"  # or "stripe": where the pledge came from (webhooks carry it)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def record(campaign: Campaign, request: PledgeRequest) -> tuple[int, dict]:
         goal_amount=amount if currency == campaign.goal_currency else 0,
         channel=attribution.channel if attribution else "direct", code=attribution.code if attribution else None,
         depth=attribution.depth if attribution else None, external_id=request.external_id,
-        request_token=events_table.new_token())
+        request_token=events_table.new_token(), source=request.source)
     created, stored = events_table.insert_pledge(pledge)
     if created:
         return 201, to_dict(stored)

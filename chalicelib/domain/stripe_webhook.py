@@ -93,7 +93,8 @@ def _checkout(campaign: Campaign, session: dict, created: datetime) -> dict:
     if isinstance(ref, str):
         body["ref"] = ref
     intent = session.get("payment_intent")
-    request = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) and intent else None)
+    request = replace(pledges.parse(body), external_id=intent if isinstance(intent, str) and intent else None,
+                      source="stripe")
     if request.external_id:
         events_table.put_alias(campaign.id, request.external_id, request.pledge_id)
     _, answer = pledges.record(campaign, request)

@@ -46,7 +46,14 @@ def _pledge(event: Event) -> dict[str, Any]:
         raise ValueError("pledge without amount, currency or status")
     attribution = {"code": event.code, "channel": event.channel or "direct"} if event.code else None
     return {"pledge_id": events_table.pledge_id(event), "amount": event.amount, "currency": event.currency,
-            "status": event.status, "occurred_at": iso(event.occurred_at), "attribution": attribution}
+            "status": event.status, "occurred_at": iso(event.occurred_at), "attribution": attribution,
+            "source": source(event)}
+
+
+def source(event: Event) -> str:
+    """Where a pledge came from: the pledges ``api``, ``stripe`` or a platform ``import``
+    (a pledge stored before sources were recorded: ``stripe`` when it carries a payment intent)."""
+    return event.source or ("stripe" if event.external_id else "api")
 
 
 def from_change(name: str, new: Event, old: Event | None) -> OutboundEvent | None:

@@ -19,7 +19,7 @@ from chalicelib.core.errors import bad_request, unauthorized
 from chalicelib.domain import campaigns
 from chalicelib.read.widget_data import ERASED, pseudonym
 from chalicelib.store import rollups_table
-from chalicelib.store.records import COUNTERS, FAN_COUNTERS, Campaign
+from chalicelib.store.records import COUNTERS, FAN_COUNTERS, REPORTED_PREFIX, Campaign
 
 MAX_DAYS = 366
 PUBLIC_MAX_DAYS = 31
@@ -70,12 +70,23 @@ def _amount(counts: Counter) -> dict[str, int]:
     return {currency: value for currency, value in sorted(counts.items()) if value}
 
 
+def reported(counts: Counter) -> dict:
+    """``{"pledges", "amount": {currency: minor units}}`` that platform imports brought, of
+    the ``rep_`` counters (``aggregate.counting``)."""
+    prefix = f"{REPORTED_PREFIX}amt_"
+    return {"pledges": counts[f"{REPORTED_PREFIX}pledges"],
+            "amount": {name[len(prefix):]: value for name, value in sorted(counts.items())
+                       if name.startswith(prefix) and value}}
+
+
 def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     daily: dict[str, Counter] = defaultdict(Counter)
     daily_money: dict[str, Counter] = defaultdict(Counter)
     channels: dict[str, Counter] = defaultdict(Counter)
     channel_money: dict[str, Counter] = defaultdict(Counter)
+    channel_reported: dict[str, Counter] = defaultdict(Counter)
     for day, channel, item in rollups_table.days(campaign.id, start, end):
+        channel_reported[channel].update(item.reported_counts())
         daily[day].update(item.counters())
         daily_money[day].update(item.amounts)
         channels[channel].update(item.counters())
@@ -94,7 +105,7 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
     for channel, counts in sorted(channels.items(), key=lambda kv: (-kv[1]["pledges"], -kv[1]["clicks"], kv[0])):
         money = _amount(channel_money[channel])
         channel_rows.append({
-            "channel": channel, **counts_of(counts), "amount": money,
+            "channel": channel, **counts_of(counts), "amount": money, "reported": reported(channel_reported[channel]),
             "conversion_rate": _ratio(counts["pledges"], counts["clicks"]),
             "clicks_per_share": _ratio(counts["clicks"], counts["shares"]),
             "amount_per_share": _per(money, counts["shares"]),
@@ -108,7 +119,8 @@ def compute(campaign: Campaign, start: date, end: date, public: bool) -> dict:
         "to": end.isoformat(),
         "public": public,
         "goal": campaign.goal(),
-        "totals": {**counts_of(totals), "amount": _amount(total_money), "referrers": referrers,
+        "totals": {**counts_of(totals), "amount": _amount(total_money),
+                   "reported": reported(sum(channel_reported.values(), Counter())), "referrers": referrers,
                    "viral_coefficient": _ratio(total_item.get("children"), referrers),
                    "conversion_rate": _ratio(totals["pledges"], totals["clicks"]),
                    "clicks_per_share": _ratio(totals["clicks"], totals["shares"])},
@@ -129,7 +141,7 @@ def _referrers(campaign: Campaign) -> list[dict]:
     """The creator's top 100, from the leaderboard index (hidden fans are not in it)."""
     return [{"code": code, "name": ERASED if item.erased else item.name or pseudonym(code),
              "referred_by": item.referred_by, "rank": rank, **{name: item.get(name) for name in FAN_COUNTERS},
-             "amount": item.amounts, "depth": item.depth or 0}
+             "amount": item.amounts, "reported": reported(Counter(item.reported_counts())), "depth": item.depth or 0}
             for rank, (code, item) in enumerate(rollups_table.top_referrers(campaign.id, TOP_REFERRERS), start=1)]
 
 

@@ -70,3 +70,13 @@ SES_BUDGET = botocore.config.Config(connect_timeout=2, read_timeout=10,
 def sesv2() -> Any:
     """The Amazon SES (v2 API) client the mailer sends through, built only when it sends."""
     return _client("sesv2", SES_BUDGET, None)
+
+
+S3_BUDGET = botocore.config.Config(connect_timeout=2, read_timeout=30, signature_version="s3v4",
+                                   s3={"addressing_style": "path"},
+                                   retries={"total_max_attempts": 4, "mode": "standard"})
+
+
+def s3() -> Any:
+    """The S3 client of the import bucket (the local S3 server under ``make dev``)."""
+    return _client("s3", S3_BUDGET, config.s3_endpoint())

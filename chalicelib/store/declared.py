@@ -138,6 +138,11 @@ class Event:
     external_id: str | None = None
     occurred_at: datetime | None = None
     repeat: bool | None = None
+    source: str | None = None
+    pledges: int | None = None
+    prior_pledges: int | None = None
+    prior_amount: int | None = None
+    prior_currency: str | None = None
     visits: int = 1
 
 
@@ -218,4 +223,9 @@ EVENT: dict[str, Attribute] = {
     "expires_at": Attribute("TTL"),
     "toks": Attribute("SS"),
     "repeat": Attribute("BOOL"),
+    "source": Attribute("S"),
+    "pledges": Attribute("N"),
+    "prior_pledges": Attribute("N"),
+    "prior_amount": Attribute("N"),
+    "prior_currency": Attribute("S"),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.store.records import CHANNEL_COUNTERS, COUNTERS
+from chalicelib.store.records import CHANNEL_COUNTERS, COUNTERS, REPORTED_PREFIX
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Rollup:
 
     def counters(self) -> dict[str, int]:
         return {name: self.get(name) for name in COUNTERS}
+
+    def reported_counts(self) -> dict[str, int]:
+        """The part platform imports brought: ``rep_pledges`` and ``rep_amt_<currency>``."""
+        return {name: value for name, value in self.counts.items() if name.startswith(REPORTED_PREFIX)}
 
     def by_channel(self) -> dict[str, dict[str, int]]:
         """A ``total`` item's per-channel counts: ``{channel: {"shares", "clicks", "pledges"}}``."""

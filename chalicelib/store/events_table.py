@@ -118,7 +118,7 @@ def _pledge_record(item: dict) -> Pledge:
                   currency=v["currency"], status=v["status"], occurred_at=v["occurred_at"],
                   goal_amount=int(v["goal_amount"] or 0), channel=v["channel"] or "direct", code=v["code"],
                   depth=int(v["depth"]) if v["depth"] is not None else None, external_id=v["external_id"],
-                  request_token=v["rq"])
+                  request_token=v["rq"], source=v["source"])
 
 
 def insert_pledge(pledge: Pledge) -> tuple[bool, Pledge]:
@@ -134,7 +134,7 @@ def insert_pledge(pledge: Pledge) -> tuple[bool, Pledge]:
         "kind": "pledge", "campaign_id": pledge.campaign_id, "amount": pledge.amount, "currency": pledge.currency,
         "status": pledge.status, "goal_amount": pledge.goal_amount, "occurred_at": pledge.occurred_at,
         "day": pledge.occurred_at.date().isoformat(), "external_id": pledge.external_id, "code": pledge.code,
-        "channel": pledge.channel, "depth": pledge.depth, "rq": pledge.request_token,
+        "channel": pledge.channel, "depth": pledge.depth, "rq": pledge.request_token, "source": pledge.source,
         "pk": key["pk"]["S"], "sk": key["sk"]["S"]})}
     try:
         clients.patient().put_item(TableName=clients.table("events"), Item=item,
@@ -157,6 +157,25 @@ def get_pledge(campaign_id: str, pledge_id: str) -> Pledge | None:
     response = clients.patient().get_item(TableName=clients.table("events"),
                                           Key=_pledge_key(campaign_id, pledge_id), ConsistentRead=True)
     return _pledge_record(response["Item"]) if "Item" in response else None
+
+
+def get_pledges(campaign_id: str, pledge_ids: list[str]) -> dict[str, Pledge]:
+    """The stored pledges among ``pledge_ids`` (BatchGetItem, 100 keys a request, strongly
+    consistent): an import's chunk reads its rows' pledges at once and writes only those
+    that change."""
+    table = clients.table("events")
+    found: dict[str, Pledge] = {}
+    ordered = list(dict.fromkeys(pledge_ids))
+    for start in range(0, len(ordered), 100):
+        pending: dict = {table: {"Keys": [_pledge_key(campaign_id, pid) for pid in ordered[start:start + 100]],
+                                 "ConsistentRead": True}}
+        while pending:
+            response = clients.patient().batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(table, []):
+                pledge = _pledge_record(item)
+                found[pledge.pledge_id] = pledge
+            pending = response.get("UnprocessedKeys") or {}
+    return found
 
 
 def end_pledge(campaign_id: str, pledge_id: str, status: str) -> Pledge:

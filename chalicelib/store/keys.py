@@ -92,6 +92,23 @@ def recount_marker_sk(run: str, phase: str) -> str:
     return f"rc#{run}#{phase}"
 
 
+def tag_total_prefix(tag: str) -> str:
+    """Every import's total of one platform tag, oldest first (``store.tag_totals``)."""
+    return f"tt#{tag}#"
+
+
+def tag_total_sk(tag: str, version: int) -> str:
+    """The ``version``-th total imported for a tag: zero-padded, so the newest sorts last."""
+    return f"{tag_total_prefix(tag)}{version:09d}"
+
+
+def tag_total_version(sk: str) -> int:
+    prefix, _, version = sk.rpartition("#")
+    if not prefix.startswith("tt#") or not version.isdigit():
+        raise ValueError(f"not a tag total key: {sk!r}")
+    return int(version)
+
+
 # links ---------------------------------------------------------------------------------
 
 EMAIL_CLAIM_PREFIX = "@"
@@ -233,6 +250,11 @@ def split_delivery_sk(sk: str) -> tuple[int, str]:
     if prefix + "#" != DELIVERY_PREFIX or not created.isdigit() or not event_id:
         raise ValueError(f"not a delivery key: {sk!r}")
     return int(created), event_id
+
+
+def imports_pk(campaign_id: str) -> str:
+    """A campaign's import jobs (``store.import_jobs``), keyed by their time-ordered ids."""
+    return f"{campaign_id}#imp"
 
 
 def send_slot_sk(slot: int) -> str:

@@ -31,6 +31,11 @@ CHANNEL_COUNTERS = ("shares", "clicks", "pledges")
 from one item per campaign (``read.insights``) rather than from every day item."""
 
 
+REPORTED_PREFIX = "rep_"
+"""The copy of a counter that holds what platform imports brought (``rep_pledges``,
+``rep_amt_EUR``): the ``reported`` part of stats."""
+
+
 def channel_counter(channel: str, counter: str) -> str:
     """The ``total`` item's counter of one channel, e.g. ``ch_whatsapp_clicks``."""
     return f"ch_{channel}_{counter}"
@@ -90,6 +95,7 @@ class Pledge:
     depth: int | None = None
     external_id: str | None = None
     request_token: str | None = None
+    source: str | None = None  # api | stripe | import (None: stored before sources were recorded)
 
 
 def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:

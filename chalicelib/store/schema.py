@@ -184,6 +184,11 @@ class EventModel(Model):
     expires_at = TTLAttribute(null=True)
     toks = UnicodeSetAttribute(null=True)  # a visitor's visits (or landings) of a day: their request tokens
     repeat = BooleanAttribute(null=True)  # a visitor's visit beyond the item's token cap: not a new visitor
+    source = UnicodeAttribute(null=True)  # where a pledge came from: api, stripe or import
+    pledges = NumberAttribute(null=True)  # a platform tag's total: the pledges its import reported
+    prior_pledges = NumberAttribute(null=True)  # a tag total: what the previous import of the tag reported
+    prior_amount = NumberAttribute(null=True)
+    prior_currency = UnicodeAttribute(null=True)
 
 
 class LeaderboardIndex(GlobalSecondaryIndex):

@@ -78,7 +78,7 @@ def test_a_pledge_through_a_fans_link_is_delivered_signed_with_its_attribution(a
     event = delivery.event
     assert event["data"]["pledge"] == {"pledge_id": "order-1", "amount": 2500, "currency": "EUR",
                                        "status": "confirmed", "occurred_at": event["data"]["pledge"]["occurred_at"],
-                                       "attribution": {"code": code, "channel": "whatsapp"}}
+                                       "attribution": {"code": code, "channel": "whatsapp"}, "source": "api"}
     assert (event["campaign"], event["id"].startswith("evt_")) == (campaign_id, True)
     assert documented_verifier()(secret, delivery.body, delivery.headers["relais-signature"])
     assert not documented_verifier()(secret, delivery.body, delivery.headers["relais-signature"],
