@@ -184,6 +184,7 @@ WIRE_FORMAT_TESTS = {
     "tests/integration/test_journal_proxy.py": "the journaling proxy speaks DynamoDB's HTTP API",
     "tests/integration/test_journal_scrub.py": "an erasure's scrub rewrites journaled and set-aside images",
     "tests/app/test_aggregate.py": "the aggregator skips malformed stream records (no kind, impossible numbers)",
+    "tests/integration/test_local_dynamodb_atomic.py": "the local DynamoDB server itself, before any store code",
 }
 """Modules that spell DynamoDB attribute values (``{"S": …}``, ``item["N"]``) because the wire
 format is what they test. Every other test reads through the store's typed records or the

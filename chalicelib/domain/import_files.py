@@ -42,8 +42,9 @@ from typing import BinaryIO
 from chalicelib.core.validation import MAX_INT
 from chalicelib.domain.currencies import is_currency, minor_digits
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""The largest file an import reads (a 25,000-backer Kickstarter report is ~7 MB)."""
+MAX_FILE_BYTES = 100 * 1024 * 1024
+"""The largest file an import reads: an upload's limit (a 25,000-backer Kickstarter report is
+~7 MB); a file sent in the request holds at most 5 MB (``domain.imports``)."""
 KINDS = ("tag_totals", "pledges")
 FUTURE_SKEW = timedelta(days=1)
 """How far past ``now`` a pledge's time may lie (clocks and time zones) before it is an error."""

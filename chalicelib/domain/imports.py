@@ -51,7 +51,7 @@ from chalicelib.store.records import Campaign, Pledge
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 """A file sent in the request; a larger one goes through an upload."""
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+MAX_UPLOAD_BYTES = import_files.MAX_FILE_BYTES
 CHUNK = 100
 """Rows applied between two records of progress: one BatchGetItem of pledges, one job update."""
 SPARE_SECONDS = 60
