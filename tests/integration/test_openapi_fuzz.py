@@ -27,7 +27,10 @@ OPERATOR_PATHS = frozenset({"/v1/campaigns", "/v1/insights"})  # only the operat
 
 
 def _new_campaign(stack, name: str) -> tuple[str, str]:
-    campaign, key = stack.create_campaign(name=name, stripe_webhook_secret="whsec_fuzzfuzzfuzz")
+    """A campaign with a Stripe secret and a platform, so that generated bodies reach the
+    Stripe route's and the imports' validation."""
+    campaign, key = stack.create_campaign(name=name, stripe_webhook_secret="whsec_fuzzfuzzfuzz",
+                                          platform={"name": "kickstarter"})
     return campaign["id"], key
 
 
