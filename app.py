@@ -391,7 +391,8 @@ def record_pledge(campaign_id):
     return json_response(status, body)
 
 
-@route("/v1/campaigns/{campaign_id}/imports", methods=["POST"], content_types=["text/csv", "text/plain"])
+@route("/v1/campaigns/{campaign_id}/imports", methods=["POST"],
+       content_types=["text/csv", "text/plain", "application/json"])  # JSON: a body-less import of an upload
 def start_import(campaign_id):
     from chalicelib.domain import campaigns, imports
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import settings
-from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from dev.processes import ROOT
 
@@ -24,6 +24,14 @@ FUZZ_SETTINGS = settings(max_examples=20, deadline=None)
 CHANGES_ITS_CAMPAIGN = frozenset({"updateCampaign", "rotateCampaignKey"})
 CHANGES_ITS_FAN = frozenset({"moderateReferrer", "eraseReferrer"})  # and gets a fan of its own likewise
 OPERATOR_PATHS = frozenset({"/v1/campaigns", "/v1/insights"})  # only the operator token gets past the auth there
+# Operations whose parameters depend on each other in a way OpenAPI cannot say: a request the
+# document calls valid may be a 400. Every other check still applies to them.
+CROSS_PARAMETER_RULES = {"startImport": "a preset lays out one kind of file (kind=tag_totals has none)"}
+
+
+def _excluded(case, *checks) -> list:
+    rules = case.operation.definition.raw.get("operationId") in CROSS_PARAMETER_RULES
+    return [*checks, positive_data_acceptance] if rules else list(checks)
 
 
 def _new_campaign(stack, name: str) -> tuple[str, str]:
@@ -47,7 +55,7 @@ def target(stack) -> Mapping[str, str]:
 def test_generated_requests_never_get_a_server_error(case, stack):
     response = case.call(base_url=stack.api, timeout=15)
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}"
-    case.validate_response(response)
+    case.validate_response(response, excluded_checks=_excluded(case))
 
 
 @schema.parametrize()
@@ -69,5 +77,5 @@ def test_generated_bodies_with_real_ids_and_keys_never_get_a_server_error(case, 
     response = case.call(base_url=stack.api, headers={"Authorization": f"Bearer {token}"}, timeout=15)
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}"
     # The ids and key were swapped for valid ones: a "negative" case may have become valid.
-    case.validate_response(response, excluded_checks=[negative_data_rejection])
+    case.validate_response(response, excluded_checks=_excluded(case, negative_data_rejection))
     assert requests.get(f"{stack.api}/healthz", timeout=5).status_code == 200
