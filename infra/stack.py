@@ -23,6 +23,11 @@ Shape of the decisions (``docs/deploy.md`` and ``docs/runbook.md`` have the oper
   the aggregator (a reward unlock) queue jobs that the ``Mailer`` function sends through SES
   (the stage's identity and configuration set, ``mailFrom``); the configuration set's
   bounces and complaints reach ``MailFeedback`` through SNS, which suppresses the address.
+- Platform exports are imported off the request path: the API puts a small file in the
+  import bucket (or signs a PUT for the creator's browser to upload a large one) and queues
+  the job; the ``Importer`` function reads the file and applies it a chunk at a time,
+  queueing the rest of the job itself. Only the API writes files, and the bucket's
+  lifecycle rule deletes every file a day after it was written.
 - Every DynamoDB grant is an explicit action list on named tables and indexes (the
   ``*_TABLE_ACTIONS`` maps below): no ``grant_read_write_data``, no action on ``*``.
 - The front is an HTTP API (payload 1.0, every Chalice route) plus a CloudFront host for
@@ -39,6 +44,7 @@ import py_compile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -48,6 +54,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -73,6 +80,8 @@ MAILER_FUNCTION = "Mailer"
 """``@app.lambda_function(name="mailer")``: sends the e-mails of the mail queue."""
 MAIL_FEEDBACK_FUNCTION = "MailFeedback"
 """``@app.lambda_function(name="mail_feedback")``: SES bounces and complaints, through SNS."""
+IMPORTER_FUNCTION = "Importer"
+"""``@app.lambda_function(name="importer")``: applies platform exports (the import queue's jobs)."""
 CHALICE_REST_API = ("RestAPI", "APIHandlerInvokePermission")
 CHALICE_REST_API_OUTPUTS = ("RestAPIId", "EndpointURL")
 """What ``chalice package`` generates for its REST API (resources, outputs): replaced by the front."""
@@ -132,8 +141,49 @@ MAIL_MAX_CONCURRENCY = 2
 14 a second, so that a burst of unlocks is paced by the queue rather than throttled."""
 MAIL_QUEUE_AGE_ALARM = cdk.Duration.minutes(30)
 """A job is re-queued at most 15 minutes later (SQS's longest delay): older means stuck."""
+IMPORTER_TIMEOUT_SECONDS = 900
+"""Lambda's longest. An invocation stops between two chunks a minute short of it and queues the
+rest of the job as a new message: a job of any size is a chain of invocations, and one cut
+off by the timeout (or a crash) is taken up again after its last recorded chunk."""
+IMPORT_VISIBILITY_TIMEOUT = cdk.Duration.seconds(IMPORTER_TIMEOUT_SECONDS + 60)
+"""Longer than a chunk can run, so a job being applied is not handed to a second invocation.
+Not six times the timeout, AWS's advice kept for the other queues (room for the poller to
+retry a throttled invocation): that would be 90 minutes before a crashed chunk is tried
+again. The poller never invokes above the mapping's maximum concurrency, so only an account
+out of concurrency can throttle the importer; each such hold-up costs a receive, and a job
+held up five times waits in the dead-letter queue, from which it is redriven as it is."""
+IMPORT_BATCH_SIZE = 1
+"""One job per invocation: it works on its job until a minute before the timeout, so a second
+job in the same batch would wait behind it and share what is left."""
+IMPORT_MAX_RECEIVES = 5
+"""A job (chunk) the importer crashed on five times goes to the dead-letter queue; a row it
+cannot read is not a crash but an error in the job's status."""
+IMPORT_MAX_CONCURRENCY = 2
+"""Importer invocations at a time, all campaigns together (SQS's lowest setting): an import is
+thousands of conditional writes, and two at a time leave the tables' throughput to the
+request path and the aggregator; a job waits its turn on the queue."""
+IMPORT_QUEUE_AGE_ALARM = cdk.Duration.hours(1)
+"""Each invocation queues the rest of its job as a new message: an hour-old message means
+imports are stuck, or more than four 15-minute rounds of the two workers are queued ahead."""
+IMPORT_FILE_LIFETIME = cdk.Duration.days(1)
+"""Exports list backers (names, e-mails on some platforms): kept only while imported. S3
+deletes an object the first midnight (UTC) a day after it was written, at the latest about
+a day later again; a job that has not read its file by then fails."""
+UPLOADS_PREFIX = "uploads/"
+IMPORT_FILE_PREFIXES = ("imports/", UPLOADS_PREFIX)
+"""``imports/<campaign>/<import>.csv``: a file sent in the request body, put by the API;
+``uploads/<campaign>/<upload>.csv``: a large file the creator's browser PUTs through a URL
+the API signed (15 minutes, up to 100 MB)."""
+IMPORT_UPLOAD_HEADERS = ("Content-Type",)
+"""What the dashboard's upload may send beside the signed URL (the browser's preflight asks)."""
+IMPORT_UPLOAD_PREFLIGHT_MAX_AGE = 3600
+"""Seconds a browser may keep the bucket's preflight answer."""
 QUEUE_RETENTION = cdk.Duration.days(14)
 """SQS's maximum. A standard queue's message keeps its first enqueue time in the DLQ."""
+QUEUE_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                          "sqs:ChangeMessageVisibility")
+"""What Lambda's poller does with the consumer's role, on its queue only (``SqsEventSource`` is not
+used: it grants ``sqs:GetQueueUrl`` too, which nothing needs: the URLs are in the environment)."""
 
 # What each function may do on each table: exact action lists, nothing on ``*``.
 # The request path (redirect, beacons, landing, referrers, pledges, Stripe, stats, widget):
@@ -176,13 +226,9 @@ DISPATCHER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "rollups": ("GetItem", "UpdateItem"),  # a delivery, its lease and outcome; the campaign's send slots
     "campaigns": ("GetItem",),  # the webhook URL and signing secret, at send time
 }
-WEBHOOK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                            "sqs:ChangeMessageVisibility")
 FALLBACK_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "events": ("PutItem", "UpdateItem"),  # a fact of its own; a known visitor's visit joins their item
 }
-FALLBACK_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                             "sqs:ChangeMessageVisibility")
 MAILER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "campaigns": ("GetItem",),  # the campaign's e-mail setting, name, language, rewards
     "links": ("GetItem",),  # the fan's link (sealed e-mail, notify) and an e-mail's claim
@@ -195,8 +241,18 @@ MAILER_RECORDS_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
 the send lease (conditional Puts), sent (Update), a failed send's lease given back (Delete)."""
 MAIL_FEEDBACK_RECORDS_ACTIONS = ("PutItem",)
 """A suppressed address (``mail_records.suppress``), in the e-mail partitions only."""
-MAIL_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                         "sqs:ChangeMessageVisibility")
+IMPORTER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    # Pledges ``<platform>:<pledge_id>``: a chunk's read in one batch, new ones put (a conflict
+    # read back), ended ones updated; a tag's totals (``store.tag_totals``): the latest
+    # (Query), a version (GetItem), a new one (a conditional Put).
+    "events": ("GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"),
+    # The job (``<campaign>#imp``, created by the API): read, its progress and end updated.
+    "rollups": ("GetItem", "UpdateItem"),
+    "links": ("BatchGetItem",),  # a chunk's tags (``store.tag_registry``), then their fans' links
+    "campaigns": ("GetItem",),  # the campaign's platform and goal currency
+}
+"""No server secret: an import seals, signs and digests nothing (tags are derived from link
+codes, not keyed), unlike the functions :meth:`RelaisStack._grant_server_secret` serves."""
 SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 """SES v2's ``SendEmail`` with raw content; IAM may check either name (CDK's own grant has both)."""
 RECOUNT_OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -296,6 +352,7 @@ class RelaisStack(cdk.Stack):
         self.dispatcher_role = self._function_role("DispatcherRole", "the webhook dispatcher")
         self.mailer_role = self._function_role("MailerRole", "the mailer (the mail queue's consumer)")
         self.mail_feedback_role = self._function_role("MailFeedbackRole", "SES bounces and complaints")
+        self.importer_role = self._function_role("ImporterRole", "the importer (the import queue's consumer)")
         self.api_log_group = self._log_group("ApiLogs", f"/aws/lambda/relais-{settings.stage}-api", self.api_role)
         self.aggregator_log_group = self._log_group(
             "AggregatorLogs", f"/aws/lambda/relais-{settings.stage}-aggregator", self.aggregator_role)
@@ -307,6 +364,8 @@ class RelaisStack(cdk.Stack):
             "MailerLogs", f"/aws/lambda/relais-{settings.stage}-mailer", self.mailer_role)
         self.mail_feedback_log_group = self._log_group(
             "MailFeedbackLogs", f"/aws/lambda/relais-{settings.stage}-mail-feedback", self.mail_feedback_role)
+        self.importer_log_group = self._log_group(
+            "ImporterLogs", f"/aws/lambda/relais-{settings.stage}-importer", self.importer_role)
 
         self.chalice = self._chalice_app(source_dir)
         self._configure_function(API_FUNCTION, self.api_role, settings.api_memory_mb,
@@ -321,6 +380,8 @@ class RelaisStack(cdk.Stack):
                                  MAILER_TIMEOUT_SECONDS, self.mailer_log_group)
         self._configure_function(MAIL_FEEDBACK_FUNCTION, self.mail_feedback_role, settings.mailer_memory_mb,
                                  MAIL_FEEDBACK_TIMEOUT_SECONDS, self.mail_feedback_log_group)
+        self._configure_function(IMPORTER_FUNCTION, self.importer_role, settings.importer_memory_mb,
+                                 IMPORTER_TIMEOUT_SECONDS, self.importer_log_group)
         self._drop_chalice_rest_api()
         self.front = Front(self, "Front", settings=settings, api_name=self.api_name,
                            handler_arn=self.chalice.get_resource(API_FUNCTION).get_att("Arn").to_string(),
@@ -328,12 +389,13 @@ class RelaisStack(cdk.Stack):
         self.chalice.get_resource(API_FUNCTION).add_property_override(
             "Environment.Variables.RELAIS_ASSETS_URL", self.front.assets_url)
 
-        self.fallback_dead_letters, self.fallback_queue = self._fallback_queues()
+        self.fallback_dead_letters, self.fallback_queue = self._wire_fallback()
         self._grant_api_handler()
         self.failure_queue = self._wire_aggregator()
-        self._wire_fallback()
         self.webhook_dead_letters, self.webhook_queue = self._wire_webhooks()
         self.mail_dead_letters, self.mail_queue = self._wire_mailer()
+        self.import_bucket = self._import_bucket()
+        self.import_dead_letters, self.import_queue = self._wire_importer()
         self.mail_configuration_set: ses.ConfigurationSet | None = None
         self.mail_identity: ses.EmailIdentity | None = None
         self.mail_feedback_topic: sns.Topic | None = None
@@ -568,53 +630,51 @@ class RelaisStack(cdk.Stack):
         mapping.node.add_dependency(self.aggregator_log_group)
         return failure_queue
 
-    def _fallback_queues(self) -> tuple[sqs.Queue, sqs.Queue]:
-        """``(dead letters, queue)``: the request path's facts that missed their write.
+    def _consumed_queue(self, stem: str, consumer: str, role: iam.Role, log_group: logs.CfnLogGroup, *,
+                        visibility_timeout: cdk.Duration, max_receives: int, batch_size: int,
+                        max_concurrency: int, requeues: bool) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)``: a queue that the Chalice function ``consumer`` consumes,
+        reporting the messages of a batch it failed, and where a message it crashed on
+        ``max_receives`` times goes. Both are encrypted and refuse plain HTTP.
+
+        ``role`` gets :data:`QUEUE_CONSUMER_ACTIONS` on this queue (and ``sqs:SendMessage``
+        when the consumer ``requeues``: a delayed retry, a next attempt, the rest of a job).
+        Senders are granted by the caller. The construct ids (``<stem>Queue``,
+        ``<stem>DeadLetterQueue``, ``<consumer>Function``, ``<stem>Messages``) are the
+        resources' logical ids: a new one would be a new, empty queue on the next deploy.
+        """
+        dead_letters = sqs.Queue(self, f"{stem}DeadLetterQueue", retention_period=QUEUE_RETENTION,
+                                 encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+        queue = sqs.Queue(
+            self, f"{stem}Queue", retention_period=QUEUE_RETENTION, visibility_timeout=visibility_timeout,
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receives))
+        actions = [*QUEUE_CONSUMER_ACTIONS, *(["sqs:SendMessage"] if requeues else [])]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[queue.queue_arn]))
+        function = lambda_.Function.from_function_attributes(
+            self, f"{consumer}Function", function_arn=self.chalice.get_resource(consumer).get_att("Arn").to_string(),
+            role=role, same_environment=True)
+        mapping = lambda_.EventSourceMapping(
+            self, f"{stem}Messages", target=function, event_source_arn=queue.queue_arn, batch_size=batch_size,
+            report_batch_item_failures=True, max_concurrency=max_concurrency)
+        # Lambda checks the role can read the queue when it creates the mapping.
+        mapping.node.add_dependency(role)
+        mapping.node.add_dependency(log_group)
+        return dead_letters, queue
+
+    def _wire_fallback(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)``: the request path's facts that missed their write, which the
+        ``Fallback`` function applies (``PutItem``/``UpdateItem`` on events only).
 
         Each message is one complete events-table item (DynamoDB JSON) and its token; the
         key is deterministic, so applying it twice, or after the original write did land
         after all, changes nothing.
         """
-        dead_letters = sqs.Queue(
-            self, "FallbackDeadLetterQueue",
-            retention_period=QUEUE_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        queue = sqs.Queue(
-            self, "FallbackQueue",
-            retention_period=QUEUE_RETENTION,
-            visibility_timeout=FALLBACK_VISIBILITY_TIMEOUT,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=FALLBACK_MAX_RECEIVES),
-        )
-        return dead_letters, queue
-
-    def _wire_fallback(self) -> None:
-        """Fallback queue → ``Fallback`` function, reporting the messages it could not apply.
-
-        ``SqsEventSource`` is not used: it grants ``sqs:GetQueueUrl`` too. The consumer's
-        role gets the four actions Lambda's poller needs, and ``PutItem`` on events only.
-        """
         self._grant_tables(self.fallback_role, FALLBACK_TABLE_ACTIONS)
-        self.fallback_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=list(FALLBACK_CONSUMER_ACTIONS), resources=[self.fallback_queue.queue_arn]))
-        function = lambda_.Function.from_function_attributes(
-            self, "FallbackFunction",
-            function_arn=self.chalice.get_resource(FALLBACK_FUNCTION).get_att("Arn").to_string(),
-            role=self.fallback_role, same_environment=True)
-        mapping = lambda_.EventSourceMapping(
-            self, "FallbackMessages",
-            target=function,
-            event_source_arn=self.fallback_queue.queue_arn,
-            batch_size=FALLBACK_BATCH_SIZE,
-            report_batch_item_failures=True,
-            max_concurrency=FALLBACK_MAX_CONCURRENCY,
-        )
-        # Lambda checks the role can read the queue when it creates the mapping.
-        mapping.node.add_dependency(self.fallback_role)
-        mapping.node.add_dependency(self.fallback_log_group)
+        return self._consumed_queue(
+            "Fallback", FALLBACK_FUNCTION, self.fallback_role, self.fallback_log_group,
+            visibility_timeout=FALLBACK_VISIBILITY_TIMEOUT, max_receives=FALLBACK_MAX_RECEIVES,
+            batch_size=FALLBACK_BATCH_SIZE, max_concurrency=FALLBACK_MAX_CONCURRENCY, requeues=False)
 
     def _wire_webhooks(self) -> tuple[sqs.Queue, sqs.Queue]:
         """``(dead letters, queue)`` of webhook deliveries: the aggregator and the API (a
@@ -622,30 +682,18 @@ class RelaisStack(cdk.Stack):
         delayed by the backoff (up to 15 minutes a hop). A message it crashes on five
         times goes to the dead-letter queue; the delivery item keeps its state either way.
         """
-        dead_letters = sqs.Queue(self, "WebhookDeadLetterQueue", retention_period=QUEUE_RETENTION,
-                                 encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
-        queue = sqs.Queue(
-            self, "WebhookQueue", retention_period=QUEUE_RETENTION, visibility_timeout=WEBHOOK_VISIBILITY_TIMEOUT,
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=WEBHOOK_MAX_RECEIVES))
-        for sender, role in ((API_FUNCTION, self.api_role), (AGGREGATOR_FUNCTION, self.aggregator_role),
-                             (DISPATCHER_FUNCTION, self.dispatcher_role)):
-            role.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
-            self.chalice.get_resource(sender).add_property_override(
+        dead_letters, queue = self._consumed_queue(
+            "Webhook", DISPATCHER_FUNCTION, self.dispatcher_role, self.dispatcher_log_group,
+            visibility_timeout=WEBHOOK_VISIBILITY_TIMEOUT, max_receives=WEBHOOK_MAX_RECEIVES,
+            batch_size=WEBHOOK_BATCH_SIZE, max_concurrency=WEBHOOK_MAX_CONCURRENCY, requeues=True)
+        for sender in (self.api_role, self.aggregator_role):
+            sender.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
+                                                               resources=[queue.queue_arn]))
+        for function in (API_FUNCTION, AGGREGATOR_FUNCTION, DISPATCHER_FUNCTION):
+            self.chalice.get_resource(function).add_property_override(
                 "Environment.Variables.RELAIS_WEBHOOK_QUEUE_URL", queue.queue_url)
         self._grant_tables(self.dispatcher_role, DISPATCHER_TABLE_ACTIONS)
         self._grant_server_secret(self.dispatcher_role)  # webhook secrets are sealed with keys derived from it
-        self.dispatcher_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=list(WEBHOOK_CONSUMER_ACTIONS), resources=[queue.queue_arn]))
-        function = lambda_.Function.from_function_attributes(
-            self, "DispatcherFunction",
-            function_arn=self.chalice.get_resource(DISPATCHER_FUNCTION).get_att("Arn").to_string(),
-            role=self.dispatcher_role, same_environment=True)
-        mapping = lambda_.EventSourceMapping(
-            self, "WebhookMessages", target=function, event_source_arn=queue.queue_arn,
-            batch_size=WEBHOOK_BATCH_SIZE, report_batch_item_failures=True, max_concurrency=WEBHOOK_MAX_CONCURRENCY)
-        mapping.node.add_dependency(self.dispatcher_role)
-        mapping.node.add_dependency(self.dispatcher_log_group)
         return dead_letters, queue
 
     def _wire_mailer(self) -> tuple[sqs.Queue, sqs.Queue]:
@@ -655,30 +703,76 @@ class RelaisStack(cdk.Stack):
         recovery or an unlock queues nothing. ``MailFeedback``'s grants are here too: Chalice
         packages both functions in every stage, and each runs with its own role.
         """
-        dead_letters = sqs.Queue(self, "MailDeadLetterQueue", retention_period=QUEUE_RETENTION,
-                                 encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
-        queue = sqs.Queue(
-            self, "MailQueue", retention_period=QUEUE_RETENTION, visibility_timeout=MAIL_VISIBILITY_TIMEOUT,
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAIL_MAX_RECEIVES))
         self._grant_tables(self.mailer_role, MAILER_TABLE_ACTIONS)
         self._grant_mail_records(self.mailer_role, MAILER_RECORDS_ACTIONS)
         self._grant_server_secret(self.mailer_role)
         self._grant_mail_records(self.mail_feedback_role, MAIL_FEEDBACK_RECORDS_ACTIONS)
         self._grant_server_secret(self.mail_feedback_role)
-        self.mailer_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=[*MAIL_CONSUMER_ACTIONS, "sqs:SendMessage"], resources=[queue.queue_arn]))
+        dead_letters, queue = self._consumed_queue(
+            "Mail", MAILER_FUNCTION, self.mailer_role, self.mailer_log_group,
+            visibility_timeout=MAIL_VISIBILITY_TIMEOUT, max_receives=MAIL_MAX_RECEIVES,
+            batch_size=MAIL_BATCH_SIZE, max_concurrency=MAIL_MAX_CONCURRENCY, requeues=True)
         self.chalice.get_resource(MAILER_FUNCTION).add_property_override(
             "Environment.Variables.RELAIS_MAIL_QUEUE_URL", queue.queue_url)
-        function = lambda_.Function.from_function_attributes(
-            self, "MailerFunction",
-            function_arn=self.chalice.get_resource(MAILER_FUNCTION).get_att("Arn").to_string(),
-            role=self.mailer_role, same_environment=True)
-        mapping = lambda_.EventSourceMapping(
-            self, "MailMessages", target=function, event_source_arn=queue.queue_arn,
-            batch_size=MAIL_BATCH_SIZE, report_batch_item_failures=True, max_concurrency=MAIL_MAX_CONCURRENCY)
-        mapping.node.add_dependency(self.mailer_role)
-        mapping.node.add_dependency(self.mailer_log_group)
+        return dead_letters, queue
+
+    def _import_bucket(self) -> s3.Bucket:
+        """Where platform exports wait to be imported: private, encrypted, each file deleted a
+        day after it was written; versioning off, so a deleted file leaves no version behind.
+
+        Retained with the stack like the tables: a deleted stack leaves the bucket, whose
+        lifecycle rule still empties it within two days. Its CORS rule lets the dashboard's
+        page PUT a large export straight to S3 through the URL the API signed.
+        """
+        return s3.Bucket(
+            self, "ImportBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # no KMS key: a signed PUT needs no kms grant
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True, minimum_tls_version=1.2,
+            versioned=False,
+            lifecycle_rules=[s3.LifecycleRule(id="DeleteImportFilesAfterADay", expiration=IMPORT_FILE_LIFETIME,
+                                              abort_incomplete_multipart_upload_after=IMPORT_FILE_LIFETIME)],
+            cors=[s3.CorsRule(
+                allowed_methods=[s3.HttpMethods.PUT], allowed_headers=list(IMPORT_UPLOAD_HEADERS),
+                allowed_origins=dashboard_origins(f"https://{self.front.api_host}", self.front.api_url,
+                                                  self.settings.effective_public_url),
+                max_age=IMPORT_UPLOAD_PREFLIGHT_MAX_AGE)],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _wire_importer(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """``(dead letters, queue)`` of import jobs: the API sends a job once its file is in the
+        bucket; the ``Importer`` reads the file, applies a chunk of it and queues the rest.
+
+        Only the API writes files (``s3:PutObject``, which a URL it signs lends the browser),
+        under the two prefixes of :data:`IMPORT_FILE_PREFIXES`; the importer reads them. The
+        API's ``s3:GetObject`` on uploads is for ``HeadObject`` (an upload's size, before its
+        job is queued), which IAM authorizes as ``GetObject``. ``s3:ListBucket``: without it S3
+        answers a missing key 403 rather than 404, and a missing upload would be a 500, an
+        expired file a crash retried five times instead of the job's ``file_missing``. Nobody
+        deletes a file: the lifecycle rule does.
+        """
+        dead_letters, queue = self._consumed_queue(
+            "Import", IMPORTER_FUNCTION, self.importer_role, self.importer_log_group,
+            visibility_timeout=IMPORT_VISIBILITY_TIMEOUT, max_receives=IMPORT_MAX_RECEIVES,
+            batch_size=IMPORT_BATCH_SIZE, max_concurrency=IMPORT_MAX_CONCURRENCY, requeues=True)
+        files = [self.import_bucket.arn_for_objects(f"{prefix}*") for prefix in IMPORT_FILE_PREFIXES]
+        uploads = self.import_bucket.arn_for_objects(f"{UPLOADS_PREFIX}*")
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=files))
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads]))
+        self.api_role.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
+                                                                  resources=[queue.queue_arn]))
+        self.importer_role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=files))
+        for role in (self.api_role, self.importer_role):
+            role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"],
+                                                             resources=[self.import_bucket.bucket_arn]))
+        self._grant_tables(self.importer_role, IMPORTER_TABLE_ACTIONS)
+        for function in (API_FUNCTION, IMPORTER_FUNCTION):
+            resource = self.chalice.get_resource(function)
+            resource.add_property_override("Environment.Variables.RELAIS_IMPORT_BUCKET",
+                                           self.import_bucket.bucket_name)
+            resource.add_property_override("Environment.Variables.RELAIS_IMPORT_QUEUE_URL", queue.queue_url)
         return dead_letters, queue
 
     def _wire_ses(self) -> None:
@@ -808,6 +902,17 @@ class RelaisStack(cdk.Stack):
                             "An e-mail was given up after 6 failed sends: see docs/runbook.md, 'E-mail'"),
             "MailFeedbackErrors": (lambda_metric(MAIL_FEEDBACK_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
                                    "Bounces or complaints could not be recorded: see docs/runbook.md, 'E-mail'"),
+            "ImportDeadLetters": (
+                self.import_dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                                       period=five_minutes),
+                0, 1, 1, "Import jobs the importer crashed on 5 times: see docs/runbook.md, 'Imports'"),
+            "ImportQueueAge": (
+                self.import_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=five_minutes),
+                IMPORT_QUEUE_AGE_ALARM.to_seconds(), 1, 1,
+                "An import job has waited more than an hour: see docs/runbook.md, 'Imports'"),
+            "ImporterErrors": (lambda_metric(IMPORTER_FUNCTION, "Errors", "Sum", five_minutes), 1, 1, 1,
+                               "The importer crashed or timed out: the job's chunk will be retried "
+                               "(see docs/runbook.md, 'Imports')"),
         }
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         alarms = {}
@@ -852,6 +957,12 @@ class RelaisStack(cdk.Stack):
                       description="E-mails to send (or waiting for their next try)")
         cdk.CfnOutput(self, "MailDeadLetterQueueUrl", value=self.mail_dead_letters.queue_url,
                       description="E-mail jobs the Mailer could not handle (see docs/runbook.md, 'E-mail')")
+        cdk.CfnOutput(self, "ImportBucketName", value=self.import_bucket.bucket_name,
+                      description="Platform exports being imported (each file deleted a day after it was written)")
+        cdk.CfnOutput(self, "ImportQueueUrl", value=self.import_queue.queue_url,
+                      description="Import jobs (and the rest of each job, chunk by chunk)")
+        cdk.CfnOutput(self, "ImportDeadLetterQueueUrl", value=self.import_dead_letters.queue_url,
+                      description="Import jobs the Importer could not handle (see docs/runbook.md, 'Imports')")
         if self.mail_configuration_set is not None and self.mail_identity is not None:
             cdk.CfnOutput(self, "MailConfigurationSetName", value=self.mail_configuration_set.configuration_set_name,
                           description="The SES configuration set every e-mail goes through")
@@ -868,6 +979,19 @@ class RelaisStack(cdk.Stack):
             cdk.CfnOutput(self, "AssetsDomainTarget", value=self.front.distribution.distribution_domain_name,
                           description=f"Point {self.settings.assets_domain_name} here (CNAME, or a Route 53 "
                                       "alias in hosted zone Z2FDTNDATAQYW2)")
+
+
+def dashboard_origins(api_host_url: str, api_url: str, public_url: str | None) -> list[str]:
+    """The origins the dashboard's page is served from (``GET /dashboard``, on the API), from
+    which it PUTs large exports straight to the import bucket: the HTTP API's own host, which
+    always answers, ``ApiUrl`` (the custom domain, if any) and ``publicUrl``'s scheme and host
+    (an origin has no path). Not the assets host: keyed calls, the dashboard's, go to ``ApiUrl``.
+    """
+    origins = [api_host_url, api_url]
+    if public_url:
+        public = urlsplit(public_url)
+        origins.append(f"{public.scheme}://{public.netloc}")
+    return list(dict.fromkeys(origins))
 
 
 def _dkim_records_of(identity: ses.EmailIdentity) -> list[tuple[str, str]]:

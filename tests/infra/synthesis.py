@@ -14,6 +14,8 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 MAIL_FROM = "relais@mail.example.org"
 """The sender of the stage with every option (``synth_with_options``): its SES identity is the domain."""
+IMPORT_BUCKET_NAME = "prod-importbucketbaf3a8e9-0123456789ab"
+"""What the import bucket's generated name resolves to in :meth:`Synthesized.resolved_environment`."""
 OFFLINE_ENV = {
     "CDK_DEFAULT_ACCOUNT": ACCOUNT,
     "CDK_DEFAULT_REGION": REGION,
@@ -60,6 +62,8 @@ class Synthesized:
         names[self.logical_id(self.stack.webhook_queue)] = (
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-prod-webhooks-gone")
         names[self.logical_id(self.stack.mail_queue)] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-mail"
+        names[self.logical_id(self.stack.import_queue)] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/relais-imports"
+        names[self.logical_id(self.stack.import_bucket)] = IMPORT_BUCKET_NAME
         if self.stack.mail_configuration_set is not None:
             names[self.logical_id(self.stack.mail_configuration_set)] = f"relais-{self.stack.settings.stage}"
         attributes = {(self.logical_id(self.stack.front.distribution), "DomainName"): "d111111abcdef8.cloudfront.net"}

@@ -20,6 +20,7 @@ from infra.stack import (
     AGGREGATOR_FUNCTION,
     API_FUNCTION,
     FALLBACK_FUNCTION,
+    IMPORTER_FUNCTION,
     LOST_EVENTS_METRIC,
     METRICS_SERVICE,
     SKIPPED_RECORDS_METRIC,
@@ -81,6 +82,14 @@ def _required(synth) -> dict[str, Required]:
             "AWS/Lambda", "Errors", _function(FALLBACK_FUNCTION), "Sum", "GreaterThanOrEqualToThreshold", 1),
         "a campaign refused new fans at its ceiling": Required(
             APP_NAMESPACE, FAN_CEILING_METRIC, {"service": METRICS_SERVICE}, "Sum", *ANY_AT_ALL),
+        "importer gave up on a job (dead-letter queue)": Required(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", _queue(synth, stack.import_dead_letters), "Maximum",
+            *ANY_AT_ALL),
+        "import jobs waiting too long": Required(
+            "AWS/SQS", "ApproximateAgeOfOldestMessage", _queue(synth, stack.import_queue), "Maximum",
+            "GreaterThanOrEqualToThreshold", 60 * 60),
+        "importer crashes or timeouts": Required(
+            "AWS/Lambda", "Errors", _function(IMPORTER_FUNCTION), "Sum", "GreaterThanOrEqualToThreshold", 1),
     }
 
 
@@ -95,6 +104,9 @@ REQUIRED = [
     "facts waiting too long on the fallback queue",
     "fallback consumer crashes or timeouts",
     "a campaign refused new fans at its ceiling",
+    "importer gave up on a job (dead-letter queue)",
+    "import jobs waiting too long",
+    "importer crashes or timeouts",
 ]
 
 
@@ -149,7 +161,7 @@ def test_every_alarm_notifies_the_alarm_topic_and_treats_missing_data_as_fine(sy
 
 def test_application_metrics_are_in_the_namespace_every_function_is_given(synth):
     """The alarms above watch ``Relais/<stage>``: the functions must emit there."""
-    for function in (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION):
+    for function in (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, IMPORTER_FUNCTION):
         variables = synth.resources[function]["Properties"]["Environment"]["Variables"]
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == APP_NAMESPACE, function
 

@@ -10,12 +10,13 @@ from infra.stack import (
     API_FUNCTION,
     DISPATCHER_FUNCTION,
     FALLBACK_FUNCTION,
+    IMPORTER_FUNCTION,
     MAIL_FEEDBACK_FUNCTION,
     MAILER_FUNCTION,
 )
 
 FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, DISPATCHER_FUNCTION, MAILER_FUNCTION,
-             MAIL_FEEDBACK_FUNCTION)
+             MAIL_FEEDBACK_FUNCTION, IMPORTER_FUNCTION)
 MAIL_RECORDS_CONDITION = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*#ml"]}}
 """The mailer's and the feedback function's rollups grants: the e-mail partitions only (test_mail_stack.py)."""
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
@@ -200,11 +201,12 @@ def test_fallback_consumer_may_only_consume_its_own_queue(synth):
     assert services == {"logs", "dynamodb", "sqs"}
 
 
-def test_api_handler_may_only_send_to_the_fallback_and_webhook_queues(synth):
+def test_api_handler_may_only_send_to_the_fallback_webhook_and_import_queues(synth):
     role = _role_of(synth, API_FUNCTION)
     assert _grants(synth, role, "sqs:") == {
         ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.fallback_queue))),
-        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.webhook_queue)))}
+        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.webhook_queue))),
+        ("sqs:SendMessage", json.dumps(_queue_arn(synth, synth.stack.import_queue)))}
 
 
 def test_the_aggregator_may_send_webhook_messages_and_nothing_else_to_that_queue(synth):
@@ -293,7 +295,8 @@ def test_custom_secret_parameter_names_are_granted_instead_of_the_defaults(synth
 def test_functions_write_logs_only_to_their_own_log_group(synth):
     for function, group in ((API_FUNCTION, "ApiLogs"), (AGGREGATOR_FUNCTION, "AggregatorLogs"),
                             (FALLBACK_FUNCTION, "FallbackLogs"), (DISPATCHER_FUNCTION, "DispatcherLogs"),
-                            (MAILER_FUNCTION, "MailerLogs"), (MAIL_FEEDBACK_FUNCTION, "MailFeedbackLogs")):
+                            (MAILER_FUNCTION, "MailerLogs"), (MAIL_FEEDBACK_FUNCTION, "MailFeedbackLogs"),
+                            (IMPORTER_FUNCTION, "ImporterLogs")):
         logs = [(actions, resources) for actions, resources in _allowed(synth, _role_of(synth, function))
                 if any(a.startswith("logs:") for a in actions)]
         assert logs == [({"logs:CreateLogStream", "logs:PutLogEvents"}, [{"Fn::GetAtt": [group, "Arn"]}])]

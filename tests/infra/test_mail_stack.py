@@ -16,6 +16,7 @@ from infra.stack import (
     API_FUNCTION,
     DISPATCHER_FUNCTION,
     FALLBACK_FUNCTION,
+    IMPORTER_FUNCTION,
     MAIL_FEEDBACK_FUNCTION,
     MAIL_MAX_CONCURRENCY,
     MAILER_FUNCTION,
@@ -24,7 +25,7 @@ from tests.infra.synthesis import ACCOUNT, MAIL_FROM, REGION
 
 MAIL_DOMAIN = MAIL_FROM.split("@")[1]
 FUNCTIONS = (API_FUNCTION, AGGREGATOR_FUNCTION, FALLBACK_FUNCTION, DISPATCHER_FUNCTION, MAILER_FUNCTION,
-             MAIL_FEEDBACK_FUNCTION)
+             MAIL_FEEDBACK_FUNCTION, IMPORTER_FUNCTION)
 
 
 def _properties(synth, name: str) -> dict:
@@ -218,7 +219,7 @@ def test_the_api_and_the_aggregator_may_only_send_to_the_mail_queue_and_know_its
                     for action in _as_list(s["Action"])}
         assert on_queue == {"sqs:SendMessage"}, function
         assert _variables(synth, function)["RELAIS_MAIL_QUEUE_URL"] == {"Ref": synth.logical_id(synth.stack.mail_queue)}
-    for function in (FALLBACK_FUNCTION, DISPATCHER_FUNCTION, MAIL_FEEDBACK_FUNCTION):
+    for function in (FALLBACK_FUNCTION, DISPATCHER_FUNCTION, MAIL_FEEDBACK_FUNCTION, IMPORTER_FUNCTION):
         assert not [s for s in _statements_of(synth, function) if queue in _as_list(s["Resource"])], function
         assert "RELAIS_MAIL_QUEUE_URL" not in _variables(synth, function), function
 

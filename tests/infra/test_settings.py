@@ -31,6 +31,8 @@ def test_context_keys_are_camel_case_and_numbers_may_come_as_strings():
 def test_each_function_has_a_memory_key_with_its_own_default():
     settings = StageSettings.from_context(Context(fallbackMemoryMb="512"))
     assert (settings.api_memory_mb, settings.aggregator_memory_mb, settings.fallback_memory_mb) == (512, 256, 512)
+    assert StageSettings.from_context(Context()).importer_memory_mb == 2048  # a 100 MB export parsed whole
+    assert StageSettings.from_context(Context(importerMemoryMb="2048")).importer_memory_mb == 2048
 
 
 def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
@@ -51,6 +53,7 @@ def test_a_custom_domain_becomes_the_public_url_unless_one_is_given():
     {"log_retention_days": 31},
     {"fallback_memory_mb": 64},
     {"api_memory_mb": 20480},
+    {"importer_memory_mb": 64},
     {"domain_name": "go.example.org"},
     {"public_url": "http://go.example.org"},
     {"domain_name": "go.example.org", "certificate_arn": "go.example.org"},
