@@ -293,6 +293,9 @@ def _apply_pledges(campaign: Campaign, job: Job, rows: list[PledgeRow], owners: 
                 _created(found, outcome)
                 continue
         _existing(campaign, job, row, found, token, outcome)
+    earliest = min(row.occurred_at.date() for row in rows).isoformat()
+    if not job.dry_run and earliest < (campaign.first_day or campaign.created_at.date().isoformat()):
+        campaigns_table.note_first_day(campaign.id, earliest)
 
 
 def _created(pledge: Pledge, outcome: _Outcome) -> None:

@@ -31,8 +31,8 @@ TOP_REFERRERS = 100
 
 def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None,
                max_days: int = MAX_DAYS) -> tuple[date, date]:
-    """``[from, to]``: by default from the campaign's start (at most ``max_days`` back) to
-    today; at most ``max_days`` days."""
+    """``[from, to]``: by default from the campaign's start (its creation, or the day of an
+    imported pledge made before it; at most ``max_days`` back) to today; at most ``max_days`` days."""
     def parse(raw: str, what: str) -> date:
         if not _DATE.fullmatch(raw):
             return _bad(what)
@@ -44,8 +44,9 @@ def date_range(campaign: Campaign, raw_from: str | None, raw_to: str | None,
 
     today = datetime.now(UTC).date()
     end = parse(raw_to, "to") if raw_to is not None else today
-    start = parse(raw_from, "from") if raw_from is not None else \
-        max(campaign.created_at.date(), end - timedelta(days=max_days - 1))
+    first = min(campaign.created_at.date(), date.fromisoformat(campaign.first_day)) if campaign.first_day \
+        else campaign.created_at.date()
+    start = parse(raw_from, "from") if raw_from is not None else max(first, end - timedelta(days=max_days - 1))
     if start > end:
         raise bad_request("invalid_range", "from must not be after to.")
     if (end - start).days >= max_days:

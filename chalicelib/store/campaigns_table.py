@@ -145,3 +145,19 @@ def _holds(campaign_id: str, values: Mapping[str, Any]) -> bool:
     current = codec.to_item(declared.CAMPAIGN, asdict(stored))
     wanted = codec.to_item(declared.CAMPAIGN, {**asdict(stored), **values})
     return all(current.get(name) == wanted.get(name) for name in values)
+
+
+def note_first_day(campaign_id: str, day: str) -> None:
+    """Remember ``day`` as the campaign's first when it is earlier than the one remembered
+    (an import of pledges made before the campaign was created in Relais). Conditioned on
+    it, so imports racing keep the earliest; not a change of settings, so no ``version``."""
+    try:
+        clients.patient().update_item(
+            TableName=clients.table("campaigns"), Key={"id": codec.s(campaign_id)},
+            UpdateExpression="SET #first = :day",
+            ConditionExpression="attribute_exists(#id) AND (attribute_not_exists(#first) OR #first > :day)",
+            ExpressionAttributeNames={"#id": "id", "#first": "first_day"},
+            ExpressionAttributeValues={":day": codec.s(day)})
+    except Exception as exc:
+        if clients.error_code(exc) != "ConditionalCheckFailedException":
+            raise

@@ -76,6 +76,7 @@ class CampaignFields:
     webhook_secret: str | None = None
     rewards: list[Reward] = field(default_factory=list)
     version: int = 0
+    first_day: str | None = None
     platform: Platform | None = None
     email: EmailSettings | None = None
 
@@ -172,6 +173,7 @@ CAMPAIGN: dict[str, Attribute] = {
     "created_at": Attribute("DATE", required=True),
     "updated_at": Attribute("DATE", required=True),
     "version": Attribute("N", required=True, default=lambda: 0),
+    "first_day": Attribute("S"),
     "platform": Attribute("M", members=(("name", "S"), ("tag_param", "S"), ("tag_per", "S")),
         record=Platform),
     "email": Attribute("M", members=(("enabled", "BOOL"), ("from_name", "S"), ("reply_to", "S")),

@@ -108,6 +108,7 @@ class CampaignModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)  # changes so far: each change is conditioned on the version it read
+    first_day = UnicodeAttribute(null=True)  # an imported pledge's day before created_at: where stats start
     platform = PlatformMap(null=True)  # a hosted platform's referral tags (None: the creator's own page)
     email = EmailMap(null=True)  # fans by e-mail (None: off)
 
