@@ -249,7 +249,9 @@ IMPORTER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # The job (``<campaign>#imp``, created by the API): read, its progress and end updated.
     "rollups": ("GetItem", "UpdateItem"),
     "links": ("BatchGetItem",),  # a chunk's tags (``store.tag_registry``), then their fans' links
-    "campaigns": ("GetItem",),  # the campaign's platform and goal currency
+    # The campaign's platform and goal currency; its first day when an import holds pledges
+    # made before the campaign was created (``campaigns_table.note_first_day``).
+    "campaigns": ("GetItem", "UpdateItem"),
 }
 """No server secret: an import seals, signs and digests nothing (tags are derived from link
 codes, not keyed), unlike the functions :meth:`RelaisStack._grant_server_secret` serves."""

@@ -32,7 +32,7 @@ IMPORTER_TABLE_ACTIONS = {
                "dynamodb:BatchGetItem"},
     "rollups": {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # the job (<campaign>#imp), created by the API
     "links": {"dynamodb:BatchGetItem"},  # a chunk's tags, then their fans' links
-    "campaigns": {"dynamodb:GetItem"},
+    "campaigns": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 
 
