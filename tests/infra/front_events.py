@@ -1,16 +1,18 @@
 """Invoke the packaged API handler with the events the HTTP API sends, on moto.
 
-``python -m tests.infra.front_events`` reads ``{"package", "environment", "tables",
-"parameters", "api_host"}`` on stdin: the directory where the Lambda package was unzipped,
-the API function's environment from the template (references resolved), the template's
-tables and the SSM parameters the function reads. It puts the package first on
-``sys.path`` (so ``app``, ``chalicelib`` and every dependency come from the package, as on
-Lambda), builds that account in moto's in-memory AWS, plays a fan's journey as HTTP API
-payload format 1.0 events through ``app.app`` (the handler the template names) and prints
-every answer as JSON, keyed by step.
+``python -m tests.infra.front_events`` reads ``{"package", "environment",
+"importer_environment", "tables", "parameters", "api_host"}`` on stdin: the directory where
+the Lambda package was unzipped, the API function's and the importer's environments from the
+template (references resolved), the template's tables and the SSM parameters the function
+reads. It puts the package first on ``sys.path`` (so ``app``, ``chalicelib`` and every
+dependency come from the package, as on Lambda), builds that account in moto's in-memory
+AWS, plays a fan's journey as HTTP API payload format 1.0 events through ``app.app`` (the
+handler the template names) and prints every answer as JSON, keyed by step; then an import,
+from the API's queued message through the packaged ``importer`` and ``aggregator`` to the
+stats.
 
-A separate process: the package's own copies of ``app`` and ``chalicelib`` must not meet
-the repository's, which the other tiers of a ``make test`` session import.
+A separate process: the package's own copies of ``app`` and ``chalicelib`` must not meet the
+repository's, which the other tiers of a ``make test`` session import.
 """
 from __future__ import annotations
 
@@ -106,6 +108,59 @@ def _journey(handler: Any, host: str, admin_token: str) -> dict[str, dict[str, A
     return answers
 
 
+class ImporterContext(LambdaContext):
+    function_name = "relais-prod-Importer"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 900_000
+
+
+def _import_journey(app: Any, host: str, admin_token: str, importer_environment: dict[str, str]) -> dict[str, Any]:
+    """A Kickstarter campaign's fan, a pledges file sent to the API; the message the API
+    queued handed to the packaged importer (the ``importer`` function, in its own
+    environment); the events stream handed to the packaged aggregator; the job and the stats."""
+    import boto3
+
+    from dev.stream_poller import StreamPoller
+
+    answers: dict[str, Any] = {}
+    json_type = {"content-type": "application/json"}
+    created = json.loads(app.app(http_api_event(
+        "POST", "/v1/campaigns", host=host, headers={**json_type, "authorization": f"Bearer {admin_token}"},
+        body=json.dumps({"name": "Imported", "target_url": "https://example.org/ks",
+                         "platform": {"name": "kickstarter"}})), LambdaContext())["body"])
+    campaign_id, key = created["campaign"]["id"], created["api_key"]
+    keyed = {"authorization": f"Bearer {key}"}
+    fan = json.loads(app.app(http_api_event(
+        "POST", "/v1/campaigns/{campaign_id}/referrers", {"campaign_id": campaign_id}, host=host, headers=json_type,
+        body=json.dumps({"name": "Ana"})), LambdaContext())["body"])
+    text = ("pledge_id,amount,currency,status,occurred_at,tag\n"
+            f"k-1,2500,EUR,confirmed,,{fan['platform_tag']}\nk-2,1000,EUR,confirmed,,\n")
+    answers["import_started"] = app.app(http_api_event(
+        "POST", "/v1/campaigns/{campaign_id}/imports", {"campaign_id": campaign_id}, host=host,
+        headers={"content-type": "text/csv", **keyed}, query={"kind": "pledges"}, body=text), LambdaContext())
+    queue = boto3.client("sqs").receive_message(QueueUrl=os.environ["RELAIS_IMPORT_QUEUE_URL"],
+                                                MaxNumberOfMessages=10)
+    records = [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"], "eventSource": "aws:sqs"} for message in queue.get("Messages", [])]
+    api_environment = dict(os.environ)
+    os.environ.update(importer_environment)
+    answers["importer"] = app.importer({"Records": records}, ImporterContext())
+    StreamPoller(app.aggregator).drain()
+    os.environ.clear()
+    os.environ.update(api_environment)
+    job = json.loads(answers["import_started"]["body"])["import"]
+    answers["import_status"] = app.app(http_api_event(
+        "GET", "/v1/campaigns/{campaign_id}/imports/{import_id}", {"campaign_id": campaign_id, "import_id": job},
+        host=host, headers=keyed), LambdaContext())
+    answers["import_stats"] = app.app(http_api_event(
+        "GET", "/v1/campaigns/{campaign_id}/stats", {"campaign_id": campaign_id}, host=host, headers=keyed),
+        LambdaContext())
+    answers["import_fan"] = fan["code"]
+    return answers
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     package = request["package"]
@@ -120,9 +175,15 @@ def main() -> None:
             boto3.client("ssm").put_parameter(Name=name, Value=value, Type="SecureString")
         for properties in request["tables"].values():
             _create_table(properties)
+        region = os.environ["AWS_DEFAULT_REGION"]
+        boto3.client("s3").create_bucket(Bucket=os.environ["RELAIS_IMPORT_BUCKET"],
+                                         CreateBucketConfiguration={"LocationConstraint": region})
+        boto3.client("sqs").create_queue(QueueName=os.environ["RELAIS_IMPORT_QUEUE_URL"].rsplit("/", 1)[1])
         import app
 
-        answers = _journey(app.app, request["api_host"], request["parameters"][os.environ["RELAIS_ADMIN_TOKEN_PARAM"]])
+        admin_token = request["parameters"][os.environ["RELAIS_ADMIN_TOKEN_PARAM"]]
+        answers = _journey(app.app, request["api_host"], admin_token)
+        answers.update(_import_journey(app, request["api_host"], admin_token, request["importer_environment"]))
         answers["_modules"] = {name: getattr(sys.modules.get(name), "__file__", None)
                                for name in ("app", "chalicelib", "chalice", "botocore")}
     json.dump(answers, sys.stdout)

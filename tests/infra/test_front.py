@@ -18,7 +18,7 @@ import pytest
 
 from infra.front import WIDGET_CALL_HEADERS, Front, Route, chalice_routes
 from infra.settings import ACCOUNT_API_BURST_QUOTA, ACCOUNT_API_RATE_QUOTA, StageSettings
-from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, FALLBACK_FUNCTION
+from infra.stack import AGGREGATOR_FUNCTION, API_FUNCTION, FALLBACK_FUNCTION, IMPORTER_FUNCTION
 from tests.infra.observed_metrics import ADMIN_TOKEN
 from tests.infra.synthesis import OFFLINE_ENV, REGION, REPO_ROOT
 
@@ -234,6 +234,7 @@ def front_answers(synth, package: zipfile.ZipFile, tmp_path_factory) -> dict[str
     result = subprocess.run(
         [sys.executable, "-m", "tests.infra.front_events"], cwd=REPO_ROOT, env=inherited,
         input=json.dumps({"package": str(unzipped), "environment": environment, "tables": tables,
+                          "importer_environment": {**OFFLINE_ENV, **synth.resolved_environment(IMPORTER_FUNCTION)},
                           "parameters": parameters, "api_host": f"a1b2c3d4e5.execute-api.{REGION}.amazonaws.com"}),
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -260,6 +261,17 @@ def test_a_qr_png_without_accept_answers_png_bytes(front_answers):
     assert (answer["statusCode"], answer["headers"]["Content-Type"], answer["isBase64Encoded"]) == (
         200, "image/png", True)
     assert base64.b64decode(answer["body"]).startswith(PNG_SIGNATURE)
+
+
+def test_the_packaged_importer_runs_an_import_from_the_queued_message_to_the_counters(front_answers):
+    assert front_answers["import_started"]["statusCode"] == 202
+    assert front_answers["importer"] == {"batchItemFailures": []}
+    job = json.loads(front_answers["import_status"]["body"])
+    assert (job["status"], job["applied"], job["changes"]) == ("done", 2, {"pledges": 2, "amount": {"EUR": 3500}})
+    stats = json.loads(front_answers["import_stats"]["body"])
+    assert stats["totals"]["reported"] == {"pledges": 2, "amount": {"EUR": 3500}}
+    (fan,) = stats["referrers"]
+    assert (fan["code"], fan["pledges"], fan["amount"]) == (front_answers["import_fan"], 1, {"EUR": 2500})
 
 
 def test_a_pledge_through_the_http_api_answers_201(front_answers):
