@@ -73,10 +73,12 @@ def sesv2() -> Any:
 
 
 S3_BUDGET = botocore.config.Config(connect_timeout=2, read_timeout=30, signature_version="s3v4",
-                                   s3={"addressing_style": "path"},
                                    retries={"total_max_attempts": 4, "mode": "standard"})
+LOCAL_S3_BUDGET = S3_BUDGET.merge(botocore.config.Config(s3={"addressing_style": "path"}))
+"""The local S3 server answers on 127.0.0.1, so the bucket goes in the path; AWS gets botocore's default."""
 
 
 def s3() -> Any:
     """The S3 client of the import bucket (the local S3 server under ``make dev``)."""
-    return _client("s3", S3_BUDGET, config.s3_endpoint())
+    endpoint = config.s3_endpoint()
+    return _client("s3", LOCAL_S3_BUDGET if endpoint else S3_BUDGET, endpoint)
