@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2] / "widget"
 SERVED = frozenset({
     "widget.js", "dashboard.html", "insights.html", "operator.html",
     *(f"pages/{name}" for name in ("common.css", "common.js", "dashboard.css", "dashboard.js", "fans.js",
-                                   "setup.js", "insights.css", "insights.js", "operator.css", "operator.js")),
+                                   "imports.js", "setup.js", "insights.css", "insights.js", "operator.css",
+                                   "operator.js")),
 })
 TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".html": "text/html; charset=utf-8"}

@@ -8,7 +8,8 @@ import pytest
 PAGES = Path(__file__).resolve().parents[2] / "widget" / "pages"
 PAGE_ASSETS = [("common.css", "text/css"), ("common.js", "application/javascript"),
                ("dashboard.css", "text/css"), ("dashboard.js", "application/javascript"),
-               ("fans.js", "application/javascript"), ("setup.js", "application/javascript"),
+               ("fans.js", "application/javascript"), ("imports.js", "application/javascript"),
+               ("setup.js", "application/javascript"),
                ("insights.css", "text/css"), ("insights.js", "application/javascript"),
                ("operator.css", "text/css"), ("operator.js", "application/javascript")]
 

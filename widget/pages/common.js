@@ -233,11 +233,14 @@ export function query(fields) {
 }
 
 /** A call to the API with a bearer token (and more `headers`): its JSON (or its body as a Blob
- * with `blob`), or an Error carrying the answer's status and error code. */
-export function request(path, token, { method = "GET", body, blob, headers: more } = {}) {
+ * with `blob`), or an Error carrying the answer's status and error code. `body` is sent as JSON;
+ * `raw` (a Blob or text) as it is, with the Content-Type `type`. */
+export function request(path, token, { method = "GET", body, raw, type, blob, headers: more } = {}) {
   const headers = Object.assign(token ? { Authorization: "Bearer " + token } : {}, more);
   if (body) headers["Content-Type"] = "application/json";
-  return fetch(path, { method, headers, body: body && JSON.stringify(body), cache: method === "GET" ? "no-cache" : "no-store" })
+  if (raw != null) headers["Content-Type"] = type;
+  return fetch(path, { method, headers, body: raw != null ? raw : body && JSON.stringify(body),
+    cache: method === "GET" ? "no-cache" : "no-store" })
     .then((response) => {
       if (response.status === 204) return null;
       if (response.ok) return blob ? response.blob() : response.json();

@@ -7,6 +7,9 @@ import {
   params, pct, plural, query, refresh, request, session, showError, svg, t, th, useStrings, wire
 } from "./common.js";
 import { FANS_STRINGS, fanByCode, fansLoaded, fansView, loadFans, resetFans } from "./fans.js";
+import {
+  IMPORTS_STRINGS, campaignChanged as importsCampaign, importsView, open as openImports, reset as resetImports
+} from "./imports.js";
 import { SETUP_STRINGS, open as openSetup, reset as resetSetup, setupView } from "./setup.js";
 
 const STRINGS = {
@@ -124,6 +127,7 @@ const account = session({
     state.id = state.key = state.stats = state.name = state.rewardsOn = null;
     resetSetup();
     resetFans();
+    resetImports();
     showView("stats");
   }
 });
@@ -473,6 +477,7 @@ function showView(name) {
   $("range").hidden = $("csv").hidden = name !== "stats";
   if (name === "fans") loadFans(false).catch(function (error) { showError("board-error", error); });
   if (name === "setup") openSetup();
+  if (name === "imports") openImports();
 }
 function merged(...tables) {
   const all = {};
@@ -488,6 +493,10 @@ const console_ = {
   announce: function (text) { $("announce").textContent = text; },
   error: function (error) { showError("board-error", error); },
   saveFile: saveFile,
+  show: function (view) {
+    showView(view);
+    document.querySelector('#views button[data-view="' + view + '"]').focus();
+  },
   setKey: function (key) {
     state.key = key;
     try { sessionStorage.setItem(STORE, JSON.stringify({ id: state.id, key: key })); } catch { /* private mode */ }
@@ -496,17 +505,19 @@ const console_ = {
     state.name = campaign.name;
     state.rewardsOn = !!(campaign.rewards || []).length;
     $("title").textContent = campaign.name;
+    importsCampaign(campaign);
   }
 };
 
 // ---- wiring ----
-useStrings(merged(STRINGS, SETUP_STRINGS, FANS_STRINGS));
+useStrings(merged(STRINGS, SETUP_STRINGS, FANS_STRINGS, IMPORTS_STRINGS));
 $("views").setAttribute("aria-label", t("views"));
 document.querySelectorAll("#views button").forEach(function (button) {
   button.addEventListener("click", function () { showView(button.dataset.view); });
 });
 setupView(console_);
 fansView(console_);
+importsView(console_);
 $("metric").setAttribute("aria-label", t("metric"));
 $("kpis").setAttribute("aria-label", t("totals"));
 wire({
