@@ -37,6 +37,18 @@ PAGE_HEADERS = {
 }
 
 
+def _page_headers(name: str) -> dict[str, str]:
+    """A page's headers. The dashboard uploads a large import file straight to the import
+    bucket (a presigned PUT): its page allows any ``*.amazonaws.com`` in ``connect-src``
+    (a ``<meta>`` cannot know the stage's bucket), and this header, which browsers enforce
+    with it, narrows that to the bucket's own origins."""
+    bucket = config.import_bucket()
+    if name != "dashboard.html" or not bucket or config.s3_endpoint():
+        return PAGE_HEADERS
+    origins = f"https://{bucket}.s3.{config.region()}.amazonaws.com https://{bucket}.s3.amazonaws.com"
+    return {**PAGE_HEADERS, "Content-Security-Policy": f"frame-ancestors 'none'; connect-src 'self' {origins}"}
+
+
 @dataclass(frozen=True)
 class Asset:
     body: str
@@ -71,7 +83,7 @@ def respond(name: str, cache_control: str, if_none_match: str | None) -> Respons
     if asset is None:
         raise not_found("asset")
     headers: dict[str, str | list[str]] = {"ETag": asset.etag, "Cache-Control": cache_control, **SECURITY_HEADERS,
-               **(PAGE_HEADERS if asset.content_type.startswith("text/html") else {})}
+               **(_page_headers(name) if asset.content_type.startswith("text/html") else {})}
     if if_none_match == asset.etag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=asset.body, status_code=200, headers={"Content-Type": asset.content_type, **headers})

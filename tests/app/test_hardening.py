@@ -18,6 +18,17 @@ def test_the_dashboard_cannot_be_framed_and_no_asset_is_sniffed(api, tmp_path, m
     assert api.call("GET", "/widget.js").headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_on_aws_the_dashboard_may_upload_to_its_stages_import_bucket_and_nowhere_else(api, monkeypatch):
+    monkeypatch.setenv("RELAIS_IMPORT_BUCKET", "relais-prod-imports-1a2b")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("RELAIS_S3_ENDPOINT", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    policy = api.call("GET", "/dashboard").headers["Content-Security-Policy"]
+    assert policy == ("frame-ancestors 'none'; connect-src 'self' https://relais-prod-imports-1a2b.s3.eu-west-1."
+                      "amazonaws.com https://relais-prod-imports-1a2b.s3.amazonaws.com")
+    assert api.call("GET", "/insights").headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
 def test_public_stats_cover_at_most_31_days(api):
     campaign, key = api.create_campaign(public_stats=True)
     path = f"/v1/campaigns/{campaign['id']}/stats"
