@@ -45,7 +45,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## Debian's Chromium and the Inter font for tests/browser (idempotent, silent when present)
+## Debian's Chromium and the Inter font, and Firefox ESR, WebKitGTK's WebDriver and Xvfb for tests/browser
+## (idempotent, silent when present)
 browser:
 	@bash scripts/ensure-browser.sh
 
