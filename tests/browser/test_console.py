@@ -218,6 +218,24 @@ def test_the_setup_and_fans_views_have_no_serious_accessibility_violation(
     assert axe_violations(page, axe_source) == []
 
 
+def test_on_a_phone_the_setup_and_fans_views_fit_the_screen_and_their_buttons_are_big_enough_to_tap(
+        relais, open_context, axe_source):
+    campaign_id, key = relais.campaign(name="Phone", rewards=[{"pledges": 1, "label": "Poster"}],
+                                       platform={"name": "kickstarter"})
+    relais.stack.new_fan(campaign_id, "Ana, whose name is rather long for a phone")
+    page = open_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
+    open_view(page, relais, campaign_id, key, "setup")
+    for view, shown in (("setup", "#save"), ("fans", "#fans tr[data-fan]")):
+        page.locator(f"#views button[data-view={view}]").click()
+        expect(page.locator(shown).first).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360, view
+        small = page.evaluate("""() => [...document.querySelectorAll('main button:not([hidden])')]
+            .filter(b => b.offsetParent !== null)
+            .map(b => b.getBoundingClientRect()).filter(r => r.height < 24 || r.width < 24).length""")
+        assert small == 0, f"{small} buttons under 24 px in {view}"  # WCAG 2.2, 2.5.8 (minimum target size)
+        assert axe_violations(page, axe_source) == []
+
+
 def test_the_fans_view_hides_renames_exports_and_erases_a_fan_and_the_api_says_so(relais, context):
     campaign_id, key = relais.campaign(name="Fans")
     ana = relais.stack.new_fan(campaign_id, "Ana", email="ana@example.org")

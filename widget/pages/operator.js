@@ -155,7 +155,7 @@ function showCreated(campaign, key) {
     el("dl", null,
       el("dt", { text: t("keyLabel") }), el("dd", null, el("code", { "class": "secret", id: "new-key", text: key })),
       el("dt", { text: t("dashboardLabel") }), el("dd", null, el("a", { href: dashboard, id: "new-dashboard", text: dashboard })),
-      el("dt", { text: t("snippetLabel") }), el("dd", null, el("pre", null, el("code", { id: "new-snippet", text: snippet })))));
+      el("dt", { text: t("snippetLabel") }), el("dd", null, el("pre", { tabindex: "0", "aria-label": t("snippetLabel") }, el("code", { id: "new-snippet", text: snippet })))));
   $("created").hidden = false;
   $("created").focus();
 }
