@@ -90,6 +90,7 @@ class DynamoDBProxy:
         self.items_read = 0
         self.faults = 0
         self.faulted: Counter = Counter()  # (mode, operation) → count
+        self.faulted_tables: Counter = Counter()  # (mode, table) → count
         self._plan: _Plan | None = None
         self._lock = threading.Lock()
         if fault:
@@ -122,7 +123,8 @@ class DynamoDBProxy:
             plan = self._plan
             if plan is None or plan.remaining <= 0 or operation not in plan.operations:
                 return None
-            if not plan.matches(operation, _tables_of(operation, json.loads(body or b"{}"))):
+            tables = _tables_of(operation, json.loads(body or b"{}"))
+            if not plan.matches(operation, tables):
                 return None
             plan.seen += 1
             if plan.seen % plan.every:
@@ -130,6 +132,7 @@ class DynamoDBProxy:
             plan.remaining -= 1
             self.faults += 1
             self.faulted[(plan.mode, operation)] += 1
+            self.faulted_tables.update((plan.mode, table) for table in tables)
             return plan.mode
 
     def _account_read(self, operation: str, request: dict, payload: bytes) -> None:

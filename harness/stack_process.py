@@ -78,6 +78,16 @@ def stop_stack(stack: LocalStack) -> None:
     stack.process.wait(30)
 
 
+def recount(stack: LocalStack, campaign_id: str, *flags: str) -> subprocess.CompletedProcess:
+    """``make recount CAMPAIGN=<id> [flags]`` from another shell, as an operator runs it: the
+    command finds the running stack through its data dir."""
+    env = {**os.environ, "RELAIS_DATA_DIR": str(stack.data_dir)}
+    for name in ("RELAIS_DYNAMODB_ENDPOINT", "STAGE"):
+        env.pop(name, None)
+    return subprocess.run(["make", "--no-print-directory", "recount", f"CAMPAIGN={campaign_id}", *flags], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180)
+
+
 @dataclass
 class ApiProcess:
     """Another ``chalice local`` on the stack's DynamoDB: another Lambda container, as far as

@@ -6,7 +6,9 @@ concurrent workload while one matching write in two is faulted — refused (``th
 dropped before it arrives (``drop``), applied with its answer lost (``lose_answer``: the
 client retries a write that landed), or stalled past the client's timeout then applied
 (``stall``) — with clients retrying what was not acknowledged, as a creator's server
-would. Then the counts must equal what was acknowledged, exactly.
+would. Then the counts must equal what was acknowledged, exactly. Background work (the
+aggregator, the webhook dispatcher, the mailer, the importer) runs in this process with its
+DynamoDB endpoint on the proxy, each failed batch or message run again as its queue would.
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,7 +35,7 @@ from aiosmtpd.controller import Controller
 
 from dev.dynamodb_proxy import DynamoDBProxy
 from dev.mail_server import KeepMessages
-from dev.processes import ROOT, free_port
+from dev.processes import ROOT, free_port, spawn, wait_http
 from harness import soak
 from harness.user_agents import HUMAN_AGENTS
 from harness.webhooks import Receiver, dispatching
@@ -40,6 +44,7 @@ MODES = ("throttle", "drop", "lose_answer", "stall")
 OPERATIONS = 6
 SECRET = "whsec_fault_matrix_secret_7"
 BROWSER = HUMAN_AGENTS["firefox-linux"]
+T = TypeVar("T")
 
 
 class FaultyApi:
@@ -101,6 +106,17 @@ def until_acknowledged(send, accepted=(200, 201, 202, 204, 302), attempts=20):
         assert response.status_code in (429, 500, 502, 503, 504), response.text
         retried = True
     raise AssertionError("never acknowledged")
+
+
+def through_faults(work: Callable[[], T], attempts: int = 20) -> T:
+    """``work`` run again after each failure until it goes through, as Lambda retries a failed
+    stream batch and SQS delivers a failed message again; the last attempt's failure is raised."""
+    for _ in range(attempts - 1):
+        try:
+            return work()
+        except Exception:
+            continue
+    return work()
 
 
 def settle(stack, poller) -> None:
@@ -302,12 +318,7 @@ def test_the_aggregators_own_writes_count_once(stack, poller, faulty, mode, monk
     monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
     faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
     try:
-        for _ in range(20):  # a failed batch is retried, as Lambda retries it
-            try:
-                poller.drain()
-                break
-            except Exception:
-                continue
+        through_faults(poller.drain)  # a failed batch is retried, as Lambda retries it
     finally:
         faulty.proxy.heal()
         monkeypatch.undo()
@@ -411,12 +422,7 @@ def test_the_leaderboard_item_is_rebuilt_right_whatever_the_faults(stack, poller
     monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
     faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
     try:
-        for _ in range(20):  # a failed batch is retried, as Lambda retries it
-            try:
-                poller.drain()
-                break
-            except Exception:
-                continue
+        through_faults(poller.drain)  # a failed batch is retried, as Lambda retries it
     finally:
         faulty.proxy.heal()
         monkeypatch.undo()
@@ -493,12 +499,7 @@ def test_the_aggregators_webhook_reward_and_milestone_writes_make_each_event_onc
         monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
         faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
         try:
-            for _ in range(20):  # a failed batch is retried, as Lambda retries it
-                try:
-                    poller.drain()
-                    break
-                except Exception:
-                    continue
+            through_faults(poller.drain)  # a failed batch is retried, as Lambda retries it
         finally:
             faulty.proxy.heal()
             monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
@@ -604,12 +605,7 @@ def test_the_aggregators_platform_tag_writes_issue_each_tag_once_to_its_fan(stac
     monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
     faulty.proxy.inject(mode, every=2, table="relais-local-links")
     try:
-        for _ in range(20):  # a failed batch is retried, as Lambda retries it
-            try:
-                poller.drain()
-                break
-            except Exception:
-                continue
+        through_faults(poller.drain)  # a failed batch is retried, as Lambda retries it
     finally:
         faulty.proxy.heal()
         monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
@@ -687,12 +683,7 @@ def test_a_reward_unlock_mails_each_fan_who_opted_in_exactly_once(stack, poller,
         monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", faulty.proxy.url)
         faulty.proxy.inject(mode, every=2, table="relais-local-rollups")
         try:
-            for _ in range(20):  # a failed batch is retried, as Lambda retries it: its unlocks queued again
-                try:
-                    poller.drain()
-                    break
-                except Exception:
-                    continue
+            through_faults(poller.drain)  # a failed batch is retried, as Lambda retries it: its unlocks queued again
             with _mailing(spool):
                 _until_sent(spool)
         finally:
@@ -707,3 +698,158 @@ def test_a_reward_unlock_mails_each_fan_who_opted_in_exactly_once(stack, poller,
     assert sorted(message["To"].addresses[0].addr_spec for message in messages) == sorted(opted_in)
     assert all("A poster" in message["Subject"] for message in messages)
     assert sum(n for (m, _), n in faulty.proxy.faulted.items() if m == mode) > 0
+
+
+# Imports ----------------------------------------------------------------------------------
+
+IMPORT_BUCKET = "relais-fault-matrix-imports"
+FANS = ("Ana", "Bo", "Cy")
+PLEDGE_DAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+IMPORT_CHUNK = 3
+"""Rows per chunk here (100 in production): the file spans three chunks, each recorded with
+its own progress write, for 6 pledges rather than 300 (every write is faulted, and a faulted
+write costs the client's back-off, half a second on average)."""
+
+
+def pledge_rows(tags: list[str]) -> list[tuple[str, int, str, str]]:
+    """6 pledges (id, amount, status, tag): each fan's tag and no tag (direct) in turn, one refunded."""
+    return [(f"pl-{i}", 500 + 7 * i, "refunded" if i == 4 else "confirmed", [*tags, ""][i % 4]) for i in range(6)]
+
+
+def pledges_file(tags: list[str]) -> bytes:
+    """The pledges, then two rows in error (a negative amount, an unknown currency)."""
+    lines = [f"{pid},{amount},EUR,{status},{PLEDGE_DAY}T10:00:00Z,{tag}" for pid, amount, status, tag in
+             pledge_rows(tags)]
+    lines += [f"bad-1,-5,EUR,confirmed,{PLEDGE_DAY}T10:00:00Z,", f"bad-2,100,XXQ,confirmed,{PLEDGE_DAY}T10:00:00Z,"]
+    return ("pledge_id,amount,currency,status,occurred_at,tag\n" + "\n".join(lines) + "\n").encode()
+
+
+def totals_file(tags: list[str]) -> bytes:
+    """Each fan's tag's total on the platform, and a tag no fan has (a row in error)."""
+    rows = [f"{tag},{n + 2},{(n + 1) * 1500},EUR" for n, tag in enumerate(tags)] + ["nobody-s-tag,1,100,EUR"]
+    return ("tag,pledges,amount,currency\n" + "\n".join(rows) + "\n").encode()
+
+
+FILES = {  # kind: (rows, rows in error, what the file moves, counted from its rows)
+    "pledges": (8, 2, {"pledges": 5, "amount": {"EUR": sum(500 + 7 * i for i in range(6) if i != 4)}}),
+    "tag_totals": (4, 1, {"pledges": 2 + 3 + 4, "amount": {"EUR": 1500 + 3000 + 4500}}),
+}
+
+
+@pytest.fixture(scope="module")
+def import_bucket(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """An S3 server of this module's own (moto's, as ``make dev`` runs it) holding the files:
+    the importer runs in this process, so its DynamoDB writes go through the fault proxy."""
+    port = free_port()
+    server = spawn([sys.executable, "-m", "dev.moto_server", "-p", str(port)], {**os.environ, "MOTO_PORT": str(port)},
+                   log_file=tmp_path_factory.mktemp("s3") / "moto.log")
+    try:
+        wait_http(f"http://127.0.0.1:{port}/moto-api/")
+        settings = {"RELAIS_S3_ENDPOINT": f"http://127.0.0.1:{port}", "RELAIS_IMPORT_BUCKET": IMPORT_BUCKET}
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in settings.items():
+                patch.setenv(name, value)
+            from chalicelib.store import clients
+            clients.s3().create_bucket(Bucket=IMPORT_BUCKET)
+        yield settings
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def importer(import_bucket, monkeypatch) -> None:
+    """``imports.run`` in this process, on the module's S3 server, in chunks of :data:`IMPORT_CHUNK`."""
+    from chalicelib.domain import imports
+
+    for name, value in import_bucket.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(imports, "CHUNK", IMPORT_CHUNK)
+
+
+def _importing_campaign(stack) -> tuple[str, str, dict[str, bytes]]:
+    """A campaign on a platform with three fans: its id, key, and the files to import for it."""
+    campaign, key = stack.create_campaign(platform={"name": "ulule", "tag_param": "utm_source"},
+                                          goal={"amount": 100000, "currency": "EUR"})
+    tags = [stack.new_fan(campaign["id"], name)["platform_tag"] for name in FANS]
+    return campaign["id"], key, {"pledges": pledges_file(tags), "tag_totals": totals_file(tags)}
+
+
+def _run_import(campaign_id: str, kind: str, body: bytes) -> str:
+    """Start an import as the API does (the file kept in S3, the job recorded), then run its job
+    to the end, again after each failure as its queue delivers a failed message again."""
+    from chalicelib.domain import imports
+    from chalicelib.store import campaigns_table
+
+    campaign = campaigns_table.get(campaign_id)
+    assert campaign is not None
+    job = through_faults(lambda: imports.start(campaign, {"kind": kind}, body)["import"])
+    assert through_faults(lambda: imports.run(campaign_id, job)) is True
+    return job
+
+
+def _job(stack, campaign_id: str, key: str, job: str) -> dict:
+    response = requests.get(f"{stack.api}/v1/campaigns/{campaign_id}/imports/{job}",
+                            headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _named_figures(stack, campaign_id: str, key: str) -> dict:
+    """The campaign's stats, each fan known by name rather than code (two campaigns compare)."""
+    figures = stats(stack.api, campaign_id, key)
+    del figures["campaign"]
+    for row in figures["referrers"]:
+        del row["code"]
+    return figures
+
+
+@pytest.fixture(scope="module")
+def clean_import_figures(stack, poller, import_bucket) -> dict:
+    """The figures the two imports make, run once without faults (in chunks of 100)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in import_bucket.items():
+            patch.setenv(name, value)
+        campaign_id, key, files = _importing_campaign(stack)
+        for kind, body in files.items():
+            _run_import(campaign_id, kind, body)
+    poller.drain()
+    figures = _named_figures(stack, campaign_id, key)
+    moved = {kind: changes for kind, (_, _, changes) in FILES.items()}
+    assert figures["totals"]["reported"] == {  # what the files say, before any faults
+        "pledges": moved["pledges"]["pledges"] + moved["tag_totals"]["pledges"],
+        "amount": {"EUR": moved["pledges"]["amount"]["EUR"] + moved["tag_totals"]["amount"]["EUR"]}}
+    return figures
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_import_and_its_repeat_count_each_row_once_whatever_the_faults(stack, poller, importer,
+                                                                          clean_import_figures, mode, monkeypatch):
+    """A pledges import (over three fans' tags, and direct) then a tag_totals import, run by the
+    importer while one write request in two is faulted (the retry of a refused or lost write is
+    the next request, so every write is faulted once; one in two is stalled): the events
+    table's pledges and tag totals, the rollups table's jobs and their progress, the campaign's
+    first day, until each job is done. Then the same files again. The jobs' tallies are the
+    files', and the figures one clean run's."""
+    campaign_id, key, files = _importing_campaign(stack)
+    proxy = DynamoDBProxy(stack.dynamodb, stall_seconds=0.6)
+    monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", proxy.url)
+    proxy.inject(mode, every=2, table=None)
+    try:
+        first = {kind: _run_import(campaign_id, kind, body) for kind, body in files.items()}
+    finally:
+        proxy.close()
+        monkeypatch.setenv("RELAIS_DYNAMODB_ENDPOINT", stack.dynamodb)
+    again = {kind: _run_import(campaign_id, kind, body) for kind, body in files.items()}
+    poller.drain()
+    for kind, (rows, errors, changes) in FILES.items():
+        job = _job(stack, campaign_id, key, first[kind])
+        assert (job["status"], job["rows"], job["rows_done"], job["errors_count"]) == ("done", rows, rows, errors)
+        assert (job["applied"], job["unchanged"], job["changes"]) == (rows - errors, 0, changes)
+        job = _job(stack, campaign_id, key, again[kind])
+        assert (job["status"], job["rows_done"], job["applied"], job["unchanged"], job["errors_count"]) == \
+            ("done", rows, 0, rows - errors, errors)
+        assert job["changes"] == {"pledges": 0, "amount": {}}
+    assert _named_figures(stack, campaign_id, key) == clean_import_figures
+    assert proxy.faulted_tables[(mode, "relais-local-events")] >= 5  # pledges and tag totals
+    assert proxy.faulted_tables[(mode, "relais-local-rollups")] >= 3  # the jobs, begun and advanced

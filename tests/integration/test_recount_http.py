@@ -2,17 +2,15 @@
 corrupted by hand, are rebuilt exactly while fans keep clicking and pledging."""
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 from datetime import UTC, datetime
 
 import requests
 
 from chalicelib.store.records import TOTAL, day_id
-from dev.processes import ROOT
 from harness import soak
 from harness.raw_items import add_to_counters
+from harness.stack_process import recount
 
 
 def totals(stack, cid, key) -> dict:
@@ -23,14 +21,6 @@ def totals(stack, cid, key) -> dict:
 def widget_pledges(stack, cid) -> int:
     """The widget reads the campaign's ``total`` item (stats sum the daily items)."""
     return requests.get(f"{stack.api}/v1/campaigns/{cid}/widget", timeout=30).json()["pledges"]
-
-
-def recount(stack, cid, *flags) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RELAIS_DATA_DIR": str(stack.data_dir)}
-    for name in ("RELAIS_DYNAMODB_ENDPOINT", "STAGE"):
-        env.pop(name, None)  # the command finds the running stack through its data dir
-    return subprocess.run(["make", "--no-print-directory", "recount", f"CAMPAIGN={cid}", *flags], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
 
 
 class Consuming:
