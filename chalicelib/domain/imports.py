@@ -312,11 +312,14 @@ def _existing(campaign: Campaign, job: Job, row: PledgeRow, stored: Pledge, toke
         return
     if stored.status == "confirmed" and row.status != "confirmed":
         if not job.dry_run:
-            events_table.end_pledge(campaign.id, stored.pledge_id, row.status)
+            events_table.end_pledge(campaign.id, stored.pledge_id, row.status, token)
         outcome.moved(-1, {row.currency: -row.amount})
         return
     if stored.request_token == token:
         _created(stored, outcome)
+        return
+    if stored.end_token == token:  # this row ended it before a crash: a refund, counted once
+        outcome.moved(-1, {row.currency: -row.amount})
         return
     outcome.unchanged += 1
 

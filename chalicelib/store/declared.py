@@ -221,6 +221,7 @@ EVENT: dict[str, Attribute] = {
     "erased": Attribute("BOOL"),
     "external_id": Attribute("S"),
     "rq": Attribute("S"),
+    "erq": Attribute("S"),
     "occurred_at": Attribute("DATE"),
     "expires_at": Attribute("TTL"),
     "toks": Attribute("SS"),

@@ -18,7 +18,7 @@ from chalicelib.store import clients, codec, declared, keys
 from chalicelib.store.records import Event, Fact, Pledge, visitor_identity
 
 LANES = keys.LANES
-_NOT_IN_EVENT = ("pk", "rq", "expires_at", "toks")  # the key and bookkeeping: ``schema.RECORDS`` leaves them out
+_NOT_IN_EVENT = ("pk", "rq", "erq", "expires_at", "toks")  # the key and bookkeeping: ``schema.RECORDS`` leaves them out
 TOKENS_CAP = 24
 """Visits one visitor's item holds (about 30 bytes each: the item stays under 1 KB, one
 write unit); a visitor's further visits that day are items of their own (``repeat``)."""
@@ -118,7 +118,7 @@ def _pledge_record(item: dict) -> Pledge:
                   currency=v["currency"], status=v["status"], occurred_at=v["occurred_at"],
                   goal_amount=int(v["goal_amount"] or 0), channel=v["channel"] or "direct", code=v["code"],
                   depth=int(v["depth"]) if v["depth"] is not None else None, external_id=v["external_id"],
-                  request_token=v["rq"], source=v["source"])
+                  request_token=v["rq"], source=v["source"], end_token=v["erq"])
 
 
 def insert_pledge(pledge: Pledge) -> tuple[bool, Pledge]:
@@ -178,15 +178,19 @@ def get_pledges(campaign_id: str, pledge_ids: list[str]) -> dict[str, Pledge]:
     return found
 
 
-def end_pledge(campaign_id: str, pledge_id: str, status: str) -> Pledge:
-    """Confirmed → ``status`` (refunded/cancelled), once; a repeat or concurrent change is a no-op."""
+def end_pledge(campaign_id: str, pledge_id: str, status: str, token: str | None = None) -> Pledge:
+    """Confirmed → ``status`` (refunded/cancelled), once; a repeat or concurrent change is a
+    no-op. ``token``, the ending request's, is kept: its retry learns the change was its own."""
+    names, values = {"#s": "status"}, {":new": codec.s(status), ":confirmed": codec.s("confirmed")}
+    expression = "SET #s = :new"
+    if token is not None:
+        names["#e"], values[":token"] = "erq", codec.s(token)
+        expression += ", #e = :token"
     try:
         response = clients.patient().update_item(
             TableName=clients.table("events"), Key=_pledge_key(campaign_id, pledge_id),
-            UpdateExpression="SET #s = :new", ConditionExpression="#s = :confirmed",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":new": codec.s(status), ":confirmed": codec.s("confirmed")},
-            ReturnValues="ALL_NEW")
+            UpdateExpression=expression, ConditionExpression="#s = :confirmed",
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
         return _pledge_record(response["Attributes"])
     except Exception as exc:
         if clients.error_code(exc) != "ConditionalCheckFailedException":

@@ -173,8 +173,9 @@ def advance(job: Job, rows_done: int, tally: Tally) -> bool:
 
 
 def fail(job: Job, code: str, message: str) -> None:
-    """The file cannot be imported: ``failed`` with one error, nothing applied."""
+    """The job cannot go on: ``failed`` with this one error. Before its first chunk, nothing
+    was applied; after (the file expired under a job resumed late), the chunks recorded
+    stay applied, and the same file sent again completes it."""
     failed = replace(job, status="failed", errors=({"line": 1, "code": code, "message": message},), errors_count=1,
                      updated_at=datetime.now(UTC))
-    _write(failed, "#status IN (:queued, :running) AND #done = :zero",
-           {":queued": codec.s("queued"), ":running": codec.s("running"), ":zero": codec.n(0)})
+    _write(failed, "#status IN (:queued, :running)", {":queued": codec.s("queued"), ":running": codec.s("running")})

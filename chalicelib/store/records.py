@@ -96,6 +96,7 @@ class Pledge:
     external_id: str | None = None
     request_token: str | None = None
     source: str | None = None  # api | stripe | import (None: stored before sources were recorded)
+    end_token: str | None = None  # the request that refunded or cancelled it, when it said (an import row)
 
 
 def visitor_identity(day: str, code: str, channel: str, visitor: str) -> str:

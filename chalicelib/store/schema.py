@@ -181,6 +181,7 @@ class EventModel(Model):
     erased = BooleanAttribute(null=True)  # a new referrer whose name and e-mail were erased
     external_id = UnicodeAttribute(null=True)
     rq = UnicodeAttribute(null=True)
+    erq = UnicodeAttribute(null=True)  # the request that ended a pledge (an import row's token): its retry knows
     occurred_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     toks = UnicodeSetAttribute(null=True)  # a visitor's visits (or landings) of a day: their request tokens
@@ -264,7 +265,7 @@ RECORDS: tuple[Record, ...] = (
     Record("CampaignFields", CampaignModel, frozen=False,
            doc="A campaign's stored fields; ``records.Campaign`` adds what is derived from them."),
     Record("Link", LinkModel),
-    Record("Event", EventModel, leaves_out=("pk", "rq", "expires_at", "toks"),
+    Record("Event", EventModel, leaves_out=("pk", "rq", "erq", "expires_at", "toks"),
            extra=(("lane", "str", None), ("visits", "int", "1")),
            doc="An events item as the aggregator and the recount read it (any kind): ``lane`` comes from "
                "its key, ``visits`` is how many visits (or landings) it holds (a visitor's item holds "

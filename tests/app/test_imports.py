@@ -215,3 +215,31 @@ def test_an_import_needs_the_campaigns_platform_a_known_kind_and_a_body(api, buc
     assert (empty.status_code, empty.data["error"]["code"]) == (400, "empty_body")
     assert api.call("GET", f"{path}/0000000000000000000000", token=key).status_code == 404
     assert api.call("POST", f"{path}?kind=pledges", raw=HEADER, headers=csv).status_code == 401
+
+
+def test_a_refund_applied_before_the_importer_died_is_still_reported_applied_when_the_job_resumes(
+        api, campaign, poller, monkeypatch):
+    """The corrected file's refund lands, then the importer dies before the chunk's progress
+    write (a crash, a timeout, a throttling burst longer than the client's retries): run again,
+    the job reports what one clean run reports."""
+    from chalicelib.store import import_jobs
+
+    campaign, key = campaign
+    ana, bo = fan(api, campaign, "Ana"), fan(api, campaign, "Bo")
+    run(api, campaign, key, poller, pledges_file(ana["platform_tag"], bo["platform_tag"]))
+    job = send(api, campaign, key, pledges_file(ana["platform_tag"], bo["platform_tag"], refunded=True))
+    advance = import_jobs.advance
+
+    def killed(*args, **kwargs):  # the chunk's writes landed; the process died before its progress write
+        monkeypatch.setattr(import_jobs, "advance", advance)
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(import_jobs, "advance", killed)
+    with pytest.raises(SystemExit):
+        imports.run(campaign["id"], job)
+    assert imports.run(campaign["id"], job) is True  # the queue delivers the job again
+    poller.drain()
+    state = api.call("GET", f"/v1/campaigns/{campaign['id']}/imports/{job}", token=key).data
+    assert totals(api, campaign, key)["totals"]["pledges"] == 3  # the figures are right...
+    assert (state["applied"], state["unchanged"], state["changes"]) == \
+        (1, 3, {"pledges": -1, "amount": {"EUR": -1000}})  # ...the job's tallies are not

@@ -20,11 +20,12 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
-from harness.stack_process import LocalStack, start_stack, stop_stack
+from harness.stack_process import LocalStack, recount, start_stack, stop_stack
 from harness.user_agents import HUMAN_AGENTS
 
 FANS = 4
@@ -211,3 +212,106 @@ def test_a_sigkill_of_the_whole_stack_under_load_loses_no_acknowledged_click_or_
     assert totals["pledges"] == pledges
     assert totals["amount"] == {"EUR": amount}
     assert "STREAM BATCH SKIPPED" not in log
+
+
+IMPORTED = 300  # pledges: three chunks of the importer's 100, time to kill it between two
+
+
+def _job(stack: LocalStack, campaign_id: str, key: str, job: str) -> dict:
+    response = requests.get(f"{stack.api}/v1/campaigns/{campaign_id}/imports/{job}",
+                            headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _start_import(stack: LocalStack, campaign_id: str, key: str, body: bytes) -> str:
+    response = requests.post(f"{stack.api}/v1/campaigns/{campaign_id}/imports", params={"kind": "pledges"}, data=body,
+                             headers={"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}, timeout=30)
+    assert response.status_code == 202, response.text
+    return response.json()["import"]
+
+
+def _until_over(stack: LocalStack, campaign_id: str, key: str, job: str, timeout: float) -> dict:
+    """The job once the stack's importer is done with it (done or failed), or as it stands
+    after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (state := _job(stack, campaign_id, key, job))["status"] not in ("done", "failed") and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    return state
+
+
+def _stats(stack: LocalStack, campaign_id: str, key: str, pledges: int, timeout: float = 45) -> dict:
+    """The campaign's stats once the stack's stream feeder has counted ``pledges`` pledges."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(f"{stack.api}/v1/campaigns/{campaign_id}/stats",
+                                headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert response.status_code == 200, response.text
+        if response.json()["totals"]["pledges"] >= pledges or time.monotonic() > deadline:
+            return response.json()
+        time.sleep(0.2)
+
+
+def test_a_sigkill_mid_import_fails_the_job_whose_file_was_lost_and_the_file_sent_again_counts_exactly(tmp_path):
+    """The stack's importer is killed with the whole stack between two chunks of a pledges
+    import. The local S3 server keeps files in memory: after the restart the job, put back on
+    the queue, finds its file gone and fails (``file_missing``), as one would whose file
+    expired. The creator sends the file again: the pledges the killed import stored are
+    unchanged, the others applied, every fan's figures exactly the file's, and ``make
+    recount`` finds nothing to correct."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    first = start_stack(data_dir, poller="on")
+    try:
+        campaign, key = first.create_campaign(platform={"name": "ulule", "tag_param": "utm_source"},
+                                              goal={"amount": 10_000_000, "currency": "EUR"})
+        cid = campaign["id"]
+        fans = [first.new_fan(cid, f"Fan {n}") for n in range(3)]
+        day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        rows = [(f"ul-{i}", 1000 + i, "refunded" if i % 50 == 7 else "confirmed", ([*fans, None])[i % 4])
+                for i in range(IMPORTED)]
+        body = ("pledge_id,amount,currency,status,occurred_at,tag\n" + "".join(
+            f"{pid},{amount},EUR,{status},{day}T10:00:00Z,{fan['platform_tag'] if fan else ''}\n"
+            for pid, amount, status, fan in rows)).encode()
+        job = _start_import(first, cid, key, body)
+        deadline = time.monotonic() + 60
+        while not ((cut := _job(first, cid, key, job))["status"] == "running" and 0 < cut["rows_done"] < IMPORTED):
+            assert cut["status"] in ("queued", "running"), f"the import ended before it could be killed: {cut}"
+            assert time.monotonic() < deadline, cut
+            time.sleep(0.02)
+        power_cut(first)
+    except BaseException:
+        if first.process.poll() is None:
+            power_cut(first)
+        raise
+
+    second = start_stack(data_dir, poller="on")
+    try:
+        again = _until_over(second, cid, key, _start_import(second, cid, key, body), timeout=90)
+        crashed = _until_over(second, cid, key, job, timeout=10)  # its message was put back before the new one
+        confirmed = [(amount, fan) for _, amount, status, fan in rows if status == "confirmed"]
+        figures = _stats(second, cid, key, len(confirmed))
+        recounted = recount(second, cid)
+        after = _stats(second, cid, key, len(confirmed))
+    finally:
+        stop_stack(second)
+    print(f"\nkilled at {cut['rows_done']} of {IMPORTED} rows; sent again: {again['applied']} applied, "
+          f"{again['unchanged']} unchanged")
+    assert (again["status"], again["rows_done"], again["errors_count"]) == ("done", IMPORTED, 0)
+    assert again["applied"] + again["unchanged"] == IMPORTED
+    assert again["unchanged"] >= cut["rows_done"]  # the chunks recorded before the kill were stored, once
+    assert (figures["totals"]["pledges"], figures["totals"]["amount"]) == \
+        (len(confirmed), {"EUR": sum(amount for amount, _ in confirmed)})
+    assert figures["totals"]["reported"] == {"pledges": len(confirmed),
+                                             "amount": {"EUR": sum(amount for amount, _ in confirmed)}}
+    by_code = {row["code"]: (row["pledges"], row["amount"]) for row in figures["referrers"]}
+    for fan in fans:
+        own = [amount for amount, owner in confirmed if owner is fan]
+        assert by_code[fan["code"]] == (len(own), {"EUR": sum(own)})
+    direct = [amount for amount, owner in confirmed if owner is None]
+    assert figures["direct"] == {"pledges": len(direct), "amount": {"EUR": sum(direct)}}
+    assert recounted.returncode == 0, recounted.stdout + recounted.stderr
+    assert "0 counters differ" in recounted.stdout and "nothing to correct." in recounted.stdout, recounted.stdout
+    assert after == figures
+    assert (crashed["status"], [error["code"] for error in crashed["errors"]]) == ("failed", ["file_missing"])
