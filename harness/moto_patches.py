@@ -11,7 +11,9 @@ threads can deep-copy and mutate one item at once ("dictionary changed size duri
 iteration"), or interleave the read and the write of one ``UpdateItem``. The app tier runs
 traffic, the stream consumer and a recount in threads (``tests/app/test_recount.py``) and
 needs DynamoDB's guarantee, so each request is served whole before the next. Requests are
-served in this process in microseconds, so the lock costs the tier nothing measurable.
+served in this process in microseconds, so the lock costs the tier nothing measurable. The
+local stack's moto server gets the same guarantee, and transactions that roll back item by item
+rather than by copying whole tables, from :mod:`dev.moto_atomic`; so does this tier.
 
 Checked against moto 5.1.22 (:data:`CHECKED_AGAINST`, the version ``requirements-dev.txt``
 pins; ``tests/test_layout.py`` holds the two equal): on another version, read
@@ -31,6 +33,9 @@ def one_request_at_a_time() -> Iterator[None]:
     """Inside the block, moto's in-memory AWS serves one request at a time, whatever the threads."""
     from moto.core import models
 
+    from dev import moto_atomic
+
+    moto_atomic.install()  # a refused transaction puts back its own items, not copies of whole tables
     stubber = models.botocore_stubber
     serve, lock = stubber.process_request, threading.Lock()
 
@@ -38,7 +43,7 @@ def one_request_at_a_time() -> Iterator[None]:
         with lock:
             return serve(request)
 
-    stubber.process_request = serialised
+    stubber.process_request = serialised  # type: ignore[method-assign]
     try:
         yield
     finally:

@@ -36,7 +36,10 @@ def dynamodb():
             time.sleep(0.1)
     client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+                        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.streams = boto3.client("dynamodbstreams", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                  aws_access_key_id="local", aws_secret_access_key="local")
     yield client
     server.terminate()
     server.wait(10)
@@ -92,3 +95,28 @@ def test_of_conditional_writes_racing_on_one_read_exactly_one_wins_each_version(
         wins = sum(pool.map(bump, range(8)))
     stored = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "counter"}}, ConsistentRead=True)["Item"]
     assert int(stored["version"]["N"]) == wins == len(stored["wins"]["L"])
+
+
+def _stream_length(client) -> int:
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = client.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = client.streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return len(client.streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
+
+
+def test_a_refused_transaction_leaves_the_items_it_wrote_first_and_the_stream_as_they_were(dynamodb):
+    dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "held"}, "v": {"N": "1"}})
+    records = _stream_length(dynamodb)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": TABLE, "Key": {"id": {"S": "held"}}, "UpdateExpression": "SET v = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": TABLE, "Item": {"id": {"S": "new-in-refused"}}}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": {"id": {"S": "absent"}},
+                                "ConditionExpression": "attribute_exists(id)"}},
+        ])
+    stored = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "held"}}, ConsistentRead=True)["Item"]
+    assert stored["v"] == {"N": "1"}
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "new-in-refused"}})
+    assert _stream_length(dynamodb) == records
