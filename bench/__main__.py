@@ -7,6 +7,7 @@ import sys
 from bench import (
     bench_aggregator,
     bench_bots,
+    bench_imports,
     bench_insights,
     bench_journal,
     bench_pledges,
@@ -19,10 +20,21 @@ from bench import (
 )
 from bench.common import dynamodb_server, report
 
+ON_THEIR_OWN = {"imports": bench_imports.run}
+"""Benchmarks that start all they need (their own server): ``python -m bench imports`` runs one alone."""
 
-def main() -> int:
+
+def main(names: list[str]) -> int:
     logging.disable(logging.WARNING)
+    unknown = sorted(set(names) - set(ON_THEIR_OWN))
+    if unknown:
+        sys.stderr.write(f"no benchmark {unknown[0]!r} runs alone; these do: {', '.join(ON_THEIR_OWN)}\n")
+        return 2
     sys.stdout.write("Relais benchmarks (ratios against baselines measured in this run)\n\n")
+    if names:
+        for name in names:
+            ON_THEIR_OWN[name]()
+        return 0
     with dynamodb_server() as url:
         report("Local DynamoDB server (moto)", url)
         bench_redirect.run(url)
@@ -36,8 +48,9 @@ def main() -> int:
     bench_bots.run()
     bench_soak.run()
     bench_journal.run()
+    bench_imports.run()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
