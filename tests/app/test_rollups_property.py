@@ -101,7 +101,7 @@ class Workload:
         return truth
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=30))
 def test_rollups_equal_the_ground_truth_under_replays_refunds_and_conflicts(api, poller, steps):
     world = Workload(api, poller)

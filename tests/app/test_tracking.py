@@ -138,13 +138,14 @@ def test_visits_beyond_the_token_cap_are_items_of_their_own_counted_as_clicks_no
 
 def test_replaying_a_batch_or_part_of_one_changes_nothing(api, link, poller):
     campaign, fan = link
+    first = len(poller.batches)  # the batches of this test's visits (the poller serves the whole tier)
     for channel in ("x", "x", "reddit", "email"):
         visit(api, fan["code"], f"?c={channel}", **{"User-Agent": CHROME + channel})
     poller.drain()
     before = rollup(campaign["id"])
     from app import aggregator
 
-    replayed = [record for batch in poller.batches for record in batch["event"]["Records"]]
+    replayed = [record for batch in poller.batches[first:] for record in batch["event"]["Records"]]
     assert aggregator({"Records": replayed}, None)["items"] > 0
     aggregator({"Records": replayed[: len(replayed) // 2]}, None)
     aggregator({"Records": replayed[len(replayed) // 3:]}, None)
