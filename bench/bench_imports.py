@@ -1,7 +1,7 @@
 """Imports of platforms' exports (``chalicelib.domain.imports``): what a 100,000-row pledges
 file and 20,000 tag totals cost, and how long they would take on AWS.
 
-On a local server of its own (:mod:`bench.indexed_moto`: ``make dev``'s moto, its S3 on the
+On a local server of its own (:mod:`dev.indexed_moto`: ``make dev``'s moto, its S3 on the
 same port, a Query reading its own partition only), the importer runs in this process
 (``imports.run``), its DynamoDB calls through the metered proxy (:func:`bench.proxied.metered`:
 calls, read units, write units as DynamoDB bills them):
@@ -116,7 +116,7 @@ def _server() -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="relais-bench-imports-")) / "moto.log"
-    server = spawn([sys.executable, "-m", "bench.indexed_moto", "-p", str(port)], {**os.environ, **BENCH_ENV},
+    server = spawn([sys.executable, "-m", "dev.indexed_moto", "-p", str(port)], {**os.environ, **BENCH_ENV},
                    own_session=True, log_file=log)
     try:
         wait_http(f"{url}/moto-api/")

@@ -11,7 +11,7 @@ there is a sort-key condition, those that meet it, tested with moto's own compar
 the answer holds the same items and only the cost changes. One difference: a page that a
 ``Limit`` fills with the range's last item carries no ``LastEvaluatedKey`` (moto, having
 looked at the next item of the partition, gives one, and the next page is empty).
-``python -m bench.indexed_moto -p PORT``.
+``python -m dev.indexed_moto -p PORT`` (``make bench``'s imports benchmark starts it).
 """
 from __future__ import annotations
 
