@@ -246,8 +246,9 @@ IMPORTER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # read back), ended ones updated; a tag's totals (``store.tag_totals``): the latest
     # (Query), a version (GetItem), a new one (a conditional Put).
     "events": ("GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"),
-    # The job (``<campaign>#imp``, created by the API): read, its progress and end updated.
-    "rollups": ("GetItem", "UpdateItem"),
+    # The job (``<campaign>#imp``, created by the API): read, its progress and end updated;
+    # a chunk's row errors put (``<campaign>#impe``).
+    "rollups": ("GetItem", "PutItem", "UpdateItem"),
     "links": ("BatchGetItem",),  # a chunk's tags (``store.tag_registry``), then their fans' links
     # The campaign's platform and goal currency; its first day when an import holds pledges
     # made before the campaign was created (``campaigns_table.note_first_day``).

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,7 +143,7 @@ def to_dict(job: Job, with_errors: bool = True) -> dict:
             "errors_count": job.errors_count,
             "changes": {"pledges": job.change_pledges, "amount": dict(job.change_amounts)},
             "created_at": v.iso(job.created_at), "updated_at": v.iso(job.updated_at)}
-    return {**body, "errors": list(job.errors)} if with_errors else body
+    return {**body, "errors": list(import_jobs.errors_of(job))} if with_errors else body
 
 
 def status(campaign: Campaign, import_id: str) -> dict:
@@ -178,7 +178,10 @@ def run(campaign_id: str, import_id: str, out_of_time: Callable[[], bool] = lamb
         if out_of_time():
             return False
         end = min(job.rows_done + CHUNK, len(rows))
-        if not import_jobs.advance(job, end, _apply(campaign, job, rows[job.rows_done:end])):
+        tally, first_day = _apply(campaign, job, rows[job.rows_done:end])
+        if first_day is not None:
+            campaign = replace(campaign, first_day=first_day)  # noted once, not again every chunk
+        if not import_jobs.advance(job, end, tally):
             count("ImportChunkRaced")  # another worker counted it: carry on from where it stands
         job = import_jobs.get(campaign_id, import_id) or job
     return True
@@ -213,18 +216,18 @@ def handle_queue_messages(records: Iterable[dict], remaining_ms: Callable[[], in
     return {"batchItemFailures": failures}
 
 
-def _apply(campaign: Campaign, job: Job, rows: list[Row]) -> Tally:
+def _apply(campaign: Campaign, job: Job, rows: list[Row]) -> tuple[Tally, str | None]:
+    """What a chunk did, and the campaign's first day if the chunk moved it earlier."""
     errors = [{"line": row.line, "code": row.code, "message": row.message} for row in rows
               if isinstance(row, RowError)]
     pledge_rows = [row for row in rows if isinstance(row, PledgeRow)]
     total_rows = [row for row in rows if isinstance(row, TagTotalRow)]
     owners = _owners(campaign.id, [row.tag for row in pledge_rows if row.tag] + [row.tag for row in total_rows])
     outcome = _Outcome(errors)
-    if pledge_rows:
-        _apply_pledges(campaign, job, pledge_rows, owners, outcome)
+    first_day = _apply_pledges(campaign, job, pledge_rows, owners, outcome) if pledge_rows else None
     for row in total_rows:
         _apply_total(campaign, job, row, owners.get(row.tag), outcome)
-    return outcome.tally()
+    return outcome.tally(), first_day
 
 
 class _Outcome:
@@ -271,7 +274,7 @@ def _goal(campaign: Campaign, amount: int, currency: str) -> int:
 # pledges -----------------------------------------------------------------------------------
 
 def _apply_pledges(campaign: Campaign, job: Job, rows: list[PledgeRow], owners: dict[str, _Owner],
-                   outcome: _Outcome) -> None:
+                   outcome: _Outcome) -> str | None:
     stored = events_table.get_pledges(campaign.id, [f"{job.platform}:{row.pledge_id}" for row in rows])
     for row in rows:
         pledge_id = f"{job.platform}:{row.pledge_id}"
@@ -294,8 +297,10 @@ def _apply_pledges(campaign: Campaign, job: Job, rows: list[PledgeRow], owners: 
                 continue
         _existing(campaign, job, row, found, token, outcome)
     earliest = min(row.occurred_at.date() for row in rows).isoformat()
-    if not job.dry_run and earliest < (campaign.first_day or campaign.created_at.date().isoformat()):
-        campaigns_table.note_first_day(campaign.id, earliest)
+    if job.dry_run or earliest >= (campaign.first_day or campaign.created_at.date().isoformat()):
+        return None
+    campaigns_table.note_first_day(campaign.id, earliest)
+    return earliest
 
 
 def _created(pledge: Pledge, outcome: _Outcome) -> None:

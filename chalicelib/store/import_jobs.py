@@ -4,8 +4,10 @@ A job is created ``queued``; the importer marks it ``running`` with its row coun
 records each chunk of rows it applied with one update conditioned on the rows done so
 far (:func:`advance`): two workers on one job (a queue message delivered twice, a worker
 resumed after a crash while the first still ran) never both count a chunk, and the
-tallies equal those of one clean run. ``errors`` keeps the first :data:`MAX_ERRORS` row
-errors (``errors_count`` counts all). A job is kept :data:`KEPT_DAYS` days.
+tallies equal those of one clean run. A chunk's row errors are an item of their own, under
+``<campaign>#impe`` (the first :data:`MAX_ERRORS` of the job; ``errors_count`` counts all):
+DynamoDB bills an update by the whole item's size, so the job's item stays under 1 KB and
+each progress write costs one unit. A job is kept :data:`KEPT_DAYS` days.
 """
 from __future__ import annotations
 
@@ -77,7 +79,7 @@ def _item(job: Job) -> dict:
 
 def _progress(job: Job) -> dict:
     values = {"status": codec.s(job.status), "rows_done": codec.n(job.rows_done), "applied": codec.n(job.applied),
-              "unchanged": codec.n(job.unchanged), "errors": codec.s(json.dumps(list(job.errors))),
+              "unchanged": codec.n(job.unchanged), "errors": codec.s(json.dumps(list(job.errors))),  # a failure's one
               "errors_count": codec.n(job.errors_count), "change_pledges": codec.n(job.change_pledges),
               "change_amounts": codec.s(json.dumps(job.change_amounts, sort_keys=True)),
               "updated_at": codec.s((job.updated_at or datetime.now(UTC)).isoformat())}
@@ -155,16 +157,45 @@ def begin(job: Job, rows: int) -> Job:
     return get(job.campaign_id, job.id) or running
 
 
+def _errors_key(job: Job, first_row: int) -> dict:
+    return {"pk": codec.s(keys.import_errors_pk(job.campaign_id)), "sk": codec.s(f"{job.id}#{first_row:09d}")}
+
+
+def errors_of(job: Job) -> tuple[dict, ...]:
+    """The job's row errors kept (the first :data:`MAX_ERRORS`), after a failure's own."""
+    found: list[dict] = list(job.errors)
+    kwargs: dict = {"TableName": clients.table("rollups"), "ConsistentRead": True,
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :job)",
+                    "ExpressionAttributeValues": {":pk": codec.s(keys.import_errors_pk(job.campaign_id)),
+                                                  ":job": codec.s(f"{job.id}#")}}
+    while len(found) < MAX_ERRORS:
+        page = clients.patient().query(**kwargs)
+        for item in page.get("Items", []):
+            found.extend(json.loads(codec.text(item.get("errors")) or "[]"))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return tuple(found[:MAX_ERRORS])
+
+
 def advance(job: Job, rows_done: int, tally: Tally) -> bool:
     """Count one chunk: the rows from ``job.rows_done`` to ``rows_done`` and what they did;
-    the last chunk marks the job ``done``. ``False`` when another worker counted it first."""
+    the last chunk marks the job ``done``. ``False`` when another worker counted it first.
+
+    The chunk's row errors are put first, under a key of the chunk: a worker that counts the
+    same chunk puts the same item, so a refused progress write leaves nothing extra."""
+    kept = tally.errors[:max(0, MAX_ERRORS - job.errors_count)]
+    if kept:
+        clients.patient().put_item(TableName=clients.table("rollups"), Item={
+            **_errors_key(job, job.rows_done), "errors": codec.s(json.dumps(list(kept))),
+            "expires_at": codec.n(int((job.created_at + timedelta(days=KEPT_DAYS)).timestamp()))})
     amounts = dict(job.change_amounts)
     for currency, value in tally.change_amounts.items():
         amounts[currency] = amounts.get(currency, 0) + value
     finished = job.rows is not None and rows_done >= job.rows
     moved = replace(job, rows_done=rows_done, applied=job.applied + tally.applied,
                     unchanged=job.unchanged + tally.unchanged,
-                    errors=(job.errors + tally.errors)[:MAX_ERRORS], errors_count=job.errors_count + len(tally.errors),
+                    errors_count=job.errors_count + len(tally.errors),
                     change_pledges=job.change_pledges + tally.change_pledges,
                     change_amounts={c: v for c, v in sorted(amounts.items()) if v},
                     status="done" if finished else job.status, updated_at=datetime.now(UTC))

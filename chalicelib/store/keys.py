@@ -257,6 +257,11 @@ def imports_pk(campaign_id: str) -> str:
     return f"{campaign_id}#imp"
 
 
+def import_errors_pk(campaign_id: str) -> str:
+    """The row errors of a campaign's import jobs, an item per chunk (``store.import_jobs``)."""
+    return f"{campaign_id}#impe"
+
+
 def send_slot_sk(slot: int) -> str:
     """One of the campaign's concurrent-delivery slots."""
     return f"slot#{slot}"

@@ -6,6 +6,7 @@ alone: ``tests/unit/test_import_files.py``; over HTTP with the real queue and S3
 ``tests/integration/test_imports_http.py``."""
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -243,3 +244,17 @@ def test_a_refund_applied_before_the_importer_died_is_still_reported_applied_whe
     assert totals(api, campaign, key)["totals"]["pledges"] == 3  # the figures are right...
     assert (state["applied"], state["unchanged"], state["changes"]) == \
         (1, 3, {"pledges": -1, "amount": {"EUR": -1000}})  # ...the job's tallies are not
+
+
+def test_row_errors_of_every_chunk_are_listed_in_line_order_and_the_jobs_own_item_stays_small(api, campaign, poller):
+    from chalicelib.store import keys
+    from harness.raw_items import stored
+
+    campaign, key = campaign
+    today = datetime.now(UTC).date().isoformat()
+    text = HEADER + "".join(f"e-{i},{'-1' if i % 2 else '100'},EUR,confirmed,{today}T10:00:00Z,\n" for i in range(250))
+    job = run(api, campaign, key, poller, text)
+    assert (job["applied"], job["errors_count"]) == (125, 125)
+    assert [error["line"] for error in job["errors"]] == [i + 2 for i in range(250) if i % 2]
+    item = stored("rollups", pk=keys.imports_pk(campaign["id"]), sk=job["import"])
+    assert len(json.dumps(item)) < 1024  # a progress write is one write unit, whatever the errors

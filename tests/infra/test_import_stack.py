@@ -30,7 +30,7 @@ IMPORTER_TABLE_ACTIONS = {
     # (the latest by Query, a version by GetItem, a new one put)
     "events": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                "dynamodb:BatchGetItem"},
-    "rollups": {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # the job (<campaign>#imp), created by the API
+    "rollups": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},  # the job; a chunk's row errors
     "links": {"dynamodb:BatchGetItem"},  # a chunk's tags, then their fans' links
     "campaigns": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
