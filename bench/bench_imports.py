@@ -45,7 +45,7 @@ from typing import Any
 
 import requests
 
-from bench.common import BENCH_ENV, report
+from bench.common import BENCH_ENV, environment, report
 from bench.lambda_events import FakeContext, api_event
 from bench.proxied import WRITE_UNIT_BYTES, metered
 from dev.processes import free_port, spawn, wait_http
@@ -96,19 +96,6 @@ class Run:
         return sum(self.calls.values()) * ms_per_call / 1000 + self.cpu_seconds
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
 
 @contextmanager
 def _server() -> Iterator[str]:
@@ -120,7 +107,7 @@ def _server() -> Iterator[str]:
                    own_session=True, log_file=log)
     try:
         wait_http(f"{url}/moto-api/")
-        with _environment({**BENCH_ENV, "RELAIS_DYNAMODB_ENDPOINT": url, "RELAIS_S3_ENDPOINT": url,
+        with environment(**{**BENCH_ENV, "RELAIS_DYNAMODB_ENDPOINT": url, "RELAIS_S3_ENDPOINT": url,
                            "RELAIS_IMPORT_BUCKET": BUCKET, "RELAIS_TABLE_PREFIX": PREFIX,
                            "RELAIS_FAN_CEILING": f"{FANS * 10}/60"}):
             from chalicelib.store import clients, tables

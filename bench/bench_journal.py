@@ -17,14 +17,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
-from bench.common import report
+from bench.common import environment, report
 from dev.processes import ROOT, free_port
 from harness.stack_process import LocalStack, start_stack, stop_stack
 from harness.user_agents import HUMAN_AGENTS
@@ -37,19 +35,6 @@ TAIL = 10_000  # of which in the journal's segments, not yet compacted
 BROWSER = HUMAN_AGENTS["firefox-linux"]
 CAMPAIGN = "BenchRestart"
 
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _data_dir(label: str) -> Path:
@@ -91,7 +76,7 @@ class Workload:
 def write_cost() -> None:
     journaled = start_stack(_data_dir("journaled"), poller="on")
     try:
-        with _environment(RELAIS_JOURNAL="off"):
+        with environment(RELAIS_JOURNAL="off"):
             plain = start_stack(_data_dir("plain"), poller="on")
         try:
             loads = {"journal": Workload(journaled), "plain": Workload(plain)}

@@ -75,3 +75,18 @@ def run_python(code: str, env: dict) -> float:
 def report(name: str, value: str, target: str = "") -> None:
     sys.stdout.write(f"{name:<58} {value:>22}   {target}\n")
     sys.stdout.flush()
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """``os.environ`` with ``values`` set for the block, then as it was."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
