@@ -10,8 +10,9 @@ calls, read units, write units as DynamoDB bills them):
    platform tag of one of 200 fans (signed up through the API, their tags from its
    answers), PUT to a presigned upload URL and imported; then uploaded and imported again
    (every row unchanged);
-2. a dry run of a 20,000-row file whose every fifth row is an error: what the job's
-   progress write costs once the job keeps its 1,000 errors;
+2. a dry run of a 20,000-row file whose every fifth row is an error: what the row errors
+   cost (the first 1,000 kept, in items of their own beside the job's) and the job's
+   progress writes once it has kept them;
 3. 20,000 ``tag_totals`` rows, one per fan: first import, the same file again, then one
    with a tenth of the tags changed. One fan is made by ``domain.links`` and
    ``store.tag_registry``; the others are copies of its two links-table items (the link
@@ -304,12 +305,12 @@ def _pledges(url: str) -> tuple[Run, Run]:
     dry = _run(url, campaign, {"kind": "pledges", "dry_run": "1"}, _pledges_file(tags, ERROR_ROWS, ERROR_EVERY, "dr"))
     assert dry.job["errors_count"] == ERROR_ROWS // ERROR_EVERY and len(dry.job["errors"]) == 1000, _figures(dry.job)
     size = _job_item_bytes(campaign.id, dry.job["import"], url)
-    report(f"Imports: progress write once {len(dry.job['errors']):,} errors are kept",
-           f"{math.ceil(size / WRITE_UNIT_BYTES)} write units", f"the job's item: {size / 1024:,.0f} KB, "
-           f"rewritten whole each chunk (1 unit without errors)")
-    report(f"  a dry run of {ERROR_ROWS:,} rows, 1 in {ERROR_EVERY} an error: per row",
+    report(f"Imports: a dry run of {ERROR_ROWS:,} rows, 1 in {ERROR_EVERY} an error",
            f"{_per_row(dry, dry.write_units)} WU, {_per_row(dry, dry.read_units)} RU",
-           "a dry run writes nothing but its progress")
+           f"per row; {dry.job['errors_count']:,} errors, {len(dry.job['errors']):,} kept")
+    report("    spent by", "", _writes_by(dry))
+    report("  the job's item, rewritten by each progress write", f"{size:,} bytes",
+           f"{math.ceil(size / WRITE_UNIT_BYTES)} write unit a chunk, errors kept or not")
     return first, again
 
 
