@@ -10,10 +10,11 @@ moto answers each request on a thread of its own and nothing holds a table while
   and acknowledged, vanished when another campaign's retried change was refused.) The
   copies also cost ~65 µs per item in the table: 2 s a transaction at 30,000 events.
 
-:func:`install` makes every DynamoDB and DynamoDB Streams request run alone, under one
-lock, and has a transaction keep copies of the items it touches only (and of how long each
-table's stream was), putting back those when it is refused. moto is pure Python under the
-GIL: its requests never ran in parallel anyway, so the lock costs little.
+:func:`install` makes every DynamoDB write run alone, under one lock, and has a
+transaction keep copies of the items it touches only (and of how long each table's stream
+was), putting back those when it is refused. Reads still run beside writes, as DynamoDB's
+do: a redirect's lookup is never queued behind a long Query (holding every request behind
+one lock made the fault matrix's redirects time out into 503s).
 """
 from __future__ import annotations
 
@@ -27,11 +28,19 @@ from typing import Any
 LOCK = threading.RLock()
 
 
-def _alone(call: Callable[..., Any]) -> Callable[..., Any]:
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+
+
+def _writes_alone(call: Callable[..., Any]) -> Callable[..., Any]:
+    """A DynamoDB request handler that runs writes one at a time. Reads are left to run
+    beside them, as before: a read is never held behind a long Query or Scan (the request
+    path reads with a 0.3 s budget), and may see a transaction half applied, locally only."""
     @functools.wraps(call)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(handler: Any, *args: Any, **kwargs: Any) -> Any:
+        if handler.headers.get("X-Amz-Target", "").rpartition(".")[2] not in WRITES:
+            return call(handler, *args, **kwargs)
         with LOCK:
-            return call(*args, **kwargs)
+            return call(handler, *args, **kwargs)
 
     wrapped.__relais_alone__ = True  # type: ignore[attr-defined]
     return wrapped
@@ -100,16 +109,13 @@ def _copy_but_tables(table_type: type) -> types.SimpleNamespace:
 
 
 def install() -> None:
-    """Serialize moto's DynamoDB and DynamoDB Streams requests; item-level transaction
-    rollback (idempotent)."""
+    """Serialize moto's DynamoDB writes; item-level transaction rollback (idempotent)."""
     from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
-    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    for handler in (DynamoHandler, DynamoDBStreamsHandler):
-        if not getattr(handler.call_action, "__relais_alone__", False):
-            handler.call_action = _alone(handler.call_action)  # type: ignore[method-assign]
+    if not getattr(DynamoHandler.call_action, "__relais_alone__", False):
+        DynamoHandler.call_action = _writes_alone(DynamoHandler.call_action)  # type: ignore[method-assign]
     backend = models.DynamoDBBackend
     if not getattr(backend.transact_write_items, "__relais_alone__", False):
         backend.transact_write_items = _item_level(backend.transact_write_items)  # type: ignore[method-assign]
