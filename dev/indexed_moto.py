@@ -1,5 +1,5 @@
 """moto's server as ``make dev`` runs it (:mod:`dev.moto_server`: DynamoDB and S3 on one port,
-requests one at a time), with a Query that reads only the items its key condition selects.
+writes one at a time), with a Query that reads only the items its key condition selects.
 
 moto answers a Query by sorting every item of the table, then walking the partition's items
 until enough pass the sort-key condition: a Query costs the table's size (350 ms at 20,000
@@ -16,12 +16,16 @@ looked at the next item of the partition, gives one, and the next page is empty)
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
 RANGE_COMPARISON, RANGE_VALUES, INDEX_NAME = 0, 1, 6
 """Places after ``hash_key`` in ``Table.query(hash_key, range_comparison, range_objs, limit,
 exclusive_start_key, scan_index_forward, projection_expressions, index_name, ...)``."""
+_SELECTED = threading.local()
+"""``(table, items)`` the Query running on this thread hands moto: reads run beside writes
+(:mod:`dev.moto_atomic`), so the table's own items are never swapped, even for a moment."""
 
 
 def _partition_only(query: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,18 +37,30 @@ def _partition_only(query: Callable[..., Any]) -> Callable[..., Any]:
         if index_name or hash_key is None or not self.range_key_attr or len(args) <= RANGE_VALUES:
             return query(self, hash_key, *args, **kwargs)
         comparison, values = args[RANGE_COMPARISON], args[RANGE_VALUES]
-        everything = self.items
-        partition = everything.get(hash_key, {})
+        partition = list(self.items.get(hash_key, {}).items())  # one step: writers may add meanwhile
         if comparison:  # DynamoType.compare, its lookups done once rather than per item
             test, wanted = get_comparison_func(comparison), [value.cast_value for value in values]
-            partition = {key: item for key, item in partition.items() if test(key.cast_value, *wanted)}
-        self.items = {hash_key: partition}
-        try:  # every DynamoDB request runs alone (dev.moto_atomic): nobody else sees the swap
+            partition = [(key, item) for key, item in partition if test(key.cast_value, *wanted)]
+        _SELECTED.items = (self, [item for _, item in partition])
+        try:
             return query(self, hash_key, *args, **kwargs)
         finally:
-            self.items = everything
+            _SELECTED.items = None
 
     wrapped.__relais_partition_only__ = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _selected_or_all(all_items: Callable[..., Any]) -> Callable[..., Any]:
+    """``Table.all_items``: in a Query this thread runs on the table, the items it selected,
+    in the order moto sorts all of them."""
+    @functools.wraps(all_items)
+    def wrapped(self: Any) -> Any:
+        selected = getattr(_SELECTED, "items", None)
+        if selected is None or selected[0] is not self:
+            return all_items(self)
+        return sorted(selected[1], key=lambda item: (item.hash_key, item.range_key))
+
     return wrapped
 
 
@@ -53,6 +69,7 @@ def install() -> None:
     from moto.dynamodb.models.table import Table
 
     if not getattr(Table.query, "__relais_partition_only__", False):
+        Table.all_items = _selected_or_all(Table.all_items)  # type: ignore[method-assign]
         Table.query = _partition_only(Table.query)  # type: ignore[method-assign]
 
 
