@@ -22,7 +22,6 @@ from chalicelib.store import clients, codec, keys
 MAX_ERRORS = 1000
 KEPT_DAYS = 90
 LISTED = 100
-_FIELDS = ("kind", "preset", "platform", "object_key", "status", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
